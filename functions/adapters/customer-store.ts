@@ -1,0 +1,230 @@
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { CustomerRecord, Order } from '../core/records.ts';
+import type { OrderAggregates } from '../core/profile.ts';
+import type { Membership, MembershipChanges } from '../core/segments/assign.ts';
+import { chunk } from '../core/campaign.ts';
+import { TABLE_KEYS } from './table-schema.ts';
+
+/**
+ * The single table. Items of one customer share the partition C#<id>: PROFILE, O#<order>,
+ * SEG#<segment> (membership, also indexed by segment in GSI1), T#<at>#<segment> (transition),
+ * SEND#<campaign> (send ledger). FILE#<key> items record which uploads are applied.
+ */
+export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
+
+export interface Profile {
+  readonly customerId: string;
+  readonly contact?: Omit<CustomerRecord, 'customerId'>;
+  readonly orders?: OrderAggregates;
+  readonly updatedAt?: string;
+}
+
+export interface FileRecord {
+  readonly key: string;
+  readonly etag: string;
+  readonly status: 'applied';
+  readonly report: unknown;
+  readonly appliedAt: string;
+}
+
+export interface CustomerStore {
+  getFile(key: string, etag: string): Promise<FileRecord | undefined>;
+  putFile(record: FileRecord): Promise<void>;
+  putOrders(orders: readonly Order[], source: string): Promise<void>;
+  putContacts(customers: readonly CustomerRecord[], now: Date): Promise<void>;
+  listOrders(customerId: string): Promise<Order[]>;
+  putAggregates(customerId: string, aggregates: OrderAggregates, now: Date): Promise<void>;
+  getProfile(customerId: string): Promise<Profile | undefined>;
+  getProfiles(customerIds: readonly string[]): Promise<Profile[]>;
+  listMemberships(customerId: string): Promise<Membership[]>;
+  applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
+  listSegmentMembers(segment: string): AsyncGenerator<string[]>;
+  /** Claims the send of a campaign to a customer; false when it was claimed before. */
+  claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
+  recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
+}
+
+const customerPk = (id: string) => `C#${id}`;
+
+export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: string): CustomerStore {
+  async function batchWrite(items: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) {
+    const requests = [
+      ...items.map((Item) => ({ PutRequest: { Item } })),
+      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+    ];
+    for (const batch of chunk(requests, 25)) {
+      let pending: typeof batch | undefined = batch;
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+        const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
+      }
+    }
+  }
+
+  async function queryAll(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  return {
+    async getFile(key, etag) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: `FILE#${key}`, sk: `E#${etag}` } }));
+      return Item as FileRecord | undefined;
+    },
+    async putFile(record) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
+    },
+    async putOrders(orders, source) {
+      await batchWrite(orders.map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}`, ...o, source })));
+    },
+    async putContacts(customers, now) {
+      await mapLimit(customers, 16, async ({ customerId, ...contact }) => {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: customerPk(customerId), sk: 'PROFILE' },
+            UpdateExpression: 'SET customerId = :id, contact = :contact, updatedAt = :now',
+            ExpressionAttributeValues: { ':id': customerId, ':contact': contact, ':now': now.toISOString() },
+          }),
+        );
+      });
+    },
+    async listOrders(customerId) {
+      const items = await queryAll(customerPk(customerId), 'O#');
+      return items.map(({ pk: _pk, sk: _sk, source: _source, ...order }) => order as unknown as Order);
+    },
+    async putAggregates(customerId, aggregates, now) {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: customerPk(customerId), sk: 'PROFILE' },
+          UpdateExpression: 'SET customerId = :id, orders = :orders, updatedAt = :now',
+          ExpressionAttributeValues: { ':id': customerId, ':orders': aggregates, ':now': now.toISOString() },
+        }),
+      );
+    },
+    async getProfile(customerId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: 'PROFILE' } }));
+      return Item === undefined ? undefined : toProfile(Item);
+    },
+    async getProfiles(customerIds) {
+      const profiles: Profile[] = [];
+      for (const ids of chunk(customerIds, 100)) {
+        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'PROFILE' }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          profiles.push(...(response.Responses?.[table] ?? []).map(toProfile));
+          keys = response.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return profiles;
+    },
+    async listMemberships(customerId) {
+      const items = await queryAll(customerPk(customerId), 'SEG#');
+      return items.map((i) => ({ segment: String(i.segment), since: String(i.since), why: (i.why ?? []) as Membership['why'] }));
+    },
+    async applyMembershipChanges(customerId, { enter, exit, transitions }) {
+      const pk = customerPk(customerId);
+      const puts = [
+        ...enter.map((m) => ({ pk, sk: `SEG#${m.segment}`, ...m, customerId, gsi1pk: `SEG#${m.segment}`, gsi1sk: pk })),
+        ...transitions.map((t) => ({ pk, sk: `T#${t.at}#${t.segment}#${t.change}`, ...t })),
+      ];
+      const deletes = exit.map((m) => ({ pk, sk: `SEG#${m.segment}` }));
+      await batchWrite(puts, deletes);
+      return puts.length + deletes.length;
+    },
+    async *listSegmentMembers(segment) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: SEGMENT_INDEX,
+            KeyConditionExpression: 'gsi1pk = :segment',
+            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        // The index projects keys only: the customer id is the table's partition key after "C#".
+        yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    },
+    async claimSend(customerId, campaign, now) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: customerPk(customerId), sk: `SEND#${campaign}`, campaign, status: 'CLAIMED', claimedAt: now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
+          return false;
+        }
+        throw error;
+      }
+    },
+    async recordSend(customerId, campaign, status, messageId) {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: customerPk(customerId), sk: `SEND#${campaign}` },
+          UpdateExpression: 'SET #status = :status, messageId = :messageId',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':messageId': messageId ?? null },
+        }),
+      );
+    },
+  };
+}
+
+function toProfile(item: Record<string, unknown>): Profile {
+  const { pk: _pk, sk: _sk, ...profile } = item;
+  return profile as unknown as Profile;
+}
+
+/** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(2_000, 25 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, parsed once at cold start. A missing or malformed value fails the
+ * cold start with the variable's name rather than a confusing error mid-run.
+ */
+const configSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  BUCKET_NAME: z.string().min(1),
+  SENDER_ADDRESS: z.string().email().optional(),
+  CONFIGURATION_SET: z.string().min(1).optional(),
+  /** Evaluation time for replaying historical data (ISO date); the real clock when unset. */
+  STRATA_AS_OF: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+});
+
+export type Config = Readonly<{
+  tableName: string;
+  bucketName: string;
+  senderAddress: string | undefined;
+  configurationSet: string | undefined;
+  asOf: Date | undefined;
+}>;
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${detail}`);
+  }
+  const c = result.data;
+  return {
+    tableName: c.TABLE_NAME,
+    bucketName: c.BUCKET_NAME,
+    senderAddress: c.SENDER_ADDRESS,
+    configurationSet: c.CONFIGURATION_SET,
+    asOf: c.STRATA_AS_OF === undefined ? undefined : new Date(c.STRATA_AS_OF),
+  };
+}
+
+/** The evaluation time: the configured as-of date when replaying history, otherwise now. */
+export function evaluationTime(config: Config): Date {
+  return config.asOf ?? new Date();
+}

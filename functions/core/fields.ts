@@ -1,0 +1,25 @@
+/** The canonical fields strata understands, per kind of source file (DESIGN.md, "Mapping files"). */
+export const RECORD_KINDS = ['customers', 'orders', 'events'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+export const FIELDS = {
+  orders: [
+    'customerId', 'orderId', 'orderedAt', 'amount', 'currency', 'quantity', 'discount',
+    'category', 'productId', 'channel', 'status',
+  ],
+  customers: [
+    'customerId', 'email', 'firstName', 'lastName', 'phone', 'birthDate', 'ageBand', 'gender',
+    'city', 'region', 'country', 'postalCode', 'timezone', 'interests', 'incomeBand', 'consent',
+    'signedUpAt',
+  ],
+  events: ['customerId', 'type', 'occurredAt', 'properties'],
+} as const satisfies Record<RecordKind, readonly string[]>;
+
+export type FieldOf<K extends RecordKind> = (typeof FIELDS)[K][number];
+
+/** Fields without which a row of that kind is rejected. */
+export const REQUIRED_FIELDS: { [K in RecordKind]: readonly FieldOf<K>[] } = {
+  orders: ['customerId', 'orderedAt', 'amount'],
+  customers: ['customerId'],
+  events: ['customerId', 'type', 'occurredAt'],
+};

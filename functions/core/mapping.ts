@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { FIELDS, RECORD_KINDS, REQUIRED_FIELDS, type RecordKind } from './fields.ts';
+import { InputError } from './errors.ts';
+
+/** A mapping file: which source column feeds which strata field (DESIGN.md, "Mapping files"). */
+export const mappingSchema = z
+  .object({
+    kind: z.enum(RECORD_KINDS),
+    columns: z.record(z.string(), z.string().min(1)),
+    timezone: z.string().default('UTC'),
+    dateFormat: z.enum(['iso', 'us', 'eu', 'yyyymmdd', 'epoch']).optional(),
+  })
+  .strict()
+  .superRefine((mapping, ctx) => {
+    const known: readonly string[] = FIELDS[mapping.kind];
+    for (const field of Object.keys(mapping.columns)) {
+      if (!known.includes(field)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', field],
+          message: `"${field}" is not a ${mapping.kind} field; expected one of ${known.join(', ')}`,
+        });
+      }
+    }
+  });
+
+export type Mapping = z.infer<typeof mappingSchema>;
+
+export function parseMapping(json: unknown, source: string): Mapping {
+  const result = mappingSchema.safeParse(json);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InputError(`invalid mapping ${source}: ${detail.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Header spellings recognized without a mapping file, compared after normalizeHeader. */
+const HEADER_ALIASES: Record<string, readonly string[]> = {
+  customerId: ['customerid', 'customer', 'custid', 'clientid', 'householdid', 'householdkey', 'userid', 'sampleid', 'id'],
+  orderId: ['orderid', 'invoiceno', 'invoice', 'invoiceid', 'basketid', 'transactionid', 'ordernumber'],
+  orderedAt: ['orderedat', 'orderdate', 'date', 'invoicedate', 'transactiontimestamp', 'purchasedate', 'timestamp', 'createdat'],
+  amount: ['amount', 'dollarvalue', 'sales', 'salesvalue', 'revenue', 'total', 'ordertotal', 'value', 'price'],
+  currency: ['currency', 'currencycode'],
+  quantity: ['quantity', 'qty', 'numberofcds', 'units'],
+  discount: ['discount', 'discountamount', 'retaildisc', 'coupondisc'],
+  category: ['category', 'productcategory', 'department'],
+  productId: ['productid', 'sku', 'stockcode', 'productcode'],
+  channel: ['channel', 'saleschannel', 'source'],
+  status: ['status', 'orderstatus'],
+  email: ['email', 'emailaddress', 'mail'],
+  firstName: ['firstname', 'givenname', 'forename'],
+  lastName: ['lastname', 'surname', 'familyname'],
+  phone: ['phone', 'phonenumber', 'mobile', 'telephone'],
+  birthDate: ['birthdate', 'dateofbirth', 'dob'],
+  ageBand: ['ageband', 'age', 'agegroup'],
+  gender: ['gender', 'sex'],
+  city: ['city', 'town'],
+  region: ['region', 'state', 'province'],
+  country: ['country', 'countrycode'],
+  postalCode: ['postalcode', 'zip', 'zipcode', 'postcode'],
+  timezone: ['timezone', 'tz', 'timezoneid'],
+  interests: ['interests'],
+  incomeBand: ['incomeband', 'income'],
+  consent: ['consent', 'emailconsent', 'marketingconsent', 'optin'],
+  signedUpAt: ['signedupat', 'signupdate', 'createdat', 'registeredat'],
+  type: ['type', 'eventtype', 'event'],
+  occurredAt: ['occurredat', 'eventtime', 'timestamp', 'date'],
+  properties: ['properties', 'props', 'data'],
+};
+
+export function normalizeHeader(header: string): string {
+  return header.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
+ * Recognizes common header names. The first alias in a field's list that matches wins, and a
+ * column feeds at most one field, so "sample_id" beats "master_id" only because neither is
+ * "customer_id": exact names come first in each list.
+ */
+export function recognizeMapping(kind: RecordKind, headers: readonly string[]): Mapping {
+  const byNormalized = new Map(headers.map((h) => [normalizeHeader(h), h] as const));
+  const used = new Set<string>();
+  const columns: Record<string, string> = {};
+  for (const field of FIELDS[kind]) {
+    for (const alias of HEADER_ALIASES[field] ?? []) {
+      const header = byNormalized.get(alias);
+      if (header !== undefined && !used.has(header)) {
+        columns[field] = header;
+        used.add(header);
+        break;
+      }
+    }
+  }
+  const missing = REQUIRED_FIELDS[kind].filter((field) => !(field in columns));
+  if (missing.length > 0) {
+    throw new InputError(
+      `cannot recognize the ${missing.join(', ')} column(s) of this ${kind} file among ` +
+        `[${headers.join(', ')}]; add a mapping file`,
+    );
+  }
+  return { kind, columns, timezone: 'UTC' };
+}

@@ -1,0 +1,67 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { chunk, MAX_BULK_DESTINATIONS, templateName, toBulkEntries, type Campaign, type Recipient } from '../core/campaign.ts';
+import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { Mailer } from '../adapters/mailer.ts';
+
+export interface SendSummary {
+  readonly campaign: string;
+  readonly segment: string;
+  readonly members: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly suppressed: number;
+  readonly alreadySent: number;
+  readonly noAddress: number;
+  readonly bulkCalls: number;
+}
+
+export interface SendDeps {
+  readonly store: CustomerStore;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
+  readonly from: string;
+  readonly configurationSet: string | undefined;
+  readonly now: Date;
+}
+
+/**
+ * Sends a campaign's template to every member of its segment. Each send is claimed in the ledger
+ * before the call, so a retry or a second trigger never mails the same customer twice.
+ */
+export async function sendCampaign(deps: SendDeps, campaign: Campaign): Promise<SendSummary> {
+  const { store, mailer, logger, now } = deps;
+  let members = 0, sent = 0, failed = 0, suppressed = 0, alreadySent = 0, noAddress = 0, bulkCalls = 0;
+  for await (const ids of store.listSegmentMembers(campaign.segment)) {
+    members += ids.length;
+    const recipients: Recipient[] = [];
+    for (const profile of await store.getProfiles(ids)) {
+      const contact = profile.contact;
+      if (!contact?.email) {
+        noAddress++;
+      } else if (contact.consent === false) {
+        suppressed++;
+      } else if (!(await store.claimSend(profile.customerId, campaign.name, now))) {
+        alreadySent++;
+      } else {
+        recipients.push({ customerId: profile.customerId, email: contact.email, ...(contact.firstName ? { firstName: contact.firstName } : {}) });
+      }
+    }
+    for (const entries of chunk(toBulkEntries(campaign, recipients), MAX_BULK_DESTINATIONS)) {
+      bulkCalls++;
+      const results = await mailer.sendBulk({
+        from: deps.from,
+        templateName: templateName(campaign),
+        configurationSet: deps.configurationSet,
+        entries,
+      });
+      for (const result of results) {
+        if (result.status === 'SUCCESS') sent++;
+        else failed++;
+        await store.recordSend(result.customerId, campaign.name, result.status, result.messageId);
+      }
+    }
+  }
+  const summary = { campaign: campaign.name, segment: campaign.segment, members, sent, failed, suppressed, alreadySent, noAddress, bulkCalls };
+  logger.info('campaign sent', { ...summary });
+  return summary;
+}

@@ -1,0 +1,27 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from './nag.ts';
+import { loadCampaigns } from './campaigns.ts';
+import { SegmentationStack } from './segmentation-stack.ts';
+
+export const STACK_NAME = 'Strata';
+
+/** Builds the CDK app with cdk-nag on every synth. Shared by bin/app.ts, the local stack and the tests. */
+export function buildApp(app: App = new App()): { app: App; stack: SegmentationStack } {
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return value === undefined ? undefined : String(value);
+  };
+  const hour = context('strata:scheduleHour');
+  const minute = context('strata:scheduleMinute');
+  const timeZone = context('strata:scheduleTimeZone');
+  const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
+    description: 'strata: customer segmentation and lifecycle e-mail',
+    senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
+    campaigns: loadCampaigns(),
+    ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
+    ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
+    ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}

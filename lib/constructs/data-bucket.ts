@@ -1,0 +1,60 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledge } from '../nag.ts';
+import { Construct } from 'constructs';
+import { PREFIXES } from '../../functions/core/object-key.ts';
+
+export interface DataBucketProps {
+  /** Days an applied upload stays in incoming/ before it expires. */
+  readonly incomingRetentionDays?: number;
+  readonly quarantineRetentionDays?: number;
+  readonly reportRetentionDays?: number;
+  /** Audience exports hold hashed e-mails for ad platforms: keep them briefly. */
+  readonly exportRetentionDays?: number;
+}
+
+/**
+ * The bucket files arrive in and reports leave from: encrypted, private, TLS only, versioned,
+ * with a lifecycle rule per prefix and server access logs in a second bucket.
+ */
+export class DataBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: DataBucketProps = {}) {
+    super(scope, id);
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(accessLogs, [
+      { id: 'AwsSolutions-S1', reason: 'This is the server access log bucket; logging it into itself would loop.' },
+    ]);
+
+    const expireUnder = (ruleId: string, prefix: string, days: number): s3.LifecycleRule => ({
+      id: ruleId,
+      prefix,
+      expiration: Duration.days(days),
+      noncurrentVersionExpiration: Duration.days(7),
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'data-bucket/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
+        expireUnder('expire-incoming', PREFIXES.incoming, props.incomingRetentionDays ?? 90),
+        expireUnder('expire-quarantine', PREFIXES.quarantine, props.quarantineRetentionDays ?? 90),
+        expireUnder('expire-reports', PREFIXES.reports, props.reportRetentionDays ?? 400),
+        expireUnder('expire-exports', PREFIXES.exports, props.exportRetentionDays ?? 30),
+      ],
+    });
+  }
+}

@@ -1,0 +1,99 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { acknowledge } from '../nag.ts';
+import { Construct } from 'constructs';
+import { PROJECT_ROOT } from '../project-root.ts';
+
+export interface StrataFunctionProps {
+  /** The handler file, relative to the project root, e.g. functions/ingest/handler.ts. */
+  readonly entry: string;
+  readonly description: string;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly logRetention?: logs.RetentionDays;
+  /** Lambda runtime. Default Node.js 20, the version the local stack and CI run. */
+  readonly runtime?: lambda.Runtime;
+}
+
+const RUNTIMES: Readonly<Record<string, lambda.Runtime>> = {
+  'nodejs20.x': lambda.Runtime.NODEJS_20_X,
+  'nodejs22.x': lambda.Runtime.NODEJS_22_X,
+  'nodejs24.x': lambda.Runtime.NODEJS_24_X,
+};
+
+/** The runtime named by the strata:lambdaRuntime context (cdk.json or -c), Node.js 20 by default. */
+function runtimeFromContext(scope: Construct): lambda.Runtime {
+  const name: unknown = scope.node.tryGetContext('strata:lambdaRuntime') ?? 'nodejs20.x';
+  const runtime = RUNTIMES[String(name)];
+  if (runtime === undefined) throw new Error(`strata:lambdaRuntime must be one of ${Object.keys(RUNTIMES).join(', ')}, got ${String(name)}`);
+  return runtime;
+}
+
+/** Metadata key naming a function's handler file: the local stack uses it to run the same code. */
+export const ENTRY_METADATA_KEY = 'strata:entry';
+
+/**
+ * A strata Lambda: Node 20 on arm64, bundled by the local esbuild, its own role holding only
+ * write access to its own log group (callers add the rest), logs kept for a set time.
+ */
+export class StrataFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: StrataFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (strata)`,
+    });
+    logGroup.grantWrite(this.role);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: props.runtime ?? runtimeFromContext(this),
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node20',
+        mainFields: ['module', 'main'],
+        // ESM bundles need require() for the CommonJS dependencies esbuild inlines.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
+
+    acknowledge(this.function, [
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'strata targets the Node.js 20 runtime on purpose: the embedded local stack and CI run the same code on Node 20. Set the strata:lambdaRuntime context to move on.',
+      },
+      {
+        id: 'CloudFormation-Validate::W2531',
+        reason: 'nodejs20.x is deprecated (creation disabled from 2027-02-01); it stays the default to match local Node 20, and the strata:lambdaRuntime context selects nodejs22.x or nodejs24.x.',
+      },
+    ]);
+  }
+}
