@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AddressInfo, Server } from 'node:net';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import sesLocal from 'aws-ses-v2-local';
+import { getStoreReadonly, saveEmail, setTemplate, type Email, type Template } from 'aws-ses-v2-local/dist/store.js';
+
+export interface Emulators {
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly ses: string;
+  readonly s3rver: S3rver;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+/**
+ * Starts dynalite, s3rver and aws-ses-v2-local in this process on free loopback ports, with their
+ * state under `dir`. dynalite and s3rver persist natively; the SES mailbox is saved on stop and
+ * restored on start.
+ */
+export async function startEmulators(dir: string): Promise<Emulators> {
+  for (const sub of ['dynamodb', 's3', 'ses']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+
+  const dynamo = dynalite({ path: path.join(dir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  await new Promise<void>((resolve, reject) => dynamo.once('error', reject).listen(0, HOST, () => resolve()));
+
+  const s3 = new S3rver({ address: HOST, port: 0, directory: path.join(dir, 's3'), silent: true });
+  const s3Address = (await s3.run()) as AddressInfo;
+
+  const mailboxFile = path.join(dir, 'ses', 'mailbox.json');
+  restoreMailbox(mailboxFile);
+  const ses = await sesLocal.default({ host: HOST, port: 0 });
+
+  return {
+    dynamodb: `http://${HOST}:${(dynamo.address() as AddressInfo).port}`,
+    s3: `http://${HOST}:${s3Address.port}`,
+    ses: `http://${HOST}:${(ses.address() as AddressInfo).port}`,
+    s3rver: s3,
+    async stop() {
+      saveMailbox(mailboxFile);
+      await Promise.all([
+        new Promise((resolve) => dynamo.close(resolve)),
+        s3.close(),
+        new Promise((resolve) => {
+          ses.closeAllConnections?.();
+          ses.close(resolve);
+        }),
+      ]);
+    },
+  };
+}
+
+interface Mailbox {
+  readonly emails: Email[];
+  readonly templates: [string, Template][];
+}
+
+function saveMailbox(file: string): void {
+  const store = getStoreReadonly();
+  const mailbox: Mailbox = { emails: [...store.emails], templates: [...store.templates.entries()] };
+  fs.writeFileSync(file, JSON.stringify(mailbox));
+}
+
+function restoreMailbox(file: string): void {
+  if (!fs.existsSync(file)) return;
+  const mailbox = JSON.parse(fs.readFileSync(file, 'utf-8')) as Mailbox;
+  const store = getStoreReadonly();
+  if (store.emails.length > 0 || store.templates.size > 0) return;
+  for (const email of mailbox.emails) saveEmail(email);
+  for (const [name, template] of mailbox.templates) setTemplate(name, template);
+}

@@ -1,0 +1,313 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
+import type { Context, S3Event } from 'aws-lambda';
+import { PROJECT_ROOT } from '../../lib/project-root.ts';
+import { ENTRY_METADATA_KEY } from '../../lib/constructs/strata-function.ts';
+import { resetClients } from '../adapters/aws-clients.ts';
+import { resourcesOfType, synthesizeTemplate, type CfnTemplate } from './cloud-template.ts';
+import { startEmulators, type Emulators } from './emulators.ts';
+import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const REGION = 'us-east-1';
+
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly entry: string;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+interface Notification {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly functionLogicalId: string;
+}
+
+export interface DeadLetter {
+  readonly functionLogicalId: string;
+  readonly event: unknown;
+  readonly error: string;
+}
+
+export interface LocalStackOptions {
+  /** Where emulator state persists between runs. Default .strata/ in the project. */
+  readonly stateDir?: string;
+  /** Evaluation time for the handlers (STRATA_AS_OF), for replaying historical data. */
+  readonly asOf?: string;
+  /** Handler log level (Powertools). Default WARN, so local output stays readable. */
+  readonly logLevel?: string;
+  /** CDK context for the synthesized app, e.g. { 'strata:senderAddress': ... }. */
+  readonly context?: Record<string, unknown>;
+}
+
+export interface LocalStack {
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string };
+  readonly template: CfnTemplate;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly functions: readonly LocalFunction[];
+  readonly deadLetters: readonly DeadLetter[];
+  /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
+  invoke<T>(entry: string, event: unknown): Promise<T>;
+  /** Uploads an object like a user would; S3 notifications then invoke their functions. */
+  upload(key: string, body: string | Buffer): Promise<void>;
+  /** Resolves when every S3-triggered invocation so far has finished. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.strata');
+
+/**
+ * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,
+ * and the real handlers invoked in this process with the environment the template gives them.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const template = synthesizeTemplate(options.context);
+  const emulators = await startEmulators(stateDir);
+  try {
+    return await wire(template, emulators, options);
+  } catch (error) {
+    await emulators.stop();
+    throw error;
+  }
+}
+
+async function wire(template: CfnTemplate, emulators: Emulators, options: LocalStackOptions): Promise<LocalStack> {
+  // Point the unchanged SDK clients of the handlers at the emulators.
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
+    AWS_ENDPOINT_URL_S3: emulators.s3,
+    AWS_ENDPOINT_URL_SESV2: emulators.ses,
+    // s3rver predates the SDK's default CRC checksums.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+  });
+  resetClients();
+  const clientConfig = { region: REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodb });
+  const s3 = new S3Client({ ...clientConfig, endpoint: emulators.s3, forcePathStyle: true });
+  const ses = new SESv2Client({ ...clientConfig, endpoint: emulators.ses });
+
+  const names = localNames(template);
+  const resolve = (value: unknown) => resolveIntrinsic(value, names);
+
+  const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+  const existing = new Set((await dynamodb.send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const [logicalId, resource] of tables) {
+    const name = names.get(logicalId) ?? logicalId;
+    if (!existing.has(name)) await dynamodb.send(new CreateTableCommand(toCreateTable(name, resource.Properties ?? {})));
+  }
+  const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+  for (const [logicalId] of buckets) {
+    const Bucket = names.get(logicalId) ?? logicalId;
+    const exists = await s3.send(new HeadBucketCommand({ Bucket })).then(() => true, () => false);
+    if (!exists) await s3.send(new CreateBucketCommand({ Bucket }));
+  }
+  for (const [, resource] of resourcesOfType(template, 'AWS::SES::Template')) {
+    const t = (resource.Properties?.Template ?? {}) as Record<string, string>;
+    const TemplateName = String(t.TemplateName);
+    const TemplateContent = { Subject: t.SubjectPart, Html: t.HtmlPart, Text: t.TextPart };
+    await ses.send(new CreateEmailTemplateCommand({ TemplateName, TemplateContent })).catch(() =>
+      ses.send(new UpdateEmailTemplateCommand({ TemplateName, TemplateContent })),
+    );
+  }
+
+  const functions: LocalFunction[] = resourcesOfType(template, 'AWS::Lambda::Function')
+    .filter(([, r]) => typeof r.Metadata?.[ENTRY_METADATA_KEY] === 'string')
+    .map(([logicalId, r]) => {
+      const variables = ((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+      const environment = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(resolve(v))]));
+      return { logicalId, entry: String(r.Metadata?.[ENTRY_METADATA_KEY]), environment };
+    });
+  applyFunctionEnvironment(functions, options);
+
+  const notifications = bucketNotifications(template, names);
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const loadHandler = (entry: string) => {
+    let loaded = handlers.get(entry);
+    if (loaded === undefined) {
+      loaded = import(pathToFileURL(path.join(PROJECT_ROOT, entry)).href).then((m: { handler: LambdaHandler }) => m.handler);
+      handlers.set(entry, loaded);
+    }
+    return loaded;
+  };
+  const invokeFunction = async <T>(fn: LocalFunction, event: unknown): Promise<T> =>
+    (await loadHandler(fn.entry))(event, lambdaContext(fn)) as Promise<T>;
+
+  // S3 → Lambda is an asynchronous invocation: two retries, then the dead-letter list.
+  const pending = new Set<Promise<void>>();
+  const deadLetters: DeadLetter[] = [];
+  emulators.s3rver.on('event', (raw: S3rverEvent) => {
+    const record = toS3EventRecord(raw);
+    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    for (const n of notifications) {
+      if (n.bucket !== record.s3.bucket.name || !record.eventName.startsWith('ObjectCreated:')) continue;
+      if (!key.startsWith(n.prefix) || !key.endsWith(n.suffix)) continue;
+      const fn = functions.find((f) => f.logicalId === n.functionLogicalId);
+      if (fn === undefined) continue;
+      const event: S3Event = { Records: [record] };
+      const run = (async () => {
+        let lastError: unknown;
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await invokeFunction(fn, event);
+            return;
+          } catch (error) {
+            lastError = error;
+          }
+        }
+        deadLetters.push({ functionLogicalId: fn.logicalId, event, error: String(lastError) });
+      })();
+      pending.add(run);
+      void run.finally(() => pending.delete(run));
+    }
+  });
+
+  const tableName = names.get(tables[0]?.[0] ?? '') ?? '';
+  const bucketName = dataBucketName(template, names);
+  return {
+    endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses },
+    template,
+    tableName,
+    bucketName,
+    functions,
+    deadLetters,
+    async invoke<T>(entry: string, event: unknown) {
+      const fn = functions.find((f) => f.entry === entry);
+      if (fn === undefined) throw new Error(`no function with entry ${entry} in the synthesized stack`);
+      return invokeFunction<T>(fn, event);
+    },
+    async upload(key, body) {
+      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: key, Body: body }));
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    async stop() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      dynamodb.destroy();
+      s3.destroy();
+      ses.destroy();
+      resetClients();
+      await emulators.stop();
+    },
+  };
+}
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Local physical names: the logical id (lower-cased for buckets, as S3 requires). */
+function localNames(template: CfnTemplate): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    names.set(logicalId, resource.Type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId);
+  }
+  return names;
+}
+
+function resolveIntrinsic(value: unknown, names: Map<string, string>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if (typeof object.Ref === 'string') return names.get(object.Ref) ?? object.Ref;
+  const getAtt = object['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `arn:aws:local:${REGION}:000000000000:${String(getAtt[0])}`;
+  const join = object['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [separator, parts] = join as [string, unknown[]];
+    return parts.map((p) => String(resolveIntrinsic(p, names))).join(separator);
+  }
+  throw new Error(`the local stack cannot resolve ${JSON.stringify(value)}`);
+}
+
+function toCreateTable(TableName: string, p: Record<string, unknown>): CreateTableCommandInput {
+  type Gsi = { IndexName: string; KeySchema: CreateTableCommandInput['KeySchema']; Projection: Record<string, unknown> };
+  const gsis = (p.GlobalSecondaryIndexes ?? []) as Gsi[];
+  return {
+    TableName,
+    KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+    AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(gsis.length > 0
+      ? {
+          GlobalSecondaryIndexes: gsis.map((g) => ({
+            IndexName: g.IndexName,
+            KeySchema: g.KeySchema,
+            Projection: { ProjectionType: String(g.Projection.ProjectionType) as 'KEYS_ONLY' | 'ALL' | 'INCLUDE' },
+          })),
+        }
+      : {}),
+  };
+}
+
+function bucketNotifications(template: CfnTemplate, names: Map<string, string>): Notification[] {
+  return resourcesOfType(template, 'Custom::S3BucketNotifications').flatMap(([, resource]) => {
+    const bucket = String(resolveIntrinsic(resource.Properties?.BucketName, names));
+    type Config = { LambdaFunctionArn: { 'Fn::GetAtt': [string, string] }; Filter?: { Key?: { FilterRules?: { Name: string; Value: string }[] } } };
+    const configs = ((resource.Properties?.NotificationConfiguration as { LambdaFunctionConfigurations?: Config[] } | undefined)
+      ?.LambdaFunctionConfigurations ?? []);
+    return configs.map((c) => {
+      const rules = c.Filter?.Key?.FilterRules ?? [];
+      const rule = (name: string) => rules.find((r) => r.Name.toLowerCase() === name)?.Value ?? '';
+      return { bucket, prefix: rule('prefix'), suffix: rule('suffix'), functionLogicalId: c.LambdaFunctionArn['Fn::GetAtt'][0] };
+    });
+  });
+}
+
+function dataBucketName(template: CfnTemplate, names: Map<string, string>): string {
+  const [notification] = bucketNotifications(template, names);
+  if (notification === undefined) throw new Error('the synthesized stack has no bucket notification for ingest');
+  return notification.bucket;
+}
+
+/**
+ * Handlers read their configuration from the environment once at cold start; locally all run in
+ * one process, so their variables must agree (they do: the stack gives them the same names).
+ */
+function applyFunctionEnvironment(functions: readonly LocalFunction[], options: LocalStackOptions): void {
+  const merged: Record<string, string> = {};
+  for (const fn of functions) {
+    for (const [key, value] of Object.entries(fn.environment)) {
+      if (key in merged && merged[key] !== value) {
+        throw new Error(`functions disagree on ${key} (${merged[key]} vs ${value}); the local stack shares one environment`);
+      }
+      merged[key] = value;
+    }
+  }
+  delete merged.NODE_OPTIONS;
+  Object.assign(process.env, merged, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
+  if (options.asOf !== undefined) process.env.STRATA_AS_OF = options.asOf;
+  else delete process.env.STRATA_AS_OF;
+}
+
+function lambdaContext(fn: LocalFunction): Context {
+  const deadline = Date.now() + 15 * 60_000;
+  const name = `local-${fn.logicalId}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export function ensureDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+}
