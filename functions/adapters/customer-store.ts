@@ -16,17 +16,27 @@ import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 
 /**
- * The single table. Items of one customer share the partition C#<id>: PROFILE, O#<order>,
- * SEG#<segment> (membership, also indexed by segment in GSI1), T#<at>#<segment> (transition),
- * SEND#<campaign> (send ledger). FILE#<key> items record which uploads are applied.
+ * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
+ * files), PROFILE (order aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in
+ * the segment index), T#<at>#<segment> (transition), SEND#<campaign> (send ledger). FILE#<key>
+ * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
+export type Contact = Omit<CustomerRecord, 'customerId'>;
+
 export interface Profile {
   readonly customerId: string;
-  readonly contact?: Omit<CustomerRecord, 'customerId'>;
+  readonly contact?: Contact;
   readonly orders?: OrderAggregates;
   readonly updatedAt?: string;
+}
+
+/** Everything held about one customer that segment evaluation needs. */
+export interface CustomerState {
+  readonly profile: Profile | undefined;
+  readonly orders: Order[];
+  readonly memberships: Membership[];
 }
 
 export interface FileRecord {
@@ -42,11 +52,11 @@ export interface CustomerStore {
   putFile(record: FileRecord): Promise<void>;
   putOrders(orders: readonly Order[], source: string): Promise<void>;
   putContacts(customers: readonly CustomerRecord[], now: Date): Promise<void>;
-  listOrders(customerId: string): Promise<Order[]>;
-  putAggregates(customerId: string, aggregates: OrderAggregates, now: Date): Promise<void>;
-  getProfile(customerId: string): Promise<Profile | undefined>;
-  getProfiles(customerIds: readonly string[]): Promise<Profile[]>;
-  listMemberships(customerId: string): Promise<Membership[]>;
+  /** One Query: contact, aggregates, ledger and memberships of a customer. */
+  loadCustomer(customerId: string): Promise<CustomerState>;
+  /** Replaces the PROFILE item: the order aggregates, recomputed from the ledger. */
+  putProfile(customerId: string, aggregates: OrderAggregates | undefined, now: Date): Promise<void>;
+  getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
   applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
   listSegmentMembers(segment: string): AsyncGenerator<string[]>;
   /** Claims the send of a campaign to a customer; false when it was claimed before. */
@@ -80,8 +90,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const page = await client.send(
         new QueryCommand({
           TableName: table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -103,51 +113,54 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await batchWrite(orders.map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}`, ...o, source })));
     },
     async putContacts(customers, now) {
-      await mapLimit(customers, 16, async ({ customerId, ...contact }) => {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: customerPk(customerId), sk: 'PROFILE' },
-            UpdateExpression: 'SET customerId = :id, contact = :contact, updatedAt = :now',
-            ExpressionAttributeValues: { ':id': customerId, ':contact': contact, ':now': now.toISOString() },
-          }),
-        );
-      });
+      await batchWrite(
+        customers.map(({ customerId, ...contact }) => ({ pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() })),
+      );
     },
-    async listOrders(customerId) {
-      const items = await queryAll(customerPk(customerId), 'O#');
-      return items.map(({ pk: _pk, sk: _sk, source: _source, ...order }) => order as unknown as Order);
+    async loadCustomer(customerId) {
+      const items = await queryAll(customerPk(customerId), '');
+      let contact: Contact | undefined;
+      let profile: Record<string, unknown> | undefined;
+      const orders: Order[] = [];
+      const memberships: Membership[] = [];
+      for (const { pk: _pk, sk, ...item } of items) {
+        const kind = String(sk);
+        if (kind === 'CONTACT') contact = item.contact as Contact;
+        else if (kind === 'PROFILE') profile = item;
+        else if (kind.startsWith('O#')) {
+          const { source: _source, ...order } = item;
+          orders.push(order as unknown as Order);
+        } else if (kind.startsWith('SEG#')) {
+          memberships.push({ segment: String(item.segment), since: String(item.since), why: (item.why ?? []) as Membership['why'] });
+        }
+      }
+      const known = contact !== undefined || profile !== undefined;
+      return {
+        profile: known ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }) } as Profile) : undefined,
+        orders,
+        memberships,
+      };
     },
-    async putAggregates(customerId, aggregates, now) {
+    async putProfile(customerId, aggregates, now) {
       await client.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: table,
-          Key: { pk: customerPk(customerId), sk: 'PROFILE' },
-          UpdateExpression: 'SET customerId = :id, orders = :orders, updatedAt = :now',
-          ExpressionAttributeValues: { ':id': customerId, ':orders': aggregates, ':now': now.toISOString() },
+          Item: { pk: customerPk(customerId), sk: 'PROFILE', customerId, orders: aggregates, updatedAt: now.toISOString() },
         }),
       );
     },
-    async getProfile(customerId) {
-      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: 'PROFILE' } }));
-      return Item === undefined ? undefined : toProfile(Item);
-    },
-    async getProfiles(customerIds) {
-      const profiles: Profile[] = [];
+    async getContacts(customerIds) {
+      const contacts: { customerId: string; contact: Contact }[] = [];
       for (const ids of chunk(customerIds, 100)) {
-        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'PROFILE' }));
+        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'CONTACT' }));
         for (let attempt = 0; keys && keys.length > 0; attempt++) {
           if (attempt > 0) await backoff(attempt);
           const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          profiles.push(...(response.Responses?.[table] ?? []).map(toProfile));
+          for (const item of response.Responses?.[table] ?? []) contacts.push({ customerId: String(item.customerId), contact: item.contact as Contact });
           keys = response.UnprocessedKeys?.[table]?.Keys;
         }
       }
-      return profiles;
-    },
-    async listMemberships(customerId) {
-      const items = await queryAll(customerPk(customerId), 'SEG#');
-      return items.map((i) => ({ segment: String(i.segment), since: String(i.since), why: (i.why ?? []) as Membership['why'] }));
+      return contacts;
     },
     async applyMembershipChanges(customerId, { enter, exit, transitions }) {
       const pk = customerPk(customerId);
@@ -205,11 +218,6 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       );
     },
   };
-}
-
-function toProfile(item: Record<string, unknown>): Profile {
-  const { pk: _pk, sk: _sk, ...profile } = item;
-  return profile as unknown as Profile;
 }
 
 /** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */

@@ -27,14 +27,11 @@ export async function refreshCustomers(
   const exited: Record<string, number> = {};
   let writes = 0;
   await mapLimit(ids, 16, async (customerId) => {
-    const [orders, profile, memberships] = await Promise.all([
-      store.listOrders(customerId),
-      store.getProfile(customerId),
-      store.listMemberships(customerId),
-    ]);
+    const { profile, orders, memberships } = await store.loadCustomer(customerId);
     const aggregates = aggregateOrders(orders);
-    if (aggregates !== undefined && stableJson(aggregates) !== stableJson(profile?.orders)) {
-      await store.putAggregates(customerId, aggregates, now);
+    // A PROFILE item for every known customer, rewritten only when its aggregates change.
+    if (profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson(profile.orders)) {
+      await store.putProfile(customerId, aggregates, now);
       writes++;
     }
     const facts = { customerId, contact: profile?.contact ?? {}, orders: aggregates };

@@ -34,16 +34,17 @@ export async function sendCampaign(deps: SendDeps, campaign: Campaign): Promise<
   for await (const ids of store.listSegmentMembers(campaign.segment)) {
     members += ids.length;
     const recipients: Recipient[] = [];
-    for (const profile of await store.getProfiles(ids)) {
-      const contact = profile.contact;
+    const contacts = new Map((await store.getContacts(ids)).map((c) => [c.customerId, c.contact]));
+    for (const customerId of ids) {
+      const contact = contacts.get(customerId);
       if (!contact?.email) {
         noAddress++;
       } else if (contact.consent === false) {
         suppressed++;
-      } else if (!(await store.claimSend(profile.customerId, campaign.name, now))) {
+      } else if (!(await store.claimSend(customerId, campaign.name, now))) {
         alreadySent++;
       } else {
-        recipients.push({ customerId: profile.customerId, email: contact.email, ...(contact.firstName ? { firstName: contact.firstName } : {}) });
+        recipients.push({ customerId, email: contact.email, ...(contact.firstName ? { firstName: contact.firstName } : {}) });
       }
     }
     for (const entries of chunk(toBulkEntries(campaign, recipients), MAX_BULK_DESTINATIONS)) {

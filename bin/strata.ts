@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_STATE_DIR, startLocalStack, type LocalStack } from '../functions/local/local-stack.ts';
+import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
+import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
+
+const program = new Command()
+  .name('strata')
+  .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/).')
+  .showHelpAfterError();
+
+const isoDate = (value: string): string => {
+  if (!/^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date like 1998-07-01');
+  return value;
+};
+
+program
+  .command('demo')
+  .description('run the whole pipeline on the embedded local stack with the bundled demo data (what npm start does)')
+  .option('--data <dir>', 'folder with customers/, orders/ and events/ subfolders', undefined)
+  .option('--as-of <date>', 'evaluation date for segments', isoDate, DEMO_AS_OF)
+  .option('--keep', 'keep the local stack and the SES mailbox web UI running afterwards')
+  .option('--keep-state', 'start from the state left in .strata/ instead of an empty stack')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (options: { data?: string; asOf: string; keep?: boolean; keepState?: boolean; json?: boolean }) => {
+    const { result, stack } = await runDemo({
+      ...(options.data === undefined ? {} : { dataDir: options.data }),
+      asOf: options.asOf,
+      keepState: options.keepState === true,
+    });
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`${formatSummary(result, options.keep === true)}\n`);
+    if (options.keep) await holdOpen(stack);
+    else await stack.stop();
+  });
+
+const local = program.command('local').description('the embedded local AWS stack');
+local
+  .command('up')
+  .description('start the local stack with its saved state and keep it running (mailbox web UI included)')
+  .action(async () => {
+    const stack = await startLocalStack();
+    process.stdout.write(
+      [
+        'strata local stack is up (Ctrl-C to stop; state in .strata/)',
+        `  DynamoDB  ${stack.endpoints.dynamodb}  table ${stack.tableName}`,
+        `  S3        ${stack.endpoints.s3}  bucket ${stack.bucketName}`,
+        `  SES       ${stack.endpoints.ses}/  (mailbox web UI, JSON at /store)`,
+        '',
+      ].join('\n'),
+    );
+    await holdOpen(stack);
+  });
+local
+  .command('reset')
+  .description('wipe the local stack\'s saved state (.strata/)')
+  .action(() => {
+    fs.rmSync(DEFAULT_STATE_DIR, { recursive: true, force: true });
+    process.stdout.write(`removed ${DEFAULT_STATE_DIR}\n`);
+  });
+
+program
+  .command('explain')
+  .description('the single customer view of one customer, their segments and why')
+  .argument('<customerId>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (customerId: string, options: { json?: boolean }) => {
+    const stack = await startLocalStack();
+    try {
+      const explanation = await explainCustomer(stack, customerId);
+      if (explanation === undefined) {
+        process.stderr.write(`no customer ${customerId} in the local stack (run npm start first?)\n`);
+        process.exitCode = 1;
+      } else if (options.json) {
+        process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${formatExplanation(explanation)}\n`);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+
+function holdOpen(stack: LocalStack): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.stderr.write('\nstopping the local stack…\n');
+      void stack.stop().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`strata: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

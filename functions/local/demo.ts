@@ -1,0 +1,176 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../lib/project-root.ts';
+import { loadCampaigns } from '../../lib/campaigns.ts';
+import { RECORD_KINDS } from '../core/fields.ts';
+import { quarantineKeys } from '../core/object-key.ts';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
+import { dynamoCustomerStore } from '../adapters/customer-store.ts';
+import { s3ObjectStore } from '../adapters/object-store.ts';
+import type { SendSummary } from '../dispatch/send-campaign.ts';
+import type { IngestReport } from '../ingest/ingest-object.ts';
+import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
+import { DEFAULT_STATE_DIR, startLocalStack, type LocalStack } from './local-stack.ts';
+import { count, createProgress } from './progress.ts';
+
+export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
+/** CDNOW's purchases end on 1998-06-30; the demo looks at them from the next day. */
+export const DEMO_AS_OF = '1998-07-01';
+
+export interface DemoOptions {
+  readonly dataDir?: string;
+  readonly asOf?: string;
+  readonly stateDir?: string;
+  /** Keep the state of earlier runs instead of starting from an empty stack. */
+  readonly keepState?: boolean;
+  readonly quiet?: boolean;
+}
+
+export interface DemoResult {
+  readonly customers: number;
+  readonly orders: number;
+  readonly rows: { readonly accepted: number; readonly rejected: number };
+  readonly files: readonly IngestReport[];
+  readonly segments: Readonly<Record<string, number>>;
+  readonly campaigns: readonly { name: string; segment: string; sent: number; suppressed: number; holdout: number; alreadySent: number; bulkCalls: number }[];
+  readonly report: string | null;
+  readonly mailbox: string;
+  readonly durationMs: number;
+}
+
+/** The whole pipeline on the embedded stack: upload → ingest → profiles → segments → e-mails. */
+export async function runDemo(options: DemoOptions = {}): Promise<{ result: DemoResult; stack: LocalStack }> {
+  const started = performance.now();
+  const progress = createProgress(options.quiet);
+  const dataDir = options.dataDir ?? DEMO_DATA_DIR;
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const uploads = findDataFiles(dataDir);
+  if (uploads.length === 0) throw new Error(`no data files under ${dataDir}/{${RECORD_KINDS.join(',')}}/`);
+  if (!options.keepState) fs.rmSync(stateDir, { recursive: true, force: true });
+
+  const stack = await progress.step(
+    'synthesizing the CDK app and starting the local stack (DynamoDB, S3, SES)',
+    () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF }),
+  );
+  try {
+    const objects = s3ObjectStore(s3Client(), stack.bucketName);
+    const files: IngestReport[] = [];
+    // Customers first, so orders find their contacts; a mapping file goes up before its data file.
+    for (const upload of uploads) {
+      const report = await progress.step(`ingesting ${upload.key}`, async () => {
+        await stack.upload(upload.key, fs.readFileSync(upload.file));
+        await stack.settled();
+        if (upload.key.endsWith('.mapping.json')) return undefined;
+        const text = await objects.readText(quarantineKeys(upload.key).report);
+        if (text === undefined) throw new Error(`ingest left no report for ${upload.key}; dead letters: ${JSON.stringify(stack.deadLetters)}`);
+        return JSON.parse(text) as IngestReport | { error: string };
+      }, (r) => (r === undefined ? 'mapping stored' : 'error' in r ? `rejected: ${r.error}` : `${count(r.accepted)} rows accepted, ${count(r.rejected)} rejected`));
+      if (report !== undefined && !('error' in report)) files.push(report);
+    }
+
+    const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
+    const segments: Record<string, number> = {};
+    await progress.step('counting segment members', async () => {
+      for (const definition of BUILTIN_SEGMENTS) {
+        let size = 0;
+        for await (const ids of store.listSegmentMembers(definition.name)) size += ids.length;
+        segments[definition.name] = size;
+      }
+    }, () => Object.entries(segments).map(([name, size]) => `${name} ${count(size)}`).join(', '));
+
+    const campaigns = loadCampaigns();
+    const sent = await progress.step(
+      `sending ${campaigns.map((c) => c.name).join(', ')} through SES SendBulkEmail`,
+      () => stack.invoke<SendSummary[]>('functions/dispatch/handler.ts', { campaigns }),
+      (summaries) => summaries.map((s) => `${count(s.sent)} sent in ${count(s.bulkCalls)} calls`).join(', '),
+    );
+
+    const orders = files.filter((f) => f.kind === 'orders');
+    const customers = await countProfiles(stack);
+    const result: DemoResult = {
+      customers,
+      orders: orders.reduce((n, f) => n + f.accepted, 0),
+      rows: { accepted: files.reduce((n, f) => n + f.accepted, 0), rejected: files.reduce((n, f) => n + f.rejected, 0) },
+      files,
+      segments,
+      campaigns: sent.map((s) => ({
+        name: s.campaign,
+        segment: s.segment,
+        sent: s.sent,
+        suppressed: s.suppressed + s.noAddress,
+        holdout: 0,
+        alreadySent: s.alreadySent,
+        bulkCalls: s.bulkCalls,
+      })),
+      report: null,
+      mailbox: `${stack.endpoints.ses}/`,
+      durationMs: Math.round(performance.now() - started),
+    };
+    return { result, stack };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+async function countProfiles(stack: LocalStack): Promise<number> {
+  let total = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDocumentClient().send(
+      new ScanCommand({
+        TableName: stack.tableName,
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        Select: 'COUNT',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    total += page.Count ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return total;
+}
+
+interface Upload {
+  readonly file: string;
+  readonly key: string;
+}
+
+/** Files under DIR/{customers,orders,events}/, mapping files before their data, customers first. */
+export function findDataFiles(dataDir: string): Upload[] {
+  return RECORD_KINDS.flatMap((kind) => {
+    const dir = path.join(dataDir, kind);
+    if (!fs.existsSync(dir)) return [];
+    return fs
+      .readdirSync(dir)
+      .filter((name) => /\.(csv|tsv|txt|jsonl|ndjson)(\.gz)?$|\.mapping\.json$/i.test(name))
+      .sort((a, b) => Number(b.endsWith('.mapping.json')) - Number(a.endsWith('.mapping.json')) || a.localeCompare(b))
+      .map((name) => ({ file: path.join(dir, name), key: `incoming/${kind}/${name}` }));
+  });
+}
+
+export function formatSummary(r: DemoResult, kept: boolean): string {
+  const lines = [
+    '',
+    'strata demo: summary',
+    `  rows ingested     ${count(r.rows.accepted)} accepted, ${count(r.rows.rejected)} rejected (${r.files.length} files)`,
+    `  orders            ${count(r.orders)}`,
+    `  customers         ${count(r.customers)} profiles in DynamoDB`,
+    ...Object.entries(r.segments).map(([name, size]) => `  segment           ${name}: ${count(size)} members`),
+    ...r.campaigns.map(
+      (c) =>
+        `  e-mails sent      ${count(c.sent)} for campaign ${c.name} (segment ${c.segment}) in ${count(c.bulkCalls)} SendBulkEmail calls; ` +
+        `${count(c.suppressed)} suppressed (no consent or address)` + (c.alreadySent > 0 ? `, ${count(c.alreadySent)} already sent before` : ''),
+    ),
+    `  took              ${(r.durationMs / 1000).toFixed(1)}s`,
+    kept
+      ? `  see the e-mails   ${r.mailbox} (mailbox web UI; Ctrl-C stops the stack)`
+      : '  see the e-mails   npm start -- --keep  (or npx strata local up) serves the mailbox web UI; ' +
+        'the mail is also saved in .strata/ses/mailbox.json',
+    '  explain one       npx strata explain 1',
+    '',
+  ];
+  return lines.join('\n');
+}

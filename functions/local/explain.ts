@@ -1,0 +1,44 @@
+import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
+import { dynamoCustomerStore, type Profile } from '../adapters/customer-store.ts';
+import type { Reason } from '../core/segments/evaluate.ts';
+import type { LocalStack } from './local-stack.ts';
+
+export interface Explanation {
+  readonly customerId: string;
+  readonly profile: Profile | null;
+  readonly orders: { readonly count: number; readonly revenue: number; readonly first: string | null; readonly last: string | null };
+  readonly segments: readonly { readonly name: string; readonly since: string; readonly why: readonly Reason[] }[];
+}
+
+/** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
+export async function explainCustomer(stack: LocalStack, customerId: string): Promise<Explanation | undefined> {
+  const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
+  const { profile, memberships } = await store.loadCustomer(customerId);
+  if (profile === undefined) return undefined;
+  const aggregates = profile.orders;
+  return {
+    customerId,
+    profile,
+    orders: {
+      count: aggregates?.orders ?? 0,
+      revenue: aggregates?.revenue ?? 0,
+      first: aggregates?.firstOrderAt ?? null,
+      last: aggregates?.lastOrderAt ?? null,
+    },
+    segments: memberships.map((m) => ({ name: m.segment, since: m.since, why: m.why })),
+  };
+}
+
+export function formatExplanation(e: Explanation): string {
+  const contact = e.profile?.contact;
+  const lines = [
+    `customer ${e.customerId}${contact?.firstName ? ` (${contact.firstName})` : ''}`,
+    `  orders    ${e.orders.count}, revenue ${e.orders.revenue.toFixed(2)}, first ${e.orders.first?.slice(0, 10) ?? '-'}, last ${e.orders.last?.slice(0, 10) ?? '-'}`,
+    `  contact   ${contact?.email ? 'e-mail on file' : 'no e-mail'}${contact?.consent === false ? ', opted out' : ''}${contact?.country ? `, ${contact.country}` : ''}`,
+    e.segments.length === 0 ? '  segments  none' : '  segments',
+    ...e.segments.map(
+      (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ` + s.why.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.expected)} (is ${JSON.stringify(r.actual)})`).join(' and '),
+    ),
+  ];
+  return lines.join('\n');
+}
