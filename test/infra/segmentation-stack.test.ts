@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../lib/app.ts';
+import { actionsOf, logicalIdWhere, resourcesOf, roleOfFunction, statementsOfRole, synthesize } from './stack-template.ts';
+
+const { app, template, json } = synthesize();
+const dataBucket = logicalIdWhere(json, 'AWS::S3::Bucket', (p) => p.VersioningConfiguration !== undefined);
+const table = logicalIdWhere(json, 'AWS::DynamoDB::Table', () => true);
+
+describe('cdk-nag', () => {
+  it('synthesizes with every AwsSolutions finding fixed or acknowledged with a reason', () => {
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails the synth when a construct breaks a rule (the checks really run)', () => {
+    const broken = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack } = buildApp(broken);
+    new s3.Bucket(stack, 'UnloggedBucket');
+    expect(() => broken.synth()).toThrow(/AwsSolutions-S1'/);
+  });
+});
+
+describe('data bucket', () => {
+  it('is encrypted, private, versioned and logs access', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+    });
+  });
+
+  it('refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: dataBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it.each(['incoming/', 'quarantine/', 'reports/', 'exports/'])('has a lifecycle rule for %s', (prefix) => {
+    const rules = (json.Resources[dataBucket]!.Properties!.LifecycleConfiguration as { Rules: { Prefix?: string; ExpirationInDays?: number }[] }).Rules;
+    const rule = rules.find((r) => r.Prefix === prefix);
+    expect(rule?.ExpirationInDays).toBeGreaterThan(0);
+  });
+});
+
+describe('customer table', () => {
+  it('is on demand with point-in-time recovery, encryption and deletion protection', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('indexes memberships by segment so members are listed without a scan', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'bySegment', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }] })],
+    });
+  });
+});
+
+describe('ingest', () => {
+  const ingestFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/ingest/handler.ts');
+
+  it('runs Node 20 on arm64', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs20.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: table }, BUCKET_NAME: { Ref: dataBucket } }) },
+    });
+  });
+
+  it('is triggered by ObjectCreated under incoming/ only', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: dataBucket },
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+            LambdaFunctionArn: { 'Fn::GetAtt': [ingestFunction, 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('sends events that keep failing to a dead-letter queue, with an alarm on it', () => {
+    const queue = logicalIdWhere(json, 'AWS::SQS::Queue', () => true);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ingestFunction },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+    });
+  });
+
+  it('can read only incoming/ and write only quarantine/ of the bucket', () => {
+    const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('s3:')),
+    );
+    const grants = s3Statements.flatMap((s) => actionsOf(s).flatMap((action) => resourcesOf(s).map((resource) => ({ action, resource }))));
+    expect(grants).toEqual([
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/incoming/*']] } },
+      { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/quarantine/*']] } },
+    ]);
+  });
+});
+
+describe('least privilege everywhere', () => {
+  const statements = Object.values(json.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement);
+
+  it('grants no service-wide wildcard actions', () => {
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('lets only the dispatch function send e-mail, and only from its identity, configuration set and templates', () => {
+    const sesStatements = Object.entries(json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(([, r]) =>
+        (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement
+          .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('ses:')))
+          .map((s) => ({ roles: r.Properties!.Roles, resources: s.Resource })),
+      );
+    expect(sesStatements).toHaveLength(1);
+    expect(sesStatements[0]!.roles).toEqual([{ Ref: roleOfFunction(json, 'functions/dispatch/handler.ts') }]);
+    expect(JSON.stringify(sesStatements[0]!.resources)).not.toContain('"*"');
+  });
+});
+
+describe('re-segmentation', () => {
+  it('is a Standard state machine with full logging without payloads, and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
+  it('retries and catches every task', () => {
+    const machine = logicalIdWhere(json, 'AWS::StepFunctions::StateMachine', () => true);
+    const definition = JSON.parse(
+      ((json.Resources[machine]!.Properties!.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
+        .map((part) => (typeof part === 'string' ? part : 'ARN'))
+        .join(''),
+    ) as { States: Record<string, { Type: string; Retry?: unknown[]; Catch?: unknown[] }> };
+    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [, task] of tasks) {
+      expect(task.Retry?.length).toBeGreaterThan(0);
+      expect(task.Catch?.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs daily on an EventBridge Scheduler schedule, 06:00 UTC by default and configurable', () => {
+    const machine = logicalIdWhere(json, 'AWS::StepFunctions::StateMachine', () => true);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: Match.objectLike({ Arn: { Ref: machine } }),
+    });
+    const custom = synthesize({ 'strata:scheduleHour': '3', 'strata:scheduleMinute': '30', 'strata:scheduleTimeZone': 'Europe/Berlin' });
+    custom.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 3 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
+  });
+});
+
+describe('sending', () => {
+  it('has a configuration set that requires TLS and suppresses bounces and complaints', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
+  });
+
+  it('creates one SES template per bundled campaign', () => {
+    template.hasResourceProperties('AWS::SES::Template', {
+      Template: Match.objectLike({ TemplateName: 'strata-second-purchase', SubjectPart: Match.stringLikeRegexp('{{firstName}}') }),
+    });
+  });
+});
