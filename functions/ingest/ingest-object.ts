@@ -71,10 +71,11 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     if (mapping.kind !== object.kind) {
       throw new Error(`mapping for ${key} is for ${mapping.kind} but the file is under incoming/${object.kind}/`);
     }
-    const result = rowResult(object.kind, mapping, row.values, occurrences);
+    const result = 'malformed' in row ? ({ ok: false, reason: row.malformed } as const) : rowResult(object.kind, mapping, row.values, occurrences);
     if (!result.ok) {
       rejectedByReason[result.reason] = (rejectedByReason[result.reason] ?? 0) + 1;
-      rejectedLines.push([String(row.line), result.reason, ...Object.values(row.values).map((v) => v ?? '')].map(csvCell).join(','));
+      const cells = 'malformed' in row ? [row.raw.replace(/\r?\n$/, '')] : Object.values(row.values).map((v) => v ?? '');
+      rejectedLines.push([String(row.line), result.reason, ...cells].map(csvCell).join(','));
       continue;
     }
     accepted++;
@@ -115,7 +116,6 @@ function rowResult(
   values: Readonly<Record<string, string | undefined>>,
   occurrences: Map<string, number>,
 ) {
-  if ('__invalid' in values) return { ok: false, reason: 'not a JSON object' } as const;
   switch (kind) {
     case 'orders': {
       // Identical rows in one file are distinct orders (CDNOW has them); count them to keep ids stable.

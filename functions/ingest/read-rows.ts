@@ -3,11 +3,13 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 
-export interface SourceRow {
-  /** 1-based line number of the row in the file (header is line 1 for CSV). */
-  readonly line: number;
-  readonly values: Readonly<Record<string, string | undefined>>;
-}
+export type SourceRow =
+  | {
+      /** 1-based line number of the row in the file (header is line 1 for CSV). */
+      readonly line: number;
+      readonly values: Readonly<Record<string, string | undefined>>;
+    }
+  | { readonly line: number; readonly malformed: string; readonly raw: string };
 
 export interface RowSource {
   /** The file's column names, known once the first row is read. */
@@ -28,12 +30,18 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean)
         for await (const text of createInterface({ input, crlfDelay: Infinity })) {
           line++;
           if (text.trim() === '') continue;
-          let values: Record<string, string | undefined>;
+          let parsed: unknown;
           try {
-            values = flatten(JSON.parse(text) as unknown);
+            parsed = JSON.parse(text);
           } catch {
-            values = { __invalid: text };
+            yield { line, malformed: 'malformed JSON', raw: text };
+            continue;
           }
+          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            yield { line, malformed: 'not a JSON object', raw: text };
+            continue;
+          }
+          const values = flatten(parsed);
           for (const key of Object.keys(values)) seen.add(key);
           headers = [...seen];
           yield { line, values };
@@ -51,22 +59,31 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean)
       },
       delimiter: [',', ';', '\t', '|'],
       relax_column_count: true,
+      relax_quotes: true,
       skip_empty_lines: true,
+      // A malformed record is skipped by the parser and reported to us, not fatal to the file.
+      skip_records_with_error: true,
+      raw: true,
       info: true,
     }),
   );
+  const malformed: { line: number; malformed: string; raw: string }[] = [];
+  parser.on('skip', (error: Error & { code?: string; lines?: number; raw?: string }) => {
+    malformed.push({ line: error.lines ?? 0, malformed: `malformed CSV (${error.code ?? error.message})`, raw: error.raw ?? '' });
+  });
   return {
     headers: () => headers,
     rows: (async function* () {
       for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+        yield* malformed.splice(0);
         yield { line: info.lines, values: record };
       }
+      yield* malformed.splice(0);
     })(),
   };
 }
 
-function flatten(value: unknown): Record<string, string | undefined> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { __invalid: JSON.stringify(value) };
+function flatten(value: object): Record<string, string | undefined> {
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [k, v === null || v === undefined ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
   );

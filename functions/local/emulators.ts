@@ -16,6 +16,11 @@ export interface Emulators {
 
 const HOST = '127.0.0.1';
 
+// aws-ses-v2-local is CommonJS with an `exports.default`: Node's loader hands us the exports
+// object, bundlers that honour __esModule hand us the function itself.
+type StartSes = typeof sesLocal.default;
+const startSes: StartSes = typeof sesLocal === 'function' ? (sesLocal as unknown as StartSes) : sesLocal.default;
+
 /**
  * Starts dynalite, s3rver and aws-ses-v2-local in this process on free loopback ports, with their
  * state under `dir`. dynalite and s3rver persist natively; the SES mailbox is saved on stop and
@@ -32,7 +37,7 @@ export async function startEmulators(dir: string): Promise<Emulators> {
 
   const mailboxFile = path.join(dir, 'ses', 'mailbox.json');
   restoreMailbox(mailboxFile);
-  const ses = await sesLocal.default({ host: HOST, port: 0 });
+  const ses = await startSes({ host: HOST, port: 0 });
 
   return {
     dynamodb: `http://${HOST}:${(dynamo.address() as AddressInfo).port}`,

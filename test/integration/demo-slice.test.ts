@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { runDemo, DEMO_DATA_DIR, type DemoResult } from '../../functions/local/demo.ts';
+import { explainCustomer } from '../../functions/local/explain.ts';
+import { LOCAL_CREDENTIALS, type LocalStack } from '../../functions/local/local-stack.ts';
+import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
+import { s3Client } from '../../functions/adapters/aws-clients.ts';
+import { loadCampaigns } from '../../lib/campaigns.ts';
+import type { SendSummary } from '../../functions/dispatch/send-campaign.ts';
+import type { IngestOutcome } from '../../functions/ingest/ingest-object.ts';
+
+/** Reads the bundled files directly, independently of strata's own parsing, for the expected figures. */
+function expectedFromFiles() {
+  const orderLines = fs.readFileSync(path.join(DEMO_DATA_DIR, 'orders', 'cdnow_sample.csv'), 'utf-8').trim().split('\n').slice(1);
+  const days = new Map<string, Set<string>>();
+  for (const line of orderLines) {
+    const [, sampleId = '', date = ''] = line.split(',');
+    days.set(sampleId, (days.get(sampleId) ?? new Set()).add(date));
+  }
+  const firstTimers = [...days].filter(([, d]) => d.size === 1).map(([id]) => id);
+  const customerLines = fs.readFileSync(path.join(DEMO_DATA_DIR, 'customers', 'customers.csv'), 'utf-8').trim().split('\n').slice(1);
+  const optedOut = new Set(customerLines.map((l) => l.split(',')).filter((c) => c[5] === 'no').map((c) => c[0]));
+  return { orders: orderLines.length, customers: days.size, firstTimers, mailable: firstTimers.filter((id) => !optedOut.has(id)) };
+}
+
+interface StoredEmail {
+  destination: { to: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+}
+
+describe('the thin slice on the embedded stack', () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-it-'));
+  const expected = expectedFromFiles();
+  let result: DemoResult;
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    ({ result, stack } = await runDemo({ stateDir, quiet: true }));
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('ingests every bundled row into the single customer view', () => {
+    expect(result.orders).toBe(expected.orders);
+    expect(result.rows.rejected).toBe(0);
+    expect(result.customers).toBe(expected.customers);
+  });
+
+  it('puts exactly the customers with one purchase day into first-time-buyers', () => {
+    expect(result.segments['first-time-buyers']).toBe(expected.firstTimers.length);
+  });
+
+  it('sends one templated e-mail per consenting member, at most 50 per SendBulkEmail call', async () => {
+    const [campaign] = result.campaigns;
+    expect(campaign?.sent).toBe(expected.mailable.length);
+    expect(campaign?.suppressed).toBe(expected.firstTimers.length - expected.mailable.length);
+    expect(campaign?.bulkCalls).toBe(Math.ceil(expected.mailable.length / 50));
+
+    const store = (await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] };
+    const recipients = store.emails.flatMap((e) => e.destination.to);
+    expect(new Set(recipients).size).toBe(recipients.length);
+    expect(recipients.sort()).toEqual(
+      expected.mailable.map((id) => `success+customer-${id.padStart(4, '0')}@simulator.amazonses.com`).sort(),
+    );
+    for (const email of store.emails) {
+      expect(email.subject).toMatch(/^\w+, your second CD is 15% off$/);
+      expect(`${email.body.html}${email.body.text}`).not.toContain('{{');
+    }
+  });
+
+  it('explains why a customer is in the segment', async () => {
+    const id = expected.firstTimers[0]!;
+    const explanation = await explainCustomer(stack, id);
+    expect(explanation?.segments).toEqual([
+      { name: 'first-time-buyers', since: '1998-07-01T00:00:00.000Z', why: [{ field: 'orders.purchaseDays', op: 'eq', expected: 1, actual: 1 }] },
+    ]);
+  });
+
+  it('never sends the same campaign to a customer twice', async () => {
+    const [again] = await stack.invoke<SendSummary[]>('functions/dispatch/handler.ts', { campaigns: loadCampaigns() });
+    expect(again).toMatchObject({ sent: 0, alreadySent: expected.mailable.length, bulkCalls: 0 });
+  });
+
+  it('treats a re-delivered upload as already applied', async () => {
+    const key = 'incoming/orders/cdnow_sample.csv';
+    const { ETag } = await s3Client().send(new HeadObjectCommand({ Bucket: stack.bucketName, Key: key }));
+    const outcomes = await stack.invoke<IngestOutcome[]>('functions/ingest/handler.ts', {
+      Records: [{ s3: { bucket: { name: stack.bucketName }, object: { key, eTag: ETag?.replace(/"/g, ''), sequencer: '1' } } }],
+    });
+    expect(outcomes).toEqual([{ status: 'already-applied', file: key }]);
+  });
+
+  it('quarantines bad rows with their line and reason, neutralizing formulas', async () => {
+    const key = 'incoming/orders/dirty.csv';
+    await stack.upload(
+      key,
+      ['customer_id,date,amount', '7,1998-01-05,10.00', ',1998-01-05,3.00', '8,not-a-date,4.00', '=HYPERLINK("x"),1998-01-06,abc'].join('\n'),
+    );
+    await stack.settled();
+    const objects = s3ObjectStore(s3Client(), stack.bucketName);
+    const report = JSON.parse((await objects.readText('quarantine/orders/dirty.csv.report.json')) ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ accepted: 1, rejected: 3, rejectedByReason: { 'missing customer id': 1, 'unreadable order date': 1, 'unreadable amount': 1 } });
+    const rejected = (await objects.readText('quarantine/orders/dirty.csv.rejected.csv'))?.trim().split('\n');
+    expect(rejected).toEqual([
+      'line,reason,customer_id,date,amount',
+      '3,missing customer id,,1998-01-05,3.00',
+      '4,unreadable order date,8,not-a-date,4.00',
+      `5,unreadable amount,"'=HYPERLINK(""x"")",1998-01-06,abc`,
+    ]);
+    expect(stack.deadLetters).toEqual([]);
+  });
+
+  it('rejects a file whose columns cannot be recognized, with the reason, without retrying it', async () => {
+    await stack.upload('incoming/orders/mystery.csv', 'foo,bar\n1,2\n');
+    await stack.settled();
+    const objects = s3ObjectStore(s3Client(), stack.bucketName);
+    const report = JSON.parse((await objects.readText('quarantine/orders/mystery.csv.report.json')) ?? '{}') as { error?: string };
+    expect(report.error).toMatch(/cannot recognize the customerId, orderedAt, amount column/);
+    expect(stack.deadLetters).toEqual([]);
+  });
+
+  it('creates the local table exactly as the synthesized template defines it', async () => {
+    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: stack.tableName }));
+    const defined = Object.values(stack.template.Resources).find((r) => r.Type === 'AWS::DynamoDB::Table')!.Properties!;
+    expect(Table?.KeySchema).toEqual(defined.KeySchema);
+    const gsis = defined.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[];
+    expect(Table?.GlobalSecondaryIndexes?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema }))).toEqual(
+      gsis.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema })),
+    );
+    client.destroy();
+  });
+});
