@@ -11,7 +11,7 @@ import { s3ObjectStore } from '../adapters/object-store.ts';
 import type { SendSummary } from '../dispatch/send-campaign.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
-import { DEFAULT_STATE_DIR, startLocalStack, type LocalStack } from './local-stack.ts';
+import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from './local-stack.ts';
 import { count, createProgress } from './progress.ts';
 
 export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
@@ -47,6 +47,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const uploads = findDataFiles(dataDir);
   if (uploads.length === 0) throw new Error(`no data files under ${dataDir}/{${RECORD_KINDS.join(',')}}/`);
+  const owner = runningOwner(stateDir);
+  if (owner !== undefined) {
+    throw new Error(`another strata process (pid ${owner.pid}, e.g. \`strata local up\`) runs the local stack in ${stateDir}; stop it first`);
+  }
   if (!options.keepState) fs.rmSync(stateDir, { recursive: true, force: true });
 
   const stack = await progress.step(

@@ -70,16 +70,52 @@ export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.strata');
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const template = synthesizeTemplate(options.context);
+  // The emulators' files admit one owner: while `strata local up` runs, other commands attach to it.
+  const owner = runningOwner(stateDir);
+  if (owner !== undefined) return wire(template, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);
   const emulators = await startEmulators(stateDir);
+  const ownerFile = path.join(stateDir, OWNER_FILE);
+  fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses } }));
+  const owned: LocalEmulators = {
+    ...emulators,
+    stop: async () => {
+      fs.rmSync(ownerFile, { force: true });
+      await emulators.stop();
+    },
+  };
   try {
-    return await wire(template, emulators, options);
+    return await wire(template, owned, options);
   } catch (error) {
-    await emulators.stop();
+    await owned.stop();
     throw error;
   }
 }
 
-async function wire(template: CfnTemplate, emulators: Emulators, options: LocalStackOptions): Promise<LocalStack> {
+const OWNER_FILE = 'owner.json';
+
+interface Owner {
+  readonly pid: number;
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string };
+}
+
+/** The live process that owns the emulators of this state folder, if another one does. */
+export function runningOwner(stateDir: string): Owner | undefined {
+  const file = path.join(stateDir, OWNER_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const owner = JSON.parse(fs.readFileSync(file, 'utf-8')) as Owner;
+  if (owner.pid === process.pid) return undefined;
+  try {
+    process.kill(owner.pid, 0);
+    return owner;
+  } catch {
+    return undefined; // a stale file left by a process that died
+  }
+}
+
+/** Emulators this process started (with s3rver's in-process events), or endpoints of another process's. */
+type LocalEmulators = Omit<Emulators, 's3rver'> & { readonly s3rver: Emulators['s3rver'] | undefined };
+
+async function wire(template: CfnTemplate, emulators: LocalEmulators, options: LocalStackOptions): Promise<LocalStack> {
   // Point the unchanged SDK clients of the handlers at the emulators.
   Object.assign(process.env, {
     AWS_REGION: REGION,
@@ -147,7 +183,8 @@ async function wire(template: CfnTemplate, emulators: Emulators, options: LocalS
   // S3 → Lambda is an asynchronous invocation: two retries, then the dead-letter list.
   const pending = new Set<Promise<void>>();
   const deadLetters: DeadLetter[] = [];
-  emulators.s3rver.on('event', (raw: S3rverEvent) => {
+  // Attached to another process's emulators, uploads trigger the handlers over there.
+  emulators.s3rver?.on('event', (raw: S3rverEvent) => {
     const record = toS3EventRecord(raw);
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     for (const n of notifications) {
