@@ -1,13 +1,16 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_STATE_DIR, startLocalStack, type LocalStack } from '../functions/local/local-stack.ts';
+import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from '../functions/local/local-stack.ts';
 import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
 import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
 
 const program = new Command()
   .name('strata')
   .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/).')
+  .option('--state-dir <dir>', 'where the local stack keeps its state', DEFAULT_STATE_DIR)
   .showHelpAfterError();
+
+const stateDir = (): string => program.opts<{ stateDir: string }>().stateDir;
 
 const isoDate = (value: string): string => {
   if (!/^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date like 1998-07-01');
@@ -27,6 +30,7 @@ program
       ...(options.data === undefined ? {} : { dataDir: options.data }),
       asOf: options.asOf,
       keepState: options.keepState === true,
+      stateDir: stateDir(),
     });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(result, options.keep === true)}\n`);
@@ -39,7 +43,7 @@ local
   .command('up')
   .description('start the local stack with its saved state and keep it running (mailbox web UI included)')
   .action(async () => {
-    const stack = await startLocalStack();
+    const stack = await startLocalStack({ stateDir: stateDir() });
     process.stdout.write(
       [
         'strata local stack is up (Ctrl-C to stop; state in .strata/)',
@@ -55,8 +59,11 @@ local
   .command('reset')
   .description('wipe the local stack\'s saved state (.strata/)')
   .action(() => {
-    fs.rmSync(DEFAULT_STATE_DIR, { recursive: true, force: true });
-    process.stdout.write(`removed ${DEFAULT_STATE_DIR}\n`);
+    const dir = stateDir();
+    const owner = runningOwner(dir);
+    if (owner !== undefined) throw new Error(`the local stack is running (pid ${owner.pid}); stop it before resetting`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`removed ${dir}\n`);
   });
 
 program
@@ -65,7 +72,7 @@ program
   .argument('<customerId>')
   .option('--json', 'print JSON on stdout')
   .action(async (customerId: string, options: { json?: boolean }) => {
-    const stack = await startLocalStack();
+    const stack = await startLocalStack({ stateDir: stateDir() });
     try {
       const explanation = await explainCustomer(stack, customerId);
       if (explanation === undefined) {
