@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration tests start emulators on free ports; two cores, so keep parallelism modest.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // In CI also write JSON results, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'out/vitest-results.json' }]] : ['default'],
   },
 });
