@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InputError } from './errors.ts';
+import { parseOrThrow } from './validation.ts';
 
 /** SES accepts at most 50 destinations in one SendBulkEmail call. */
 export const MAX_BULK_DESTINATIONS = 50;
@@ -23,12 +23,7 @@ export const campaignSchema = z
 export type Campaign = z.infer<typeof campaignSchema>;
 
 export function parseCampaign(json: unknown, source: string): Campaign {
-  const result = campaignSchema.safeParse(json);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InputError(`invalid campaign ${source}: ${detail.join('; ')}`);
-  }
-  return result.data;
+  return parseOrThrow(campaignSchema, json, 'campaign', source);
 }
 
 /** The SES template name of a campaign: stable, so the stack and the dispatcher agree. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FIELDS, RECORD_KINDS, REQUIRED_FIELDS, type RecordKind } from './fields.ts';
 import { InputError } from './errors.ts';
+import { parseOrThrow } from './validation.ts';
 
 /** A mapping file: which source column feeds which strata field (DESIGN.md, "Mapping files"). */
 export const mappingSchema = z
@@ -27,12 +28,7 @@ export const mappingSchema = z
 export type Mapping = z.infer<typeof mappingSchema>;
 
 export function parseMapping(json: unknown, source: string): Mapping {
-  const result = mappingSchema.safeParse(json);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InputError(`invalid mapping ${source}: ${detail.join('; ')}`);
-  }
-  return result.data;
+  return parseOrThrow(mappingSchema, json, 'mapping', source);
 }
 
 /** Header spellings recognized without a mapping file, compared after normalizeHeader. */

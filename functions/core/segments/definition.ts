@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../errors.ts';
+import { parseOrThrow } from '../validation.ts';
 
 /**
  * Segment definitions are data: a tree of conditions over profile fields, combined with
@@ -48,10 +48,5 @@ export const segmentDefinitionSchema = z
 export type SegmentDefinition = z.infer<typeof segmentDefinitionSchema>;
 
 export function parseSegmentDefinition(json: unknown, source: string): SegmentDefinition {
-  const result = segmentDefinitionSchema.safeParse(json);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InputError(`invalid segment definition ${source}: ${detail.join('; ')}`);
-  }
-  return result.data;
+  return parseOrThrow(segmentDefinitionSchema, json, 'segment definition', source);
 }
