@@ -110,7 +110,9 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
     },
     async putOrders(orders, source) {
-      await batchWrite(orders.map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}`, ...o, source })));
+      // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.
+      const items = new Map(orders.map((o) => [`${o.customerId}\u001f${o.orderId}\u001f${o.lineId}`, o]));
+      await batchWrite([...items.values()].map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}#${o.lineId}`, ...o, source })));
     },
     async putContacts(customers, now) {
       await batchWrite(

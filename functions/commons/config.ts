@@ -11,6 +11,8 @@ const configSchema = z.object({
   CONFIGURATION_SET: z.string().min(1).optional(),
   /** Evaluation time for replaying historical data (ISO date); the real clock when unset. */
   STRATA_AS_OF: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  /** Share of bad rows above which a file is rejected whole (0..1). */
+  MAX_REJECTED_SHARE: z.coerce.number().min(0).max(1).default(0.2),
 });
 
 export type Config = Readonly<{
@@ -19,6 +21,7 @@ export type Config = Readonly<{
   senderAddress: string | undefined;
   configurationSet: string | undefined;
   asOf: Date | undefined;
+  maxRejectedShare: number;
 }>;
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -34,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     senderAddress: c.SENDER_ADDRESS,
     configurationSet: c.CONFIGURATION_SET,
     asOf: c.STRATA_AS_OF === undefined ? undefined : new Date(c.STRATA_AS_OF),
+    maxRejectedShare: c.MAX_REJECTED_SHARE,
   };
 }
 

@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
 /** Small, pure cleaners for the values found in real exports. Each returns undefined when the value cannot be read. */
 
 const EMAIL = /^[^\s@"(),:;<>[\]\\]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
@@ -42,26 +44,53 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 const SLASH_DATE = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
+/** Values that exports write for "nothing here". */
+const MISSING = new Set(['', 'na', 'n/a', 'null', 'none', 'nan', '-']);
+
+export function isMissing(raw: string | undefined): boolean {
+  return raw === undefined || MISSING.has(raw.trim().toLowerCase());
+}
+
+/** Normalizes a phone number to E.164 with libphonenumber, given the customer's country when known. */
+export function cleanPhone(raw: string | undefined, country?: string): string | undefined {
+  if (isMissing(raw)) return undefined;
+  const region = country && /^[A-Z]{2}$/.test(country) ? (country as CountryCode) : undefined;
+  const phone = parsePhoneNumberFromString(raw ?? '', region);
+  return phone?.isValid() ? phone.number : undefined;
+}
+
+export type DateFormat = 'iso' | 'us' | 'eu' | 'yyyymmdd' | 'epoch';
+
 /**
  * Parses a date to an ISO-8601 UTC instant. Forms: ISO (with or without time and offset),
  * YYYYMMDD, US m/d/yyyy, EU d/m/yyyy (by declared format, or when the first part exceeds 12),
- * and epoch seconds or milliseconds. Local times without an offset are read as UTC here.
+ * and epoch seconds or milliseconds. A time without an offset is a wall-clock time in `timeZone`
+ * (an IANA name, UTC by default).
  */
-export function cleanDate(raw: string | undefined, format?: 'iso' | 'us' | 'eu' | 'yyyymmdd' | 'epoch'): string | undefined {
+export function cleanDate(raw: string | undefined, format?: DateFormat, timeZone = 'UTC'): string | undefined {
+  const instant = parseDate(raw, format);
+  if (instant === undefined || !instant.local || timeZone === 'UTC') return instant?.iso;
+  return shiftFromZone(instant.iso, timeZone);
+}
+
+function parseDate(raw: string | undefined, format?: DateFormat): { iso: string; local: boolean } | undefined {
   const text = raw?.trim();
   if (!text) return undefined;
   let iso: string | undefined;
+  let local = true;
   const compact = COMPACT_DATE.exec(text);
   const isoMatch = ISO_DATE.exec(text);
   const slash = SLASH_DATE.exec(text);
   if (format === 'epoch' || (format === undefined && /^\d{10}(\d{3})?$/.test(text))) {
     const n = Number(text);
     iso = new Date(text.length > 10 ? n : n * 1000).toISOString();
+    local = false;
   } else if (compact) {
     iso = build(compact[1], compact[2], compact[3]);
   } else if (isoMatch) {
     const [, y, m, d, hh = '00', mm = '00', ss = '00', zone] = isoMatch;
     const offset = zone === undefined || zone === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+    local = zone === undefined;
     iso = validInstant(`${y}-${m}-${d}T${hh}:${mm}:${ss}${offset}`, y, m, d);
   } else if (slash) {
     const [, a = '', b = '', y, hh = '0', mm = '00', ss = '00'] = slash;
@@ -69,7 +98,27 @@ export function cleanDate(raw: string | undefined, format?: 'iso' | 'us' | 'eu' 
     const [day, month] = euFirst ? [a, b] : [b, a];
     iso = validInstant(`${y}-${month.padStart(2, '0')}-${day.padStart(2, '0')}T${hh.padStart(2, '0')}:${mm}:${ss}Z`, y, month, day);
   }
-  return iso;
+  return iso === undefined ? undefined : { iso, local };
+}
+
+/** Reads a wall-clock time written as if UTC as a time in `timeZone`, returning the real UTC instant. */
+function shiftFromZone(wallClockAsUtc: string, timeZone: string): string | undefined {
+  const wall = Date.parse(wallClockAsUtc);
+  let formatter: Intl.DateTimeFormat;
+  try {
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  } catch {
+    return undefined;
+  }
+  const offsetAt = (instant: number): number => {
+    const parts = Object.fromEntries(formatter.formatToParts(instant).map((p) => [p.type, p.value]));
+    const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+    return asUtc - Math.floor(instant / 1000) * 1000;
+  };
+  // Two passes settle the offset across daylight-saving changes.
+  let guess = wall - offsetAt(wall);
+  guess = wall - offsetAt(guess);
+  return new Date(guess).toISOString();
 }
 
 function build(y: string | undefined, m: string | undefined, d: string | undefined): string | undefined {

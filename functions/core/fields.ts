@@ -4,7 +4,7 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 
 export const FIELDS = {
   orders: [
-    'customerId', 'orderId', 'orderedAt', 'amount', 'currency', 'quantity', 'discount',
+    'customerId', 'orderId', 'orderedAt', 'amount', 'unitPrice', 'currency', 'quantity', 'discount',
     'category', 'productId', 'channel', 'status',
   ],
   customers: [
@@ -17,7 +17,7 @@ export const FIELDS = {
 
 export type FieldOf<K extends RecordKind> = (typeof FIELDS)[K][number];
 
-/** Fields without which a row of that kind is rejected. */
+/** Columns a file must have; for orders, amount may instead come from unitPrice × quantity. */
 export const REQUIRED_FIELDS: { [K in RecordKind]: readonly FieldOf<K>[] } = {
   orders: ['customerId', 'orderedAt', 'amount'],
   customers: ['customerId'],

@@ -10,6 +10,8 @@ export const mappingSchema = z
     columns: z.record(z.string(), z.string().min(1)),
     timezone: z.string().default('UTC'),
     dateFormat: z.enum(['iso', 'us', 'eu', 'yyyymmdd', 'epoch']).optional(),
+    /** Overrides the deployment's limit on the share of bad rows for this file. */
+    maxRejectedShare: z.number().min(0).max(1).optional(),
   })
   .strict()
   .superRefine((mapping, ctx) => {
@@ -36,7 +38,8 @@ const HEADER_ALIASES: Record<string, readonly string[]> = {
   customerId: ['customerid', 'customer', 'custid', 'clientid', 'householdid', 'householdkey', 'userid', 'sampleid', 'id'],
   orderId: ['orderid', 'invoiceno', 'invoice', 'invoiceid', 'basketid', 'transactionid', 'ordernumber'],
   orderedAt: ['orderedat', 'orderdate', 'date', 'invoicedate', 'transactiontimestamp', 'purchasedate', 'timestamp', 'createdat'],
-  amount: ['amount', 'dollarvalue', 'sales', 'salesvalue', 'revenue', 'total', 'ordertotal', 'value', 'price'],
+  amount: ['amount', 'dollarvalue', 'sales', 'salesvalue', 'revenue', 'total', 'ordertotal', 'linetotal', 'value'],
+  unitPrice: ['unitprice', 'price', 'itemprice'],
   currency: ['currency', 'currencycode'],
   quantity: ['quantity', 'qty', 'numberofcds', 'units'],
   discount: ['discount', 'discountamount', 'retaildisc', 'coupondisc'],
@@ -88,7 +91,8 @@ export function recognizeMapping(kind: RecordKind, headers: readonly string[]): 
       }
     }
   }
-  const missing = REQUIRED_FIELDS[kind].filter((field) => !(field in columns));
+  const amountFromPrice = kind === 'orders' && 'unitPrice' in columns && 'quantity' in columns;
+  const missing = REQUIRED_FIELDS[kind].filter((field) => !(field in columns) && !(field === 'amount' && amountFromPrice));
   if (missing.length > 0) {
     throw new InputError(
       `cannot recognize the ${missing.join(', ')} column(s) of this ${kind} file among ` +

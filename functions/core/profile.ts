@@ -1,34 +1,78 @@
-import type { Order } from './records.ts';
+import type { OrderLine } from './records.ts';
 
 /** Order aggregates of the single customer view, always recomputed from the whole ledger. */
 export interface OrderAggregates {
+  /** Orders whose lines net to zero or more; cancellation invoices do not count. */
   readonly orders: number;
   readonly purchaseDays: number;
+  /** Net revenue: purchases less cancellations and returns, never below zero. */
   readonly revenue: number;
   readonly averageOrderValue: number;
   readonly firstOrderAt: string;
   readonly lastOrderAt: string;
-  /** Median days between distinct purchase days; undefined with fewer than two. */
+  /** Median days between distinct purchase days; absent with fewer than two. */
   readonly medianGapDays?: number;
+  readonly cancelledOrders: number;
+  /** Share of orders with a discount on any line, and of revenue from such orders. */
+  readonly discountShareOfOrders: number;
+  readonly discountShareOfRevenue: number;
+  /** Share of purchased value per category, largest first. */
+  readonly categoryMix?: Readonly<Record<string, number>>;
+  readonly channels?: readonly string[];
 }
 
 const DAY_MS = 86_400_000;
 
-export function aggregateOrders(orders: readonly Pick<Order, 'orderedAt' | 'amount'>[]): OrderAggregates | undefined {
+interface OrderTotal {
+  orderedAt: string;
+  amount: number;
+  discounted: boolean;
+}
+
+export function aggregateOrders(lines: readonly OrderLine[]): OrderAggregates | undefined {
+  const byOrder = new Map<string, OrderTotal>();
+  const categories = new Map<string, number>();
+  const channels = new Set<string>();
+  let cancelledValue = 0;
+  for (const line of lines) {
+    if (line.cancelled) {
+      cancelledValue += line.amount;
+      continue;
+    }
+    const order = byOrder.get(line.orderId) ?? { orderedAt: line.orderedAt, amount: 0, discounted: false };
+    order.amount += line.amount;
+    if (line.orderedAt < order.orderedAt) order.orderedAt = line.orderedAt;
+    order.discounted ||= (line.discount ?? 0) > 0;
+    byOrder.set(line.orderId, order);
+    if (line.category !== undefined && line.amount > 0) categories.set(line.category, (categories.get(line.category) ?? 0) + line.amount);
+    if (line.channel !== undefined) channels.add(line.channel);
+  }
+  // A zero-value order (a free promotion; CDNOW has 80) is still an order.
+  const orders = [...byOrder.values()].filter((o) => o.amount >= 0);
   if (orders.length === 0) return undefined;
-  const times = orders.map((o) => o.orderedAt).sort();
-  const days = [...new Set(times.map((t) => t.slice(0, 10)))];
-  const revenue = round2(orders.reduce((sum, o) => sum + o.amount, 0));
+  orders.sort((a, b) => (a.orderedAt < b.orderedAt ? -1 : a.orderedAt > b.orderedAt ? 1 : 0));
+  const days = [...new Set(orders.map((o) => o.orderedAt.slice(0, 10)))];
+  const gross = orders.reduce((sum, o) => sum + o.amount, 0);
+  const revenue = round2(Math.max(0, gross + cancelledValue));
+  const discounted = orders.filter((o) => o.discounted);
   const gaps = days.slice(1).map((day, i) => (Date.parse(day) - Date.parse(days[i] ?? day)) / DAY_MS);
   const medianGapDays = median(gaps);
+  const categoryTotal = [...categories.values()].reduce((a, b) => a + b, 0);
   return {
     orders: orders.length,
     purchaseDays: days.length,
     revenue,
-    averageOrderValue: round2(revenue / orders.length),
-    firstOrderAt: times[0] ?? '',
-    lastOrderAt: times[times.length - 1] ?? '',
+    averageOrderValue: round2(gross / orders.length),
+    firstOrderAt: orders[0]?.orderedAt ?? '',
+    lastOrderAt: orders[orders.length - 1]?.orderedAt ?? '',
     ...(medianGapDays === undefined ? {} : { medianGapDays }),
+    cancelledOrders: lines.filter((l) => l.cancelled).reduce((ids, l) => ids.add(l.orderId), new Set<string>()).size,
+    discountShareOfOrders: round4(discounted.length / orders.length),
+    discountShareOfRevenue: gross > 0 ? round4(discounted.reduce((sum, o) => sum + o.amount, 0) / gross) : 0,
+    ...(categoryTotal > 0
+      ? { categoryMix: Object.fromEntries([...categories].sort((a, b) => b[1] - a[1]).map(([c, v]) => [c, round4(v / categoryTotal)])) }
+      : {}),
+    ...(channels.size > 0 ? { channels: [...channels].sort() } : {}),
   };
 }
 
@@ -42,4 +86,8 @@ function median(values: readonly number[]): number | undefined {
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+function round4(n: number): number {
+  return Math.round(n * 10_000) / 10_000;
 }

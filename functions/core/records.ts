@@ -1,32 +1,48 @@
 import { createHash } from 'node:crypto';
-import { cleanDate, cleanEmail, cleanInteger, cleanMoney } from './clean.ts';
+import { cleanDate, cleanEmail, cleanInteger, cleanMoney, cleanPhone, isMissing } from './clean.ts';
 import type { Mapping } from './mapping.ts';
 
-export interface Order {
+/**
+ * One line of an order, the unit of the ledger. Files of whole orders (CDNOW) have one line per
+ * order; retail exports (Online Retail, Superstore, Complete Journey) have many.
+ */
+export interface OrderLine {
   readonly customerId: string;
   readonly orderId: string;
+  readonly lineId: string;
   readonly orderedAt: string;
+  /** Net amount of the line; negative for cancellations and returns. */
   readonly amount: number;
   readonly quantity?: number;
   readonly currency?: string;
   readonly discount?: number;
   readonly category?: string;
+  readonly productId?: string;
   readonly channel?: string;
+  readonly cancelled?: true;
 }
+
+/** Kept as an alias: a line is what the ledger stores per order row. */
+export type Order = OrderLine;
 
 export interface CustomerRecord {
   readonly customerId: string;
   readonly email?: string;
   readonly firstName?: string;
   readonly lastName?: string;
+  readonly phone?: string;
+  readonly birthDate?: string;
   readonly country?: string;
   readonly city?: string;
   readonly region?: string;
+  readonly postalCode?: string;
   readonly timezone?: string;
   readonly gender?: string;
   readonly ageBand?: string;
   readonly incomeBand?: string;
+  readonly interests?: readonly string[];
   readonly consent?: boolean;
+  readonly signedUpAt?: string;
 }
 
 export type RowResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -36,53 +52,88 @@ type Row = Readonly<Record<string, string | undefined>>;
 function column(row: Row, mapping: Mapping, field: string): string | undefined {
   const header = mapping.columns[field];
   const value = header === undefined ? undefined : row[header]?.trim();
-  return value === '' ? undefined : value;
+  return isMissing(value) ? undefined : value;
 }
 
+const CANCELLED_STATUS = /cancel|return|refund|void/i;
+
 /**
- * Cleans one order row. Without an order id column, the id is a hash of the row's content and its
- * occurrence number among identical rows of the file, so re-reading the same file yields the same ids.
+ * Cleans one order row. With an order id column, a row's identity is its content within that
+ * order, so an exact duplicate row lands on the same ledger key (dropped). Without one there is no
+ * way to tell a duplicate from a second purchase (CDNOW has both), so the id also counts identical
+ * rows of the file: re-reading the same file still yields the same ids.
  */
-export function toOrder(row: Row, mapping: Mapping, occurrence: number): RowResult<Order> {
+export function toOrderLine(row: Row, mapping: Mapping, occurrence: number): RowResult<OrderLine> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
+  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
   const rawDate = column(row, mapping, 'orderedAt');
-  const orderedAt = cleanDate(rawDate, mapping.dateFormat);
+  const orderedAt = cleanDate(rawDate, mapping.dateFormat, mapping.timezone);
   if (orderedAt === undefined) return { ok: false, reason: rawDate ? 'unreadable order date' : 'missing order date' };
-  const rawAmount = column(row, mapping, 'amount');
-  const amount = cleanMoney(rawAmount);
-  if (amount === undefined) return { ok: false, reason: rawAmount ? 'unreadable amount' : 'missing amount' };
   const rawQuantity = column(row, mapping, 'quantity');
   const quantity = cleanInteger(rawQuantity);
   if (rawQuantity !== undefined && quantity === undefined) return { ok: false, reason: 'unreadable quantity' };
+  const rawAmount = column(row, mapping, 'amount');
+  const rawPrice = column(row, mapping, 'unitPrice');
+  let amount: number | undefined;
+  if (rawAmount !== undefined) {
+    amount = cleanMoney(rawAmount);
+    if (amount === undefined) return { ok: false, reason: 'unreadable amount' };
+  } else if (rawPrice !== undefined) {
+    const price = cleanMoney(rawPrice);
+    if (price === undefined) return { ok: false, reason: 'unreadable unit price' };
+    amount = Math.round(price * (quantity ?? 1) * 100) / 100;
+  } else {
+    return { ok: false, reason: 'missing amount' };
+  }
+  if (Math.abs(amount) >= 1e9) return { ok: false, reason: 'amount out of range' };
+  const explicitOrderId = column(row, mapping, 'orderId');
+  const status = column(row, mapping, 'status');
+  // Online Retail marks cancellations with a 'C' invoice; others with a status or a negative quantity.
+  const cancelled =
+    (explicitOrderId !== undefined && /^C\d/.test(explicitOrderId)) || (quantity !== undefined && quantity < 0) || (status !== undefined && CANCELLED_STATUS.test(status));
+  if (cancelled) amount = -Math.abs(amount);
   const discount = cleanMoney(column(row, mapping, 'discount'));
-  const orderId =
-    column(row, mapping, 'orderId') ??
-    contentId([customerId, orderedAt, String(amount), String(quantity ?? ''), String(occurrence)]);
+  const content = Object.values(mapping.columns).map((header) => row[header] ?? '');
+  const orderId = explicitOrderId ?? contentId([customerId, ...content, String(occurrence)]);
   return {
     ok: true,
     value: {
       customerId,
       orderId,
+      lineId: explicitOrderId === undefined ? '1' : contentId(content),
       orderedAt,
       amount,
       ...(quantity === undefined ? {} : { quantity }),
       ...optional('currency', column(row, mapping, 'currency')?.toUpperCase()),
       ...(discount === undefined ? {} : { discount }),
       ...optional('category', column(row, mapping, 'category')),
+      ...optional('productId', column(row, mapping, 'productId')),
       ...optional('channel', column(row, mapping, 'channel')),
+      ...(cancelled ? { cancelled: true as const } : {}),
     },
   };
 }
 
+const CONSENT_YES = new Set(['1', 'true', 'yes', 'y', 'opt-in', 'opted-in', 'opted_in', 'subscribed']);
+const CONSENT_NO = new Set(['0', 'false', 'no', 'n', 'opt-out', 'opted-out', 'opted_out', 'unsubscribed']);
+
 export function toCustomer(row: Row, mapping: Mapping): RowResult<CustomerRecord> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
+  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
   const rawEmail = column(row, mapping, 'email');
   const email = cleanEmail(rawEmail);
   if (rawEmail !== undefined && email === undefined) return { ok: false, reason: 'invalid e-mail address' };
   const rawConsent = column(row, mapping, 'consent')?.toLowerCase();
-  const consent = rawConsent === undefined ? undefined : ['1', 'true', 'yes', 'y', 'opt-in', 'opted_in'].includes(rawConsent);
+  if (rawConsent !== undefined && !CONSENT_YES.has(rawConsent) && !CONSENT_NO.has(rawConsent)) return { ok: false, reason: 'unreadable consent' };
+  const country = column(row, mapping, 'country');
+  const countryCode = country !== undefined && /^[a-z]{2}$/i.test(country) ? country.toUpperCase() : country;
+  const rawPhone = column(row, mapping, 'phone');
+  const phone = cleanPhone(rawPhone, countryCode);
+  const rawBirth = column(row, mapping, 'birthDate');
+  const birthDate = cleanDate(rawBirth, mapping.dateFormat)?.slice(0, 10);
+  const interests = column(row, mapping, 'interests')?.split(/[;,|]/).map((i) => i.trim().toLowerCase()).filter(Boolean);
   return {
     ok: true,
     value: {
@@ -90,14 +141,20 @@ export function toCustomer(row: Row, mapping: Mapping): RowResult<CustomerRecord
       ...optional('email', email),
       ...optional('firstName', column(row, mapping, 'firstName')),
       ...optional('lastName', column(row, mapping, 'lastName')),
-      ...optional('country', column(row, mapping, 'country')?.toUpperCase()),
+      // An unreadable phone or birth date is dropped, not fatal: the rest of the row is still good.
+      ...optional('phone', phone),
+      ...optional('birthDate', birthDate),
+      ...optional('country', countryCode),
       ...optional('city', column(row, mapping, 'city')),
       ...optional('region', column(row, mapping, 'region')),
+      ...optional('postalCode', column(row, mapping, 'postalCode')),
       ...optional('timezone', column(row, mapping, 'timezone')),
-      ...optional('gender', column(row, mapping, 'gender')),
+      ...optional('gender', column(row, mapping, 'gender')?.toLowerCase()),
       ...optional('ageBand', column(row, mapping, 'ageBand')),
       ...optional('incomeBand', column(row, mapping, 'incomeBand')),
-      ...(consent === undefined ? {} : { consent }),
+      ...(interests === undefined || interests.length === 0 ? {} : { interests }),
+      ...(rawConsent === undefined ? {} : { consent: CONSENT_YES.has(rawConsent) }),
+      ...optional('signedUpAt', cleanDate(column(row, mapping, 'signedUpAt'), mapping.dateFormat, mapping.timezone)),
     },
   };
 }

@@ -23,7 +23,7 @@ export const handler = withObservability(logger, async (event: S3Event): Promise
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     const objects = s3ObjectStore(s3Client(), config.bucketName);
-    const deps = { objects, store, logger, definitions: BUILTIN_SEGMENTS, now: evaluationTime(config) };
+    const deps = { objects, store, logger, definitions: BUILTIN_SEGMENTS, now: evaluationTime(config), maxRejectedShare: config.maxRejectedShare };
     try {
       outcomes.push(await ingestObject(deps, key, record.s3.object.eTag ?? record.s3.object.sequencer));
     } catch (error) {

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { classifyIncomingKey, mappingKeyFor, quarantineKeys } from '../core/object-key.ts';
+import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
+import { InputError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
-import { toCustomer, toOrder, type CustomerRecord, type Order } from '../core/records.ts';
+import { toCustomer, toOrderLine, type CustomerRecord, type OrderLine } from '../core/records.ts';
 import { neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
@@ -14,19 +15,22 @@ export interface IngestReport {
   readonly file: string;
   readonly kind: RecordKind;
   readonly mapping: Mapping;
+  /** applied, or rejected whole when the share of bad rows exceeded the limit. */
+  readonly status: 'applied' | 'rejected';
   readonly accepted: number;
   readonly rejected: number;
   readonly rejectedByReason: Readonly<Record<string, number>>;
+  readonly maxRejectedShare: number;
   readonly quarantine: string | undefined;
   readonly customers: number;
-  readonly segments: RefreshSummary;
+  readonly segments: RefreshSummary | undefined;
 }
 
 export type IngestOutcome =
   | { readonly status: 'applied'; readonly report: IngestReport }
   | { readonly status: 'already-applied'; readonly file: string }
   | { readonly status: 'ignored'; readonly file: string; readonly reason: string }
-  | { readonly status: 'rejected'; readonly file: string; readonly reason: string };
+  | { readonly status: 'rejected'; readonly file: string; readonly reason: string; readonly report?: IngestReport };
 
 export interface IngestDeps {
   readonly objects: ObjectStore;
@@ -34,11 +38,17 @@ export interface IngestDeps {
   readonly logger: Logger;
   readonly definitions: readonly SegmentDefinition[];
   readonly now: Date;
+  /** Above this share of bad rows the whole file is rejected and nothing of it applied. */
+  readonly maxRejectedShare: number;
 }
 
 const WRITE_BATCH = 500;
 
-/** Ingests one uploaded object: parse, map, clean, write the ledger, quarantine bad rows, re-evaluate touched customers. */
+/**
+ * Ingests one uploaded object in two streaming passes: the first validates every row and decides
+ * whether the file is acceptable, the second writes the ledger. Memory stays bounded by the batch,
+ * whatever the file's size. Then it quarantines bad rows and re-evaluates the customers touched.
+ */
 export async function ingestObject(deps: IngestDeps, key: string, etag: string): Promise<IngestOutcome> {
   const { objects, store, logger, now } = deps;
   const object = classifyIncomingKey(key);
@@ -47,67 +57,114 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     logger.info('file already applied, nothing to do', { key, etag });
     return { status: 'already-applied', file: key };
   }
-
   const mappingText = await objects.readText(mappingKeyFor(key));
-  let mapping = mappingText === undefined ? undefined : parseMapping(JSON.parse(mappingText), mappingKeyFor(key));
-  const source = readRows(await objects.openStream(key), object.format, object.gzip);
+  const declared = mappingText === undefined ? undefined : parseMapping(parseJson(mappingText, mappingKeyFor(key)), mappingKeyFor(key));
+  if (declared !== undefined && declared.kind !== object.kind) {
+    throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
+  }
+  const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
+
+  // Pass 1: validate.
   const rejectedLines: string[] = [];
   const rejectedByReason: Record<string, number> = {};
-  const touched = new Set<string>();
-  const occurrences = new Map<string, number>();
-  let orders: Order[] = [];
-  let customers: CustomerRecord[] = [];
   let accepted = 0;
+  const checked = await forEachRow(objects, object, declared, (row) => {
+    if (!row.ok) {
+      rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
+      rejectedLines.push([String(row.line), row.reason, ...row.cells].map(csvCell).join(','));
+    } else {
+      accepted++;
+    }
+    return undefined;
+  });
+  const quarantine = quarantineKeys(key);
+  if (rejectedLines.length > 0) {
+    const header = ['line', 'reason', ...checked.headers].map(csvCell).join(',');
+    await objects.put(quarantine.rejected, [header, ...rejectedLines].join('\n') + '\n', 'text/csv');
+  }
+  const total = accepted + rejectedLines.length;
+  const base = {
+    file: key,
+    kind: object.kind,
+    mapping: checked.mapping,
+    accepted,
+    rejected: rejectedLines.length,
+    rejectedByReason,
+    maxRejectedShare,
+    quarantine: rejectedLines.length > 0 ? quarantine.rejected : undefined,
+  };
+  if (total === 0 || rejectedLines.length / total > maxRejectedShare) {
+    const reason = total === 0 ? 'the file has no rows' : `${rejectedLines.length} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
+    const report: IngestReport = { ...base, status: 'rejected', customers: 0, segments: undefined };
+    await objects.put(quarantine.report, JSON.stringify({ ...report, error: `file rejected whole: ${reason}` }, null, 2), 'application/json');
+    logger.warn('file rejected whole', { key, accepted, rejected: report.rejected, rejectedByReason });
+    return { status: 'rejected', file: key, reason, report };
+  }
 
+  // Pass 2: apply.
+  const touched = new Set<string>();
+  let orders: OrderLine[] = [];
+  let customers: CustomerRecord[] = [];
   const flush = async () => {
     if (orders.length > 0) await store.putOrders(orders, key);
     if (customers.length > 0) await store.putContacts(customers, now);
     orders = [];
     customers = [];
   };
-
-  for await (const row of source.rows) {
-    mapping ??= recognizeMapping(object.kind, source.headers());
-    if (mapping.kind !== object.kind) {
-      throw new Error(`mapping for ${key} is for ${mapping.kind} but the file is under incoming/${object.kind}/`);
-    }
-    const result = 'malformed' in row ? ({ ok: false, reason: row.malformed } as const) : rowResult(object.kind, mapping, row.values, occurrences);
-    if (!result.ok) {
-      rejectedByReason[result.reason] = (rejectedByReason[result.reason] ?? 0) + 1;
-      const cells = 'malformed' in row ? [row.raw.replace(/\r?\n$/, '')] : Object.values(row.values).map((v) => v ?? '');
-      rejectedLines.push([String(row.line), result.reason, ...cells].map(csvCell).join(','));
-      continue;
-    }
-    accepted++;
-    touched.add(result.value.customerId);
-    if ('orderId' in result.value) orders.push(result.value);
-    else customers.push(result.value);
-    if (orders.length + customers.length >= WRITE_BATCH) await flush();
-  }
+  await forEachRow(objects, object, checked.mapping, (row) => {
+    if (!row.ok) return;
+    touched.add(row.value.customerId);
+    if ('orderId' in row.value) orders.push(row.value);
+    else customers.push(row.value);
+    if (orders.length + customers.length >= WRITE_BATCH) return flush();
+    return undefined;
+  });
   await flush();
-  if (mapping === undefined) mapping = recognizeMapping(object.kind, source.headers());
 
-  const quarantine = quarantineKeys(key);
-  if (rejectedLines.length > 0) {
-    const header = ['line', 'reason', ...source.headers()].map(csvCell).join(',');
-    await objects.put(quarantine.rejected, [header, ...rejectedLines].join('\n') + '\n', 'text/csv');
-  }
   const segments = await refreshCustomers(store, touched, deps.definitions, now);
-  const report: IngestReport = {
-    file: key,
-    kind: object.kind,
-    mapping,
-    accepted,
-    rejected: rejectedLines.length,
-    rejectedByReason,
-    quarantine: rejectedLines.length > 0 ? quarantine.rejected : undefined,
-    customers: touched.size,
-    segments,
-  };
+  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
   logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
+}
+
+type CheckedRow =
+  | { readonly ok: true; readonly line: number; readonly value: OrderLine | CustomerRecord }
+  | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[] };
+
+/** Streams the object once, mapping and cleaning each row; `visit` may return a promise to apply backpressure. */
+async function forEachRow(
+  objects: ObjectStore,
+  object: Extract<IncomingObject, { type: 'data' }>,
+  declared: Mapping | undefined,
+  visit: (row: CheckedRow) => Promise<void> | undefined,
+): Promise<{ mapping: Mapping; headers: readonly string[] }> {
+  const source = readRows(await objects.openStream(object.key), object.format, object.gzip);
+  const occurrences = new Map<string, number>();
+  let mapping = declared;
+  for await (const row of source.rows) {
+    if ('malformed' in row) {
+      await visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')] });
+      continue;
+    }
+    mapping ??= recognizeMapping(object.kind, source.headers());
+    const result = rowResult(object.kind, mapping, row.values, occurrences);
+    await visit(
+      result.ok
+        ? { ok: true, line: row.line, value: result.value }
+        : { ok: false, line: row.line, reason: result.reason, cells: Object.values(row.values).map((v) => v ?? '') },
+    );
+  }
+  return { mapping: mapping ?? recognizeMapping(object.kind, source.headers()), headers: source.headers() };
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function rowResult(
@@ -122,7 +179,7 @@ function rowResult(
       const fingerprint = Object.values(values).join('\u001f');
       const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
       occurrences.set(fingerprint, occurrence);
-      return toOrder(values, mapping, occurrence);
+      return toOrderLine(values, mapping, occurrence);
     }
     case 'customers':
       return toCustomer(values, mapping);

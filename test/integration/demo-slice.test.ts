@@ -98,16 +98,15 @@ describe('the thin slice on the embedded stack', () => {
     expect(outcomes).toEqual([{ status: 'already-applied', file: key }]);
   });
 
-  it('quarantines bad rows with their line and reason, neutralizing formulas', async () => {
-    const key = 'incoming/orders/dirty.csv';
-    await stack.upload(
-      key,
-      ['customer_id,date,amount', '7,1998-01-05,10.00', ',1998-01-05,3.00', '8,not-a-date,4.00', '=HYPERLINK("x"),1998-01-06,abc'].join('\n'),
-    );
+  const dirtyRows = ['customer_id,date,amount', '7,1998-01-05,10.00', ',1998-01-05,3.00', '8,not-a-date,4.00', '=HYPERLINK("x"),1998-01-06,abc'];
+
+  it('quarantines bad rows with their line and reason, neutralizing formulas, when the file allows that many', async () => {
+    await stack.upload('incoming/orders/dirty.mapping.json', JSON.stringify({ kind: 'orders', columns: { customerId: 'customer_id', orderedAt: 'date', amount: 'amount' }, maxRejectedShare: 0.9 }));
+    await stack.upload('incoming/orders/dirty.csv', dirtyRows.join('\n'));
     await stack.settled();
     const objects = s3ObjectStore(s3Client(), stack.bucketName);
     const report = JSON.parse((await objects.readText('quarantine/orders/dirty.csv.report.json')) ?? '{}') as Record<string, unknown>;
-    expect(report).toMatchObject({ accepted: 1, rejected: 3, rejectedByReason: { 'missing customer id': 1, 'unreadable order date': 1, 'unreadable amount': 1 } });
+    expect(report).toMatchObject({ status: 'applied', accepted: 1, rejected: 3, rejectedByReason: { 'missing customer id': 1, 'unreadable order date': 1, 'unreadable amount': 1 } });
     const rejected = (await objects.readText('quarantine/orders/dirty.csv.rejected.csv'))?.trim().split('\n');
     expect(rejected).toEqual([
       'line,reason,customer_id,date,amount',
@@ -115,7 +114,18 @@ describe('the thin slice on the embedded stack', () => {
       '4,unreadable order date,8,not-a-date,4.00',
       `5,unreadable amount,"'=HYPERLINK(""x"")",1998-01-06,abc`,
     ]);
+    expect((await explainCustomer(stack, '7'))?.orders.count).toBe(3);
     expect(stack.deadLetters).toEqual([]);
+  });
+
+  it('rejects a file whole, applying nothing, when more than 20% of its rows are bad', async () => {
+    const before = await explainCustomer(stack, '9');
+    await stack.upload('incoming/orders/too-dirty.csv', ['customer_id,date,amount', '9,1998-01-05,10.00', ',1998-01-05,3.00'].join('\n'));
+    await stack.settled();
+    const objects = s3ObjectStore(s3Client(), stack.bucketName);
+    const report = JSON.parse((await objects.readText('quarantine/orders/too-dirty.csv.report.json')) ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ status: 'rejected', accepted: 1, rejected: 1, error: expect.stringContaining('1 of 2 rows are bad') });
+    expect(await explainCustomer(stack, '9')).toEqual(before);
   });
 
   it('rejects a file whose columns cannot be recognized, with the reason, without retrying it', async () => {
