@@ -28,7 +28,8 @@ export function cleanMoney(raw: string | undefined): number | undefined {
   } else {
     text = text.replace(/,/g, '');
   }
-  if (!/^[-+]?\d+(\.\d+)?$/.test(text)) return undefined;
+  // Scientific notation appears where a tool wrote float noise such as 4.440892e-16.
+  if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   const value = sign * Number(text);
   return Number.isFinite(value) ? Math.round(value * 100) / 100 : undefined;
 }

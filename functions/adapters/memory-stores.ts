@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream';
+import { createReadStream, readFileSync } from 'node:fs';
+import type { CustomerStore, Contact, FileRecord } from './customer-store.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { OrderLine } from '../core/records.ts';
+import type { OrderAggregates } from '../core/profile.ts';
+import type { Membership } from '../core/segments/assign.ts';
+
+/**
+ * The customer store in memory, for commands that read files directly (rfm, model) and for fast
+ * tests of the ingest logic. Same contract as the DynamoDB store; it counts writes too.
+ */
+export interface MemoryCustomerStore extends CustomerStore {
+  readonly writes: () => number;
+  readonly customerIds: () => string[];
+}
+
+export function memoryCustomerStore(): MemoryCustomerStore {
+  const files = new Map<string, FileRecord>();
+  const contacts = new Map<string, Contact>();
+  const profiles = new Map<string, { orders: OrderAggregates | undefined; updatedAt: string }>();
+  const ledger = new Map<string, Map<string, OrderLine>>();
+  const memberships = new Map<string, Map<string, Membership>>();
+  const sends = new Map<string, string>();
+  let writes = 0;
+
+  return {
+    writes: () => writes,
+    customerIds: () => [...new Set([...contacts.keys(), ...ledger.keys()])],
+    async getFile(key, etag) {
+      return files.get(`${key}\u001f${etag}`);
+    },
+    async putFile(record) {
+      writes++;
+      files.set(`${record.key}\u001f${record.etag}`, record);
+    },
+    async putOrders(orders) {
+      for (const order of orders) {
+        writes++;
+        const lines = ledger.get(order.customerId) ?? new Map<string, OrderLine>();
+        lines.set(`${order.orderId}#${order.lineId}`, order);
+        ledger.set(order.customerId, lines);
+      }
+    },
+    async putContacts(customers) {
+      for (const { customerId, ...contact } of customers) {
+        writes++;
+        contacts.set(customerId, contact);
+      }
+    },
+    async loadCustomer(customerId) {
+      const contact = contacts.get(customerId);
+      const profile = profiles.get(customerId);
+      const known = contact !== undefined || profile !== undefined;
+      return {
+        profile: known
+          ? { customerId, ...(contact === undefined ? {} : { contact }), ...(profile?.orders === undefined ? {} : { orders: profile.orders }), ...(profile ? { updatedAt: profile.updatedAt } : {}) }
+          : undefined,
+        orders: [...(ledger.get(customerId)?.values() ?? [])],
+        memberships: [...(memberships.get(customerId)?.values() ?? [])],
+      };
+    },
+    async putProfile(customerId, aggregates, now) {
+      writes++;
+      profiles.set(customerId, { orders: aggregates, updatedAt: now.toISOString() });
+    },
+    async getContacts(customerIds) {
+      return customerIds.flatMap((customerId) => {
+        const contact = contacts.get(customerId);
+        return contact === undefined ? [] : [{ customerId, contact }];
+      });
+    },
+    async applyMembershipChanges(customerId, { enter, exit, transitions }) {
+      const current = memberships.get(customerId) ?? new Map<string, Membership>();
+      for (const m of enter) current.set(m.segment, m);
+      for (const m of exit) current.delete(m.segment);
+      memberships.set(customerId, current);
+      const count = enter.length + exit.length + transitions.length;
+      writes += count;
+      return count;
+    },
+    async *listSegmentMembers(segment) {
+      yield [...memberships].filter(([, m]) => m.has(segment)).map(([id]) => id);
+    },
+    async claimSend(customerId, campaign) {
+      const key = `${customerId}\u001f${campaign}`;
+      if (sends.has(key)) return false;
+      writes++;
+      sends.set(key, 'CLAIMED');
+      return true;
+    },
+    async recordSend(customerId, campaign, status) {
+      writes++;
+      sends.set(`${customerId}\u001f${campaign}`, status);
+    },
+  };
+}
+
+/** An object store over local files (read) and memory (written objects). */
+export function fileObjectStore(files: Readonly<Record<string, string>>): ObjectStore & { readonly written: Map<string, string> } {
+  const written = new Map<string, string>();
+  return {
+    written,
+    async openStream(key): Promise<Readable> {
+      const file = files[key];
+      if (file === undefined) throw new Error(`no such object ${key}`);
+      return createReadStream(file);
+    },
+    async readText(key) {
+      const file = files[key];
+      return written.get(key) ?? (file === undefined ? undefined : readFileSync(file, 'utf-8'));
+    },
+    async put(key, body) {
+      written.set(key, body);
+    },
+  };
+}
