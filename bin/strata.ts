@@ -3,6 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from '../functions/local/local-stack.ts';
 import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
 import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
+import { ingestFiles } from '../functions/local/ingest-files.ts';
+import { countProfiles } from '../functions/local/count-profiles.ts';
+import { createProgress } from '../functions/local/progress.ts';
+import { RECORD_KINDS } from '../functions/core/fields.ts';
 
 const program = new Command()
   .name('strata')
@@ -36,6 +40,40 @@ program
     else process.stdout.write(`${formatSummary(result, options.keep === true)}\n`);
     if (options.keep) await holdOpen(stack);
     else await stack.stop();
+  });
+
+program
+  .command('ingest')
+  .description('load files into the local stack as uploads to incoming/, wait, and report counts')
+  .argument('<files...>')
+  .option('--mapping <file>', 'mapping file (DESIGN.md "Mapping files") for these files')
+  .option('--kind <kind>', `customers, orders or events (default: from --mapping, the folder name or the header)`)
+  .option('--as-of <date>', 'evaluation date for the segments of the customers touched', isoDate)
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
+    const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
+    if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
+    const progress = createProgress();
+    const stack = await startLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) });
+    try {
+      const results = await ingestFiles(stack, files, {
+        progress,
+        ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }),
+        ...(kind === undefined ? {} : { kind }),
+      });
+      const customers = await countProfiles(stack);
+      if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
+      else {
+        for (const r of results) {
+          const columns = Object.entries(r.mapping?.columns ?? {}).map(([field, column]) => `${field}←${column}`).join(', ');
+          process.stdout.write(`${r.file}: ${r.status}, ${r.accepted} accepted, ${r.rejected} rejected${r.quarantine ? ` (bad rows in ${r.quarantine})` : ''}\n  mapping: ${columns || '-'}\n`);
+        }
+        process.stdout.write(`${customers.toLocaleString('en-US')} customers in the local stack\n`);
+      }
+      if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
+    } finally {
+      await stack.stop();
+    }
   });
 
 const local = program.command('local').description('the embedded local AWS stack');

@@ -4,8 +4,8 @@ import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { RECORD_KINDS } from '../core/fields.ts';
 import { quarantineKeys } from '../core/object-key.ts';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
+import { countProfiles } from './count-profiles.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import type { SendSummary } from '../dispatch/send-campaign.ts';
@@ -116,25 +116,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
     await stack.stop();
     throw error;
   }
-}
-
-async function countProfiles(stack: LocalStack): Promise<number> {
-  let total = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDocumentClient().send(
-      new ScanCommand({
-        TableName: stack.tableName,
-        FilterExpression: 'sk = :profile',
-        ExpressionAttributeValues: { ':profile': 'PROFILE' },
-        Select: 'COUNT',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    total += page.Count ?? 0;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return total;
 }
 
 interface Upload {

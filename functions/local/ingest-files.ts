@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RECORD_KINDS, type RecordKind } from '../core/fields.ts';
+import { parseMapping, recognizeMapping } from '../core/mapping.ts';
+import { quarantineKeys } from '../core/object-key.ts';
+import { InputError } from '../core/errors.ts';
+import { s3Client } from '../adapters/aws-clients.ts';
+import { s3ObjectStore } from '../adapters/object-store.ts';
+import type { IngestReport } from '../ingest/ingest-object.ts';
+import type { LocalStack } from './local-stack.ts';
+import type { Progress } from './progress.ts';
+
+export interface FileResult {
+  readonly file: string;
+  readonly key: string;
+  readonly status: string;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly rejectedByReason: Readonly<Record<string, number>>;
+  readonly quarantine: string | undefined;
+  readonly error?: string;
+  readonly mapping?: IngestReport['mapping'];
+}
+
+/**
+ * Loads local files into the local stack the way a user drops them into the bucket: upload to
+ * incoming/<kind>/, with the mapping file beside it, then wait for the ingest handler's report.
+ */
+export async function ingestFiles(
+  stack: LocalStack,
+  files: readonly string[],
+  options: { readonly mappingFile?: string; readonly kind?: RecordKind; readonly progress: Progress },
+): Promise<FileResult[]> {
+  const mappingJson = options.mappingFile === undefined ? undefined : readJson(options.mappingFile);
+  const mapping = mappingJson === undefined ? undefined : parseMapping(mappingJson, options.mappingFile ?? '');
+  const objects = s3ObjectStore(s3Client(), stack.bucketName);
+  const results: FileResult[] = [];
+  for (const file of files) {
+    if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
+    const kind = options.kind ?? mapping?.kind ?? guessKind(file);
+    const name = path.basename(file);
+    const key = `incoming/${kind}/${name}`;
+    const result = await options.progress.step(`ingesting ${file} as ${kind}`, async () => {
+      if (mappingJson !== undefined) {
+        await stack.upload(key.replace(/(\.gz)?$/, '').replace(/\.[^./]+$/, '') + '.mapping.json', JSON.stringify(mappingJson));
+      }
+      await stack.upload(key, fs.readFileSync(file));
+      await stack.settled();
+      const text = await objects.readText(quarantineKeys(key).report);
+      if (text === undefined) throw new Error(`ingest left no report for ${key}; dead letters: ${stack.deadLetters.length}`);
+      const report = JSON.parse(text) as Partial<IngestReport> & { error?: string };
+      return {
+        file,
+        key,
+        status: report.status ?? 'rejected',
+        accepted: report.accepted ?? 0,
+        rejected: report.rejected ?? 0,
+        rejectedByReason: report.rejectedByReason ?? {},
+        quarantine: report.quarantine,
+        ...(report.error === undefined ? {} : { error: report.error }),
+        ...(report.mapping === undefined ? {} : { mapping: report.mapping }),
+      };
+    }, (r) => (r.error ? `rejected: ${r.error}` : `${r.accepted.toLocaleString('en-US')} accepted, ${r.rejected.toLocaleString('en-US')} rejected`));
+    results.push(result);
+  }
+  return results;
+}
+
+/** The kind from a folder named customers/orders/events, else from the header line. */
+function guessKind(file: string): RecordKind {
+  const folder = path.basename(path.dirname(path.resolve(file)));
+  const byFolder = RECORD_KINDS.find((k) => k === folder);
+  if (byFolder !== undefined) return byFolder;
+  const header = fs.readFileSync(file, 'utf-8').slice(0, 4096).split(/\r?\n/)[0] ?? '';
+  const headers = header.split(/[,;\t|]/).map((h) => h.trim().replace(/^"|"$/g, ''));
+  for (const kind of ['orders', 'events', 'customers'] as const) {
+    try {
+      recognizeMapping(kind, headers);
+      return kind;
+    } catch {
+      // not this kind; try the next
+    }
+  }
+  throw new InputError(`cannot tell whether ${file} holds customers, orders or events; pass --kind or --mapping`);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf-8'));
+  } catch (error) {
+    throw new InputError(`cannot read mapping ${file}: ${(error as Error).message}`);
+  }
+}
