@@ -7,6 +7,7 @@ import { ingestFiles } from '../functions/local/ingest-files.ts';
 import { countProfiles } from '../functions/local/count-profiles.ts';
 import { createProgress } from '../functions/local/progress.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
+import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 
 const program = new Command()
   .name('strata')
@@ -120,6 +121,41 @@ program
         process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
       } else {
         process.stdout.write(`${formatExplanation(explanation)}\n`);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+
+program
+  .command('forget')
+  .description('erase a customer (by id or e-mail) and keep only a hashed suppression entry')
+  .argument('<customerIdOrEmail>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (target: string, options: { json?: boolean }) => {
+    const stack = await startLocalStack({ stateDir: stateDir() });
+    try {
+      const result = await forget(stack, target, new Date());
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(`erased ${result.customers.length} customer(s), ${result.itemsDeleted} items; ${result.suppressedHash ? 'address suppressed by its hash' : 'no address on file'}\n`);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+program
+  .command('export-customer')
+  .description('everything held about one customer, as JSON (subject access request)')
+  .argument('<customerId>')
+  .action(async (customerId: string) => {
+    const stack = await startLocalStack({ stateDir: stateDir() });
+    try {
+      const items = await exportCustomer(stack, customerId);
+      if (items.length === 0) {
+        process.stderr.write(`no customer ${customerId} in the local stack\n`);
+        process.exitCode = 1;
+      } else {
+        process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
       }
     } finally {
       await stack.stop();

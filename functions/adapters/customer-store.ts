@@ -14,6 +14,7 @@ import type { OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges } from '../core/segments/assign.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
+import { emailHash } from '../core/privacy.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -59,6 +60,15 @@ export interface CustomerStore {
   getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
   applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
   listSegmentMembers(segment: string): AsyncGenerator<string[]>;
+  /** Customer ids whose contact carries this address. */
+  findByEmail(email: string): Promise<string[]>;
+  /** Every item held about a customer, as stored. */
+  exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
+  /** Erases a customer and leaves only a suppression entry keyed by the hash of their address. */
+  forgetCustomer(customerId: string, now: Date): Promise<{ deleted: number; suppressed: boolean }>;
+  suppress(hash: string, reason: string, now: Date): Promise<void>;
+  /** Which of these address hashes are suppressed (erased, unsubscribed, bounced, complained). */
+  suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
   /** Claims the send of a campaign to a customer; false when it was claimed before. */
   claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
   recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
@@ -116,8 +126,47 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     },
     async putContacts(customers, now) {
       await batchWrite(
-        customers.map(({ customerId, ...contact }) => ({ pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() })),
+        customers.flatMap(({ customerId, ...contact }) => [
+          { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() },
+          // The address → customer link, keyed by hash so the table's keys hold no address.
+          ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: customerPk(customerId), customerId }] : []),
+        ]),
       );
+    },
+    async findByEmail(email) {
+      const items = await queryAll(`EMAIL#${emailHash(email)}`, '');
+      return items.map((i) => String(i.customerId));
+    },
+    async exportCustomer(customerId) {
+      return queryAll(customerPk(customerId), '');
+    },
+    async forgetCustomer(customerId, now) {
+      const items = await queryAll(customerPk(customerId), '');
+      const contact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
+      const hash = contact?.email ? emailHash(contact.email) : undefined;
+      const deletes = [
+        ...items.map((i) => ({ pk: i.pk, sk: i.sk })),
+        ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: customerPk(customerId) }]),
+      ];
+      const suppression = hash === undefined ? [] : [{ pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason: 'erased', at: now.toISOString() }];
+      await batchWrite(suppression, deletes);
+      return { deleted: deletes.length, suppressed: hash !== undefined };
+    },
+    async suppress(hash, reason, now) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason, at: now.toISOString() } }));
+    },
+    async suppressedHashes(hashes) {
+      const found = new Set<string>();
+      for (const batch of chunk([...new Set(hashes)], 100)) {
+        let keys: Record<string, unknown>[] | undefined = batch.map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          for (const item of response.Responses?.[table] ?? []) found.add(String(item.pk).slice('SUPPRESS#'.length));
+          keys = response.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return found;
     },
     async loadCustomer(customerId) {
       const items = await queryAll(customerPk(customerId), '');

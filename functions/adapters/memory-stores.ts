@@ -5,6 +5,7 @@ import type { ObjectStore } from './object-store.ts';
 import type { OrderLine } from '../core/records.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import type { Membership } from '../core/segments/assign.ts';
+import { emailHash } from '../core/privacy.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
@@ -22,6 +23,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const ledger = new Map<string, Map<string, OrderLine>>();
   const memberships = new Map<string, Map<string, Membership>>();
   const sends = new Map<string, string>();
+  const suppressed = new Map<string, string>();
   let writes = 0;
 
   return {
@@ -81,6 +83,30 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     },
     async *listSegmentMembers(segment) {
       yield [...memberships].filter(([, m]) => m.has(segment)).map(([id]) => id);
+    },
+    async findByEmail(email) {
+      const hash = emailHash(email);
+      return [...contacts].filter(([, c]) => c.email !== undefined && emailHash(c.email) === hash).map(([id]) => id);
+    },
+    async exportCustomer(customerId) {
+      const { profile, orders, memberships: held } = await this.loadCustomer(customerId);
+      return [...(profile ? [profile] : []), ...orders, ...held].map((item) => ({ ...item }));
+    },
+    async forgetCustomer(customerId, now) {
+      const email = contacts.get(customerId)?.email;
+      const deleted = (contacts.delete(customerId) ? 1 : 0) + (profiles.delete(customerId) ? 1 : 0) + (ledger.get(customerId)?.size ?? 0) + (memberships.get(customerId)?.size ?? 0);
+      ledger.delete(customerId);
+      memberships.delete(customerId);
+      if (email !== undefined) suppressed.set(emailHash(email), now.toISOString());
+      writes += deleted;
+      return { deleted, suppressed: email !== undefined };
+    },
+    async suppress(hash, _reason, now) {
+      writes++;
+      suppressed.set(hash, now.toISOString());
+    },
+    async suppressedHashes(hashes) {
+      return new Set(hashes.filter((h) => suppressed.has(h)));
     },
     async claimSend(customerId, campaign) {
       const key = `${customerId}\u001f${campaign}`;

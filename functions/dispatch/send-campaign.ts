@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { chunk, MAX_BULK_DESTINATIONS, templateName, toBulkEntries, type Campaign, type Recipient } from '../core/campaign.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { Mailer } from '../adapters/mailer.ts';
+import { emailHash } from '../core/privacy.ts';
 
 export interface SendSummary {
   readonly campaign: string;
@@ -35,11 +36,13 @@ export async function sendCampaign(deps: SendDeps, campaign: Campaign): Promise<
     members += ids.length;
     const recipients: Recipient[] = [];
     const contacts = new Map((await store.getContacts(ids)).map((c) => [c.customerId, c.contact]));
+    const hashes = [...contacts.values()].flatMap((c) => (c.email ? [emailHash(c.email)] : []));
+    const suppressedHashes = await store.suppressedHashes(hashes);
     for (const customerId of ids) {
       const contact = contacts.get(customerId);
       if (!contact?.email) {
         noAddress++;
-      } else if (contact.consent === false) {
+      } else if (contact.consent === false || suppressedHashes.has(emailHash(contact.email))) {
         suppressed++;
       } else if (!(await store.claimSend(customerId, campaign.name, now))) {
         alreadySent++;

@@ -6,6 +6,8 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { runDemo, DEMO_DATA_DIR, type DemoResult } from '../../functions/local/demo.ts';
 import { explainCustomer } from '../../functions/local/explain.ts';
+import { exportCustomer, forget } from '../../functions/local/privacy-commands.ts';
+import { emailHash } from '../../functions/core/privacy.ts';
 import { LOCAL_CREDENTIALS, type LocalStack } from '../../functions/local/local-stack.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { s3Client } from '../../functions/adapters/aws-clients.ts';
@@ -135,6 +137,22 @@ describe('the thin slice on the embedded stack', () => {
     const report = JSON.parse((await objects.readText('quarantine/orders/mystery.csv.report.json')) ?? '{}') as { error?: string };
     expect(report.error).toMatch(/cannot recognize the customerId, orderedAt, amount column/);
     expect(stack.deadLetters).toEqual([]);
+  });
+
+  it('forgets a customer: nothing held, and a later import cannot bring marketing back', async () => {
+    const id = expected.mailable[1]!;
+    const email = `success+customer-${id.padStart(4, '0')}@simulator.amazonses.com`;
+    expect((await exportCustomer(stack, id)).length).toBeGreaterThan(0);
+    const result = await forget(stack, id, new Date('1998-07-02T00:00:00Z'));
+    expect(result).toMatchObject({ customers: [id], suppressedHash: emailHash(email) });
+    expect(await exportCustomer(stack, id)).toEqual([]);
+
+    await stack.upload('incoming/customers/again.csv', `customer_id,email,first_name\n${id},${email},Back\n`);
+    await stack.upload('incoming/orders/again.csv', `customer_id,date,amount\n${id},1998-06-01,12.00\n`);
+    await stack.settled();
+    expect((await explainCustomer(stack, id))?.segments.map((s) => s.name)).toEqual(['first-time-buyers']);
+    const [summary] = await stack.invoke<SendSummary[]>('functions/dispatch/handler.ts', { campaigns: loadCampaigns() });
+    expect(summary).toMatchObject({ sent: 0, suppressed: expected.firstTimers.length - expected.mailable.length + 1 });
   });
 
   it('creates the local table exactly as the synthesized template defines it', async () => {

@@ -1,0 +1,10 @@
+import { createHash } from 'node:crypto';
+import { cleanEmail } from './clean.ts';
+
+/**
+ * SHA-256 of the normalized address (trimmed, lower-case), hex: the form ad platforms expect for
+ * audience matching, and the only trace strata keeps of an erased customer's address.
+ */
+export function emailHash(email: string): string {
+  return createHash('sha256').update(cleanEmail(email) ?? email.trim().toLowerCase()).digest('hex');
+}
