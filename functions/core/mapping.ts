@@ -10,6 +10,8 @@ export const mappingSchema = z
     columns: z.record(z.string(), z.string().min(1)),
     timezone: z.string().default('UTC'),
     dateFormat: z.enum(['iso', 'us', 'eu', 'yyyymmdd', 'epoch']).optional(),
+    /** Character encoding of the file; UTF-8 unless declared. */
+    encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
     /** Overrides the deployment's limit on the share of bad rows for this file. */
     maxRejectedShare: z.number().min(0).max(1).optional(),
   })
@@ -21,7 +23,7 @@ export const mappingSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['columns', field],
-          message: `"${field}" is not a ${mapping.kind} field; expected one of ${known.join(', ')}`,
+          message: `"${field}" is not a field of ${mapping.kind} files; expected one of ${known.join(", ")}`,
         });
       }
     }
@@ -99,5 +101,5 @@ export function recognizeMapping(kind: RecordKind, headers: readonly string[]): 
         `[${headers.join(', ')}]; add a mapping file`,
     );
   }
-  return { kind, columns, timezone: 'UTC' };
+  return { kind, columns, timezone: 'UTC', encoding: 'utf-8' };
 }

@@ -63,13 +63,16 @@ const CANCELLED_STATUS = /cancel|return|refund|void/i;
  * way to tell a duplicate from a second purchase (CDNOW has both), so the id also counts identical
  * rows of the file: re-reading the same file still yields the same ids.
  */
-export function toOrderLine(row: Row, mapping: Mapping, occurrence: number): RowResult<OrderLine> {
+export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?: Date): RowResult<OrderLine> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
   if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
   const rawDate = column(row, mapping, 'orderedAt');
   const orderedAt = cleanDate(rawDate, mapping.dateFormat, mapping.timezone);
   if (orderedAt === undefined) return { ok: false, reason: rawDate ? 'unreadable order date' : 'missing order date' };
+  // A day of grace: a file written in a time zone ahead of the evaluation clock is not "future".
+  if (now !== undefined && Date.parse(orderedAt) > now.getTime() + 86_400_000) return { ok: false, reason: 'order date in the future' };
+  if (orderedAt < '1900-01-01') return { ok: false, reason: 'order date before 1900' };
   const rawQuantity = column(row, mapping, 'quantity');
   const quantity = cleanInteger(rawQuantity);
   if (rawQuantity !== undefined && quantity === undefined) return { ok: false, reason: 'unreadable quantity' };

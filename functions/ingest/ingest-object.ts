@@ -68,7 +68,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const rejectedLines: string[] = [];
   const rejectedByReason: Record<string, number> = {};
   let accepted = 0;
-  const checked = await forEachRow(objects, object, declared, (row) => {
+  const checked = await forEachRow(objects, object, declared, now, (row) => {
     if (!row.ok) {
       rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
       rejectedLines.push([String(row.line), row.reason, ...row.cells].map(csvCell).join(','));
@@ -111,7 +111,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     orders = [];
     customers = [];
   };
-  await forEachRow(objects, object, checked.mapping, (row) => {
+  await forEachRow(objects, object, checked.mapping, now, (row) => {
     if (!row.ok) return;
     touched.add(row.value.customerId);
     if ('orderId' in row.value) orders.push(row.value);
@@ -138,9 +138,10 @@ async function forEachRow(
   objects: ObjectStore,
   object: Extract<IncomingObject, { type: 'data' }>,
   declared: Mapping | undefined,
+  now: Date,
   visit: (row: CheckedRow) => Promise<void> | undefined,
 ): Promise<{ mapping: Mapping; headers: readonly string[] }> {
-  const source = readRows(await objects.openStream(object.key), object.format, object.gzip);
+  const source = readRows(await objects.openStream(object.key), object.format, object.gzip, declared?.encoding);
   const occurrences = new Map<string, number>();
   let mapping = declared;
   for await (const row of source.rows) {
@@ -149,7 +150,7 @@ async function forEachRow(
       continue;
     }
     mapping ??= recognizeMapping(object.kind, source.headers());
-    const result = rowResult(object.kind, mapping, row.values, occurrences);
+    const result = rowResult(object.kind, mapping, row.values, occurrences, now);
     await visit(
       result.ok
         ? { ok: true, line: row.line, value: result.value }
@@ -172,6 +173,7 @@ function rowResult(
   mapping: Mapping,
   values: Readonly<Record<string, string | undefined>>,
   occurrences: Map<string, number>,
+  now: Date,
 ) {
   switch (kind) {
     case 'orders': {
@@ -179,7 +181,7 @@ function rowResult(
       const fingerprint = Object.values(values).join('\u001f');
       const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
       occurrences.set(fingerprint, occurrence);
-      return toOrderLine(values, mapping, occurrence);
+      return toOrderLine(values, mapping, occurrence, now);
     }
     case 'customers':
       return toCustomer(values, mapping);

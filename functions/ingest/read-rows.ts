@@ -18,7 +18,10 @@ export interface RowSource {
 }
 
 /** Streams rows from CSV (any of , ; tab |, quoted, BOM, CRLF) or JSONL, gzip or not, in bounded memory. */
-export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean): RowSource {
+/** Longest record accepted; a longer one is quarantined instead of growing memory without bound. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean, encoding: 'utf-8' | 'latin1' = 'utf-8'): RowSource {
   const input = gzip ? body.pipe(createGunzip()) : body;
   let headers: readonly string[] = [];
   if (format === 'jsonl') {
@@ -27,9 +30,18 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean)
       rows: (async function* () {
         let line = 0;
         const seen = new Set<string>();
+        input.setEncoding(encoding === 'latin1' ? 'latin1' : 'utf8');
         for await (const text of createInterface({ input, crlfDelay: Infinity })) {
           line++;
           if (text.trim() === '') continue;
+          if (text.length > MAX_RECORD_BYTES) {
+            yield { line, malformed: 'line longer than 1 MB', raw: text.slice(0, 200) };
+            continue;
+          }
+          if (text.includes('\uFFFD')) {
+            yield { line, malformed: 'invalid UTF-8 (declare "encoding": "latin1" in the mapping if the file is Latin-1)', raw: text };
+            continue;
+          }
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
@@ -52,6 +64,8 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean)
   const parser = input.pipe(
     parse({
       bom: true,
+      encoding: encoding === 'latin1' ? 'latin1' : 'utf8',
+      max_record_size: MAX_RECORD_BYTES,
       columns: (names: unknown) => {
         const trimmed = (names as string[]).map((n) => n.trim());
         headers = trimmed;
@@ -74,8 +88,12 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean)
   return {
     headers: () => headers,
     rows: (async function* () {
-      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      for await (const { record, raw, info } of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
         yield* malformed.splice(0);
+        if (raw.includes('\uFFFD')) {
+          yield { line: info.lines, malformed: 'invalid UTF-8 (declare "encoding": "latin1" in the mapping if the file is Latin-1)', raw };
+          continue;
+        }
         yield { line: info.lines, values: record };
       }
       yield* malformed.splice(0);
