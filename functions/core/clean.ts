@@ -31,7 +31,13 @@ export function cleanMoney(raw: string | undefined): number | undefined {
   // Scientific notation appears where a tool wrote float noise such as 4.440892e-16.
   if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   const value = sign * Number(text);
-  return Number.isFinite(value) ? Math.round(value * 100) / 100 : undefined;
+  return Number.isFinite(value) ? roundMoney(value) : undefined;
+}
+
+/** Rounds to cents, half away from zero, as money is rounded (4.125 → 4.13, -4.125 → -4.13). */
+export function roundMoney(value: number): number {
+  // The epsilon absorbs binary noise: 4.125 * 100 is 412.49999999999994.
+  return (Math.sign(value) * Math.round(Math.abs(value) * 100 + 1e-7)) / 100 + 0;
 }
 
 export function cleanInteger(raw: string | undefined): number | undefined {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cleanDate, cleanEmail, cleanInteger, cleanMoney, cleanPhone, isMissing } from './clean.ts';
+import { cleanDate, cleanEmail, cleanInteger, cleanMoney, cleanPhone, isMissing, roundMoney } from './clean.ts';
 import type { Mapping } from './mapping.ts';
 
 /**
@@ -85,7 +85,7 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
   } else if (rawPrice !== undefined) {
     const price = cleanMoney(rawPrice);
     if (price === undefined) return { ok: false, reason: 'unreadable unit price' };
-    amount = Math.round(price * (quantity ?? 1) * 100) / 100;
+    amount = roundMoney(price * (quantity ?? 1));
   } else {
     return { ok: false, reason: 'missing amount' };
   }
