@@ -1,0 +1,42 @@
+import { createReadStream } from 'node:fs';
+import type { CustomerStore } from '../functions/adapters/customer-store.ts';
+import type { ObjectStore } from '../functions/adapters/object-store.ts';
+
+/** A store that keeps nothing and counts the items it would write: strata's own cost, storage aside. */
+export function countingStore(): CustomerStore & { writes: () => number } {
+  let writes = 0;
+  return {
+    writes: () => writes,
+    getFile: async () => undefined,
+    putFile: async () => void writes++,
+    putOrders: async (orders) => void (writes += orders.length),
+    putContacts: async (customers) => void (writes += customers.length),
+    loadCustomer: async () => ({ profile: undefined, orders: [], memberships: [] }),
+    putProfile: async () => void writes++,
+    getContacts: async () => [],
+    applyMembershipChanges: async (_id, c) => {
+      const n = c.enter.length + c.exit.length + c.transitions.length;
+      writes += n;
+      return n;
+    },
+    async *listSegmentMembers() {
+      yield [];
+    },
+    findByEmail: async () => [],
+    exportCustomer: async () => [],
+    forgetCustomer: async () => ({ deleted: 0, suppressed: false }),
+    suppress: async () => undefined,
+    suppressedHashes: async () => new Set<string>(),
+    claimSend: async () => true,
+    recordSend: async () => undefined,
+  };
+}
+
+/** The bench file as the one object of a bucket. */
+export function fileStore(file: string): ObjectStore {
+  return {
+    openStream: async () => createReadStream(file),
+    readText: async () => undefined,
+    put: async () => undefined,
+  };
+}
