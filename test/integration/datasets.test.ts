@@ -68,6 +68,20 @@ describe('CDNOW master', () => {
   });
 });
 
+describe('arrival order', () => {
+  it('ends in the same state whichever file arrives first, customers or orders, early or late orders', async () => {
+    const files = [
+      { key: 'incoming/customers/demographics.csv', file: 'completejourney/demographics.csv' },
+      { key: 'incoming/orders/transactions.csv', file: 'completejourney/transactions_sample.csv' },
+    ];
+    const forward = await ingest(files);
+    const backward = await ingest([...files].reverse());
+    const view = async (store: ReturnType<typeof memoryCustomerStore>) =>
+      (await profiles(store)).sort((a, b) => a.id.localeCompare(b.id)).map((p) => [p.id, p.profile?.contact, p.profile?.orders, p.memberships.map((m) => m.segment)]);
+    expect(await view(backward.store)).toEqual(await view(forward.store));
+  }, 60_000);
+});
+
 describe('Online Retail (dirty)', () => {
   const file = { key: 'incoming/orders/online_retail.csv', file: 'online_retail/online_retail_sample_20k.csv' };
   const rows = readCsv(file.file);
