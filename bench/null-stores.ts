@@ -22,6 +22,8 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     async *listSegmentMembers() {
       yield [];
     },
+    resolveAliases: async () => new Map<string, string>(),
+    mergeCustomer: async () => undefined,
     findByEmail: async () => [],
     exportCustomer: async () => [],
     forgetCustomer: async () => ({ deleted: 0, suppressed: false }),

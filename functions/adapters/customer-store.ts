@@ -60,6 +60,13 @@ export interface CustomerStore {
   getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
   applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
   listSegmentMembers(segment: string): AsyncGenerator<string[]>;
+  /** The canonical id of each given id that was merged into another customer. */
+  resolveAliases(customerIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Merges one customer into another: ledger, send ledger and contact (the canonical one's fields
+   * win, the alias fills gaps) move over, the alias keeps only a pointer, and the merge is recorded.
+   */
+  mergeCustomer(aliasId: string, canonicalId: string, reason: string, now: Date): Promise<void>;
   /** Customer ids whose contact carries this address. */
   findByEmail(email: string): Promise<string[]>;
   /** Every item held about a customer, as stored. */
@@ -132,6 +139,42 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: customerPk(customerId), customerId }] : []),
         ]),
       );
+    },
+    async resolveAliases(customerIds) {
+      const aliases = new Map<string, string>();
+      for (const ids of chunk([...new Set(customerIds)], 100)) {
+        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'ALIAS' }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          for (const item of response.Responses?.[table] ?? []) aliases.set(String(item.customerId), String(item.canonicalId));
+          keys = response.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return aliases;
+    },
+    async mergeCustomer(aliasId, canonicalId, reason, now) {
+      const items = await queryAll(customerPk(aliasId), '');
+      const to = customerPk(canonicalId);
+      const moved = items
+        .filter((i) => String(i.sk).startsWith('O#') || String(i.sk).startsWith('SEND#'))
+        .map((i) => ({ ...i, pk: to, customerId: canonicalId }));
+      const aliasContact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
+      const puts: Record<string, unknown>[] = [
+        ...moved,
+        { pk: customerPk(aliasId), sk: 'ALIAS', customerId: aliasId, canonicalId, reason, at: now.toISOString() },
+        { pk: to, sk: `MERGE#${aliasId}`, aliasId, reason, at: now.toISOString() },
+      ];
+      if (aliasContact !== undefined) {
+        const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: to, sk: 'CONTACT' } }));
+        const merged = { ...aliasContact, ...((Item?.contact ?? {}) as Contact) };
+        puts.push({ pk: to, sk: 'CONTACT', customerId: canonicalId, contact: merged, updatedAt: now.toISOString() });
+      }
+      const deletes = [
+        ...items.filter((i) => i.sk !== 'ALIAS').map((i) => ({ pk: i.pk, sk: i.sk })),
+        ...(aliasContact?.email ? [{ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: customerPk(aliasId) }] : []),
+      ];
+      await batchWrite(puts, deletes);
     },
     async findByEmail(email) {
       const items = await queryAll(`EMAIL#${emailHash(email)}`, '');

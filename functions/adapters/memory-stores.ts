@@ -13,6 +13,7 @@ import { emailHash } from '../core/privacy.ts';
  */
 export interface MemoryCustomerStore extends CustomerStore {
   readonly writes: () => number;
+  readonly merges: () => readonly { aliasId: string; canonicalId: string; reason: string }[];
   readonly customerIds: () => string[];
 }
 
@@ -24,10 +25,13 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const memberships = new Map<string, Map<string, Membership>>();
   const sends = new Map<string, string>();
   const suppressed = new Map<string, string>();
+  const aliases = new Map<string, string>();
+  const merges: { aliasId: string; canonicalId: string; reason: string }[] = [];
   let writes = 0;
 
   return {
     writes: () => writes,
+    merges: () => merges,
     customerIds: () => [...new Set([...contacts.keys(), ...ledger.keys()])],
     async getFile(key, etag) {
       return files.get(`${key}\u001f${etag}`);
@@ -83,6 +87,30 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     },
     async *listSegmentMembers(segment) {
       yield [...memberships].filter(([, m]) => m.has(segment)).map(([id]) => id);
+    },
+    async resolveAliases(customerIds) {
+      return new Map(customerIds.filter((id) => aliases.has(id)).map((id) => [id, aliases.get(id) ?? id]));
+    },
+    async mergeCustomer(aliasId, canonicalId, reason) {
+      const lines = ledger.get(aliasId);
+      if (lines !== undefined) {
+        const target = ledger.get(canonicalId) ?? new Map<string, OrderLine>();
+        for (const [k, line] of lines) target.set(k, { ...line, customerId: canonicalId });
+        ledger.set(canonicalId, target);
+      }
+      const aliasContact = contacts.get(aliasId);
+      if (aliasContact !== undefined) contacts.set(canonicalId, { ...aliasContact, ...contacts.get(canonicalId) });
+      for (const [key, status] of sends) {
+        const [id, campaign] = key.split('\u001f');
+        if (id === aliasId) sends.set(`${canonicalId}\u001f${campaign}`, status);
+      }
+      ledger.delete(aliasId);
+      contacts.delete(aliasId);
+      profiles.delete(aliasId);
+      memberships.delete(aliasId);
+      aliases.set(aliasId, canonicalId);
+      merges.push({ aliasId, canonicalId, reason });
+      writes += 2 + (lines?.size ?? 0);
     },
     async findByEmail(email) {
       const hash = emailHash(email);

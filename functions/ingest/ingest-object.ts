@@ -10,6 +10,7 @@ import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
+import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
 
 export interface IngestReport {
   readonly file: string;
@@ -23,6 +24,8 @@ export interface IngestReport {
   readonly maxRejectedShare: number;
   readonly quarantine: string | undefined;
   readonly customers: number;
+  /** Customers merged into another that shares their e-mail. */
+  readonly merges?: readonly IdentityMerge[];
   readonly segments: RefreshSummary | undefined;
 }
 
@@ -105,15 +108,21 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
+  const merges: IdentityMerge[] = [];
+  const claimedEmails = new Map<string, string>();
   const flush = async () => {
-    if (orders.length > 0) await store.putOrders(orders, key);
-    if (customers.length > 0) await store.putContacts(customers, now);
+    const resolved = await resolveIdentities(store, { orders, customers }, claimedEmails, now);
+    if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
+    if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now);
+    for (const o of resolved.orders) touched.add(o.customerId);
+    for (const c of resolved.customers) touched.add(c.customerId);
+    for (const m of resolved.merges) touched.delete(m.aliasId);
+    merges.push(...resolved.merges);
     orders = [];
     customers = [];
   };
   await forEachRow(objects, object, checked.mapping, now, (row) => {
     if (!row.ok) return;
-    touched.add(row.value.customerId);
     if ('orderId' in row.value) orders.push(row.value);
     else customers.push(row.value);
     if (orders.length + customers.length >= WRITE_BATCH) return flush();
@@ -122,7 +131,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   await flush();
 
   const segments = await refreshCustomers(store, touched, deps.definitions, now);
-  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, segments };
+  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
   logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });

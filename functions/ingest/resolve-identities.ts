@@ -1,0 +1,63 @@
+import { emailHash } from '../core/privacy.ts';
+import type { CustomerRecord, OrderLine } from '../core/records.ts';
+import type { CustomerStore } from '../adapters/customer-store.ts';
+
+export interface IdentityMerge {
+  readonly aliasId: string;
+  readonly canonicalId: string;
+  readonly reason: 'same e-mail';
+}
+
+/**
+ * One person, one profile. Before a batch is written: ids merged earlier are replaced by their
+ * canonical id, and a customer whose e-mail already belongs to another customer (stored, or
+ * earlier in this file) is merged into that one. `claimed` carries e-mail owners across batches.
+ */
+export async function resolveIdentities(
+  store: CustomerStore,
+  batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[] },
+  claimed: Map<string, string>,
+  now: Date,
+): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; merges: IdentityMerge[] }> {
+  const ids = [...batch.orders.map((o) => o.customerId), ...batch.customers.map((c) => c.customerId)];
+  const aliases = await store.resolveAliases(ids);
+  const canonical = (id: string) => aliases.get(id) ?? id;
+  const merges: IdentityMerge[] = [];
+  // One contact per canonical id in the batch (DynamoDB refuses two writes of a key in one batch).
+  const contacts = new Map<string, CustomerRecord>();
+  const add = (record: CustomerRecord, fillGapsOnly: boolean) => {
+    const existing = contacts.get(record.customerId);
+    contacts.set(record.customerId, existing === undefined ? record : fillGapsOnly ? { ...record, ...existing } : { ...existing, ...record });
+  };
+  for (const record of batch.customers) {
+    const customerId = canonical(record.customerId);
+    if (record.email === undefined) {
+      add({ ...record, customerId }, customerId !== record.customerId);
+      continue;
+    }
+    const hash = emailHash(record.email);
+    let owner = claimed.get(hash);
+    if (owner === undefined) {
+      const owners = (await store.findByEmail(record.email)).filter((id) => id !== customerId).sort();
+      owner = owners[0] ?? customerId;
+      claimed.set(hash, owner);
+    }
+    if (owner !== customerId) {
+      await store.mergeCustomer(customerId, owner, 'same e-mail', now);
+      aliases.set(record.customerId, owner);
+      aliases.set(customerId, owner);
+      merges.push({ aliasId: customerId, canonicalId: owner, reason: 'same e-mail' });
+      // The owner's contact wins, stored or earlier in this batch; this row only fills what it lacks.
+      if (!contacts.has(owner)) {
+        const stored = (await store.loadCustomer(owner)).profile?.contact;
+        if (stored !== undefined) contacts.set(owner, { ...stored, customerId: owner });
+      }
+      add({ ...record, customerId: owner }, true);
+    } else {
+      add({ ...record, customerId }, customerId !== record.customerId);
+    }
+  }
+  const customers = [...contacts.values()];
+  const orders = batch.orders.map((o) => (aliases.has(o.customerId) ? { ...o, customerId: canonical(o.customerId) } : o));
+  return { orders, customers, merges };
+}

@@ -1,0 +1,41 @@
+import { Readable } from 'node:stream';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
+import type { ObjectStore } from '../../functions/adapters/object-store.ts';
+import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
+
+const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const NOW = new Date('2024-06-01T00:00:00Z');
+
+function objects(files: Record<string, string>): ObjectStore {
+  return {
+    openStream: async (key) => Readable.from([Buffer.from(files[key] ?? '')]),
+    readText: async () => undefined,
+    put: async () => undefined,
+  };
+}
+
+describe('identity merge: one person, one profile', () => {
+  it('merges customers sharing a normalized e-mail, moves their orders and records the merge', async () => {
+    const store = memoryCustomerStore();
+    const files = {
+      'incoming/orders/o1.csv': 'customer_id,date,amount\n2,2024-01-01,10.00\n',
+      'incoming/customers/c.csv': 'customer_id,email,first_name,country\n1,ada@example.com,Ada,\n2, ADA@Example.com ,,GB\n3,bob@example.com,Bob,US\n',
+      'incoming/orders/o2.csv': 'customer_id,date,amount\n2,2024-02-01,20.00\n1,2024-03-01,5.00\n',
+    };
+    const deps = { objects: objects(files), store, logger, definitions: BUILTIN_SEGMENTS, now: NOW, maxRejectedShare: 0.2 };
+    await ingestObject(deps, 'incoming/orders/o1.csv', 'e');
+    const customers = await ingestObject(deps, 'incoming/customers/c.csv', 'e');
+    await ingestObject(deps, 'incoming/orders/o2.csv', 'e');
+
+    expect(customers).toMatchObject({ status: 'applied', report: { merges: [{ aliasId: '2', canonicalId: '1', reason: 'same e-mail' }] } });
+    expect(store.merges()).toEqual([{ aliasId: '2', canonicalId: '1', reason: 'same e-mail' }]);
+    const ada = await store.loadCustomer('1');
+    expect(ada.profile?.contact).toEqual({ email: 'ada@example.com', firstName: 'Ada', country: 'GB' });
+    expect(ada.profile?.orders).toMatchObject({ orders: 3, revenue: 35 });
+    expect((await store.loadCustomer('2')).profile).toBeUndefined();
+    expect((await store.loadCustomer('3')).profile?.contact?.firstName).toBe('Bob');
+  });
+});
