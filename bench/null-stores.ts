@@ -25,6 +25,7 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     resolveAliases: async () => new Map<string, string>(),
     mergeCustomer: async () => undefined,
     findByEmail: async () => [],
+    emailOwners: async () => new Map<string, string>(),
     exportCustomer: async () => [],
     forgetCustomer: async () => ({ deleted: 0, suppressed: false }),
     suppress: async () => undefined,

@@ -69,6 +69,8 @@ export interface CustomerStore {
   mergeCustomer(aliasId: string, canonicalId: string, reason: string, now: Date): Promise<void>;
   /** Customer ids whose contact carries this address. */
   findByEmail(email: string): Promise<string[]>;
+  /** The customer owning each address hash, for those that have one (one BatchGet per 100). */
+  emailOwners(hashes: readonly string[]): Promise<Map<string, string>>;
   /** Every item held about a customer, as stored. */
   exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
   /** Erases a customer and leaves only a suppression entry keyed by the hash of their address. */
@@ -136,7 +138,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         customers.flatMap(({ customerId, ...contact }) => [
           { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() },
           // The address → customer link, keyed by hash so the table's keys hold no address.
-          ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: customerPk(customerId), customerId }] : []),
+          ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: 'OWNER', customerId }] : []),
         ]),
       );
     },
@@ -172,13 +174,27 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       }
       const deletes = [
         ...items.filter((i) => i.sk !== 'ALIAS').map((i) => ({ pk: i.pk, sk: i.sk })),
-        ...(aliasContact?.email ? [{ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: customerPk(aliasId) }] : []),
       ];
+      // The alias's address now leads to the canonical customer.
+      if (aliasContact?.email) puts.push({ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: 'OWNER', customerId: canonicalId });
       await batchWrite(puts, deletes);
     },
     async findByEmail(email) {
-      const items = await queryAll(`EMAIL#${emailHash(email)}`, '');
-      return items.map((i) => String(i.customerId));
+      const owners = await this.emailOwners([emailHash(email)]);
+      return [...owners.values()];
+    },
+    async emailOwners(hashes) {
+      const owners = new Map<string, string>();
+      for (const batch of chunk([...new Set(hashes)], 100)) {
+        let keys: Record<string, unknown>[] | undefined = batch.map((h) => ({ pk: `EMAIL#${h}`, sk: 'OWNER' }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          for (const item of response.Responses?.[table] ?? []) owners.set(String(item.pk).slice('EMAIL#'.length), String(item.customerId));
+          keys = response.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return owners;
     },
     async exportCustomer(customerId) {
       return queryAll(customerPk(customerId), '');
@@ -189,7 +205,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const hash = contact?.email ? emailHash(contact.email) : undefined;
       const deletes = [
         ...items.map((i) => ({ pk: i.pk, sk: i.sk })),
-        ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: customerPk(customerId) }]),
+        ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: 'OWNER' }]),
       ];
       const suppression = hash === undefined ? [] : [{ pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason: 'erased', at: now.toISOString() }];
       await batchWrite(suppression, deletes);

@@ -112,6 +112,14 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       merges.push({ aliasId, canonicalId, reason });
       writes += 2 + (lines?.size ?? 0);
     },
+    async emailOwners(hashes) {
+      const owners = new Map<string, string>();
+      for (const [id, c] of contacts) {
+        const hash = c.email === undefined ? undefined : emailHash(c.email);
+        if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
+      }
+      return owners;
+    },
     async findByEmail(email) {
       const hash = emailHash(email);
       return [...contacts].filter(([, c]) => c.email !== undefined && emailHash(c.email) === hash).map(([id]) => id);

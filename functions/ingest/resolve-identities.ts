@@ -23,6 +23,9 @@ export async function resolveIdentities(
   const aliases = await store.resolveAliases(ids);
   const canonical = (id: string) => aliases.get(id) ?? id;
   const merges: IdentityMerge[] = [];
+  // One BatchGet per 100 addresses instead of a lookup per row.
+  const unknown = batch.customers.flatMap((c) => (c.email === undefined ? [] : [emailHash(c.email)])).filter((h) => !claimed.has(h));
+  const stored = await store.emailOwners(unknown);
   // One contact per canonical id in the batch (DynamoDB refuses two writes of a key in one batch).
   const contacts = new Map<string, CustomerRecord>();
   const add = (record: CustomerRecord, fillGapsOnly: boolean) => {
@@ -38,8 +41,7 @@ export async function resolveIdentities(
     const hash = emailHash(record.email);
     let owner = claimed.get(hash);
     if (owner === undefined) {
-      const owners = (await store.findByEmail(record.email)).filter((id) => id !== customerId).sort();
-      owner = owners[0] ?? customerId;
+      owner = canonical(stored.get(hash) ?? customerId);
       claimed.set(hash, owner);
     }
     if (owner !== customerId) {
