@@ -102,6 +102,22 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     }
   }
 
+  /** Reads items by key, 100 per call, retrying unprocessed keys with backoff. */
+  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (const batch of chunk(keys, 100)) {
+      let pending: Record<string, unknown>[] | undefined = batch;
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
+        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+        items.push(...(response.Responses?.[table] ?? []));
+        pending = response.UnprocessedKeys?.[table]?.Keys;
+      }
+    }
+    return items;
+  }
+
   async function queryAll(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -143,17 +159,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       );
     },
     async resolveAliases(customerIds) {
-      const aliases = new Map<string, string>();
-      for (const ids of chunk([...new Set(customerIds)], 100)) {
-        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'ALIAS' }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
-          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of response.Responses?.[table] ?? []) aliases.set(String(item.customerId), String(item.canonicalId));
-          keys = response.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return aliases;
+      const items = await batchGet([...new Set(customerIds)].map((id) => ({ pk: customerPk(id), sk: 'ALIAS' })));
+      return new Map(items.map((i) => [String(i.customerId), String(i.canonicalId)]));
     },
     async mergeCustomer(aliasId, canonicalId, reason, now) {
       const items = await queryAll(customerPk(aliasId), '');
@@ -184,17 +191,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return [...owners.values()];
     },
     async emailOwners(hashes) {
-      const owners = new Map<string, string>();
-      for (const batch of chunk([...new Set(hashes)], 100)) {
-        let keys: Record<string, unknown>[] | undefined = batch.map((h) => ({ pk: `EMAIL#${h}`, sk: 'OWNER' }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
-          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of response.Responses?.[table] ?? []) owners.set(String(item.pk).slice('EMAIL#'.length), String(item.customerId));
-          keys = response.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return owners;
+      const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `EMAIL#${h}`, sk: 'OWNER' })));
+      return new Map(items.map((i) => [String(i.pk).slice('EMAIL#'.length), String(i.customerId)]));
     },
     async exportCustomer(customerId) {
       return queryAll(customerPk(customerId), '');
@@ -215,17 +213,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await client.send(new PutCommand({ TableName: table, Item: { pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason, at: now.toISOString() } }));
     },
     async suppressedHashes(hashes) {
-      const found = new Set<string>();
-      for (const batch of chunk([...new Set(hashes)], 100)) {
-        let keys: Record<string, unknown>[] | undefined = batch.map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
-          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of response.Responses?.[table] ?? []) found.add(String(item.pk).slice('SUPPRESS#'.length));
-          keys = response.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return found;
+      const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' })));
+      return new Set(items.map((i) => String(i.pk).slice('SUPPRESS#'.length)));
     },
     async loadCustomer(customerId) {
       const items = await queryAll(customerPk(customerId), '');
@@ -260,17 +249,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       );
     },
     async getContacts(customerIds) {
-      const contacts: { customerId: string; contact: Contact }[] = [];
-      for (const ids of chunk(customerIds, 100)) {
-        let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ pk: customerPk(id), sk: 'CONTACT' }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
-          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of response.Responses?.[table] ?? []) contacts.push({ customerId: String(item.customerId), contact: item.contact as Contact });
-          keys = response.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return contacts;
+      const items = await batchGet(customerIds.map((id) => ({ pk: customerPk(id), sk: 'CONTACT' })));
+      return items.map((i) => ({ customerId: String(i.customerId), contact: i.contact as Contact }));
     },
     async applyMembershipChanges(customerId, { enter, exit, transitions }) {
       const pk = customerPk(customerId);
