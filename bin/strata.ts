@@ -85,7 +85,7 @@ local
     const stack = await startLocalStack({ stateDir: stateDir() });
     process.stdout.write(
       [
-        'strata local stack is up (Ctrl-C to stop; state in .strata/)',
+        `strata local stack is up (Ctrl-C to stop; state in ${stateDir()})`,
         `  DynamoDB  ${stack.endpoints.dynamodb}  table ${stack.tableName}`,
         `  S3        ${stack.endpoints.s3}  bucket ${stack.bucketName}`,
         `  SES       ${stack.endpoints.ses}/  (mailbox web UI, JSON at /store)`,

@@ -6,9 +6,9 @@ import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } fr
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
 import type { Context, S3Event } from 'aws-lambda';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
-import { ENTRY_METADATA_KEY } from '../../lib/constructs/strata-function.ts';
+import { ENTRY_METADATA_KEY } from '../../lib/metadata-keys.ts';
 import { resetClients } from '../adapters/aws-clients.ts';
-import { resourcesOfType, synthesizeTemplate, type CfnTemplate } from './cloud-template.ts';
+import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './cloud-template.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 
@@ -69,7 +69,7 @@ export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.strata');
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  const template = synthesizeTemplate(options.context);
+  const template = synthesizeInChildProcess(options.context);
   // The emulators' files admit one owner: while `strata local up` runs, other commands attach to it.
   const owner = runningOwner(stateDir);
   if (owner !== undefined) return wire(template, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);

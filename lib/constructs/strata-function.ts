@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { acknowledge } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../project-root.ts';
+import { ENTRY_METADATA_KEY } from '../metadata-keys.ts';
 
 export interface StrataFunctionProps {
   /** The handler file, relative to the project root, e.g. functions/ingest/handler.ts. */
@@ -34,8 +35,6 @@ function runtimeFromContext(scope: Construct): lambda.Runtime {
   return runtime;
 }
 
-/** Metadata key naming a function's handler file: the local stack uses it to run the same code. */
-export const ENTRY_METADATA_KEY = 'strata:entry';
 
 /**
  * A strata Lambda: Node 20 on arm64, bundled by the local esbuild, its own role holding only
