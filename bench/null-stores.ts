@@ -11,7 +11,8 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     putFile: async () => void writes++,
     putOrders: async (orders) => void (writes += orders.length),
     putContacts: async (customers) => void (writes += customers.length),
-    loadCustomer: async () => ({ profile: undefined, orders: [], memberships: [] }),
+    loadCustomer: async () => ({ profile: undefined, orders: [], events: [], memberships: [] }),
+    putEvents: async (events) => void (writes += events.length),
     putProfile: async () => void writes++,
     getContacts: async () => [],
     applyMembershipChanges: async (_id, c) => {

@@ -9,8 +9,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { CustomerRecord, Order } from '../core/records.ts';
-import type { OrderAggregates } from '../core/profile.ts';
+import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
+import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges } from '../core/segments/assign.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
@@ -30,13 +30,21 @@ export interface Profile {
   readonly customerId: string;
   readonly contact?: Contact;
   readonly orders?: OrderAggregates;
+  readonly events?: EventAggregates;
   readonly updatedAt?: string;
+}
+
+/** What the PROFILE item holds besides the id: aggregates recomputed from the ledgers. */
+export interface ProfileAggregates {
+  readonly orders: OrderAggregates | undefined;
+  readonly events: EventAggregates | undefined;
 }
 
 /** Everything held about one customer that segment evaluation needs. */
 export interface CustomerState {
   readonly profile: Profile | undefined;
   readonly orders: Order[];
+  readonly events: CustomerEvent[];
   readonly memberships: Membership[];
 }
 
@@ -56,7 +64,8 @@ export interface CustomerStore {
   /** One Query: contact, aggregates, ledger and memberships of a customer. */
   loadCustomer(customerId: string): Promise<CustomerState>;
   /** Replaces the PROFILE item: the order aggregates, recomputed from the ledger. */
-  putProfile(customerId: string, aggregates: OrderAggregates | undefined, now: Date): Promise<void>;
+  putProfile(customerId: string, aggregates: ProfileAggregates, now: Date): Promise<void>;
+  putEvents(events: readonly CustomerEvent[], source: string): Promise<void>;
   getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
   applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
   listSegmentMembers(segment: string): AsyncGenerator<string[]>;
@@ -166,7 +175,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const items = await queryAll(customerPk(aliasId), '');
       const to = customerPk(canonicalId);
       const moved = items
-        .filter((i) => String(i.sk).startsWith('O#') || String(i.sk).startsWith('SEND#'))
+        .filter((i) => ['O#', 'E#', 'SEND#'].some((prefix) => String(i.sk).startsWith(prefix)))
         .map((i) => ({ ...i, pk: to, customerId: canonicalId }));
       const aliasContact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
       const puts: Record<string, unknown>[] = [
@@ -221,6 +230,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       let contact: Contact | undefined;
       let profile: Record<string, unknown> | undefined;
       const orders: Order[] = [];
+      const events: CustomerEvent[] = [];
       const memberships: Membership[] = [];
       for (const { pk: _pk, sk, ...item } of items) {
         const kind = String(sk);
@@ -229,6 +239,9 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         else if (kind.startsWith('O#')) {
           const { source: _source, ...order } = item;
           orders.push(order as unknown as Order);
+        } else if (kind.startsWith('E#')) {
+          const { source: _source, ...event } = item;
+          events.push(event as unknown as CustomerEvent);
         } else if (kind.startsWith('SEG#')) {
           memberships.push({ segment: String(item.segment), since: String(item.since), why: (item.why ?? []) as Membership['why'] });
         }
@@ -237,14 +250,19 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return {
         profile: known ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }) } as Profile) : undefined,
         orders,
+        events,
         memberships,
       };
+    },
+    async putEvents(events, source) {
+      const items = new Map(events.map((e) => [`${e.customerId}\u001f${e.eventId}`, e]));
+      await batchWrite([...items.values()].map((e) => ({ pk: customerPk(e.customerId), sk: `E#${e.occurredAt}#${e.eventId}`, ...e, source })));
     },
     async putProfile(customerId, aggregates, now) {
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { pk: customerPk(customerId), sk: 'PROFILE', customerId, orders: aggregates, updatedAt: now.toISOString() },
+          Item: { pk: customerPk(customerId), sk: 'PROFILE', customerId, orders: aggregates.orders, events: aggregates.events, updatedAt: now.toISOString() },
         }),
       );
     },

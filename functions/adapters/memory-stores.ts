@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
-import type { CustomerStore, Contact, FileRecord } from './customer-store.ts';
+import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './customer-store.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { OrderLine } from '../core/records.ts';
-import type { OrderAggregates } from '../core/profile.ts';
+import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership } from '../core/segments/assign.ts';
 import { emailHash } from '../core/privacy.ts';
 
@@ -20,8 +19,9 @@ export interface MemoryCustomerStore extends CustomerStore {
 export function memoryCustomerStore(): MemoryCustomerStore {
   const files = new Map<string, FileRecord>();
   const contacts = new Map<string, Contact>();
-  const profiles = new Map<string, { orders: OrderAggregates | undefined; updatedAt: string }>();
+  const profiles = new Map<string, ProfileAggregates & { updatedAt: string }>();
   const ledger = new Map<string, Map<string, OrderLine>>();
+  const eventLedger = new Map<string, Map<string, CustomerEvent>>();
   const memberships = new Map<string, Map<string, Membership>>();
   const sends = new Map<string, string>();
   const suppressed = new Map<string, string>();
@@ -32,7 +32,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   return {
     writes: () => writes,
     merges: () => merges,
-    customerIds: () => [...new Set([...contacts.keys(), ...ledger.keys()])],
+    customerIds: () => [...new Set([...contacts.keys(), ...ledger.keys(), ...eventLedger.keys()])],
     async getFile(key, etag) {
       return files.get(`${key}\u001f${etag}`);
     },
@@ -48,6 +48,14 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         ledger.set(order.customerId, lines);
       }
     },
+    async putEvents(events) {
+      for (const event of events) {
+        writes++;
+        const held = eventLedger.get(event.customerId) ?? new Map<string, CustomerEvent>();
+        held.set(event.eventId, event);
+        eventLedger.set(event.customerId, held);
+      }
+    },
     async putContacts(customers) {
       for (const { customerId, ...contact } of customers) {
         writes++;
@@ -60,15 +68,22 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       const known = contact !== undefined || profile !== undefined;
       return {
         profile: known
-          ? { customerId, ...(contact === undefined ? {} : { contact }), ...(profile?.orders === undefined ? {} : { orders: profile.orders }), ...(profile ? { updatedAt: profile.updatedAt } : {}) }
+          ? {
+              customerId,
+              ...(contact === undefined ? {} : { contact }),
+              ...(profile?.orders === undefined ? {} : { orders: profile.orders }),
+              ...(profile?.events === undefined ? {} : { events: profile.events }),
+              ...(profile ? { updatedAt: profile.updatedAt } : {}),
+            }
           : undefined,
         orders: [...(ledger.get(customerId)?.values() ?? [])],
+        events: [...(eventLedger.get(customerId)?.values() ?? [])],
         memberships: [...(memberships.get(customerId)?.values() ?? [])],
       };
     },
     async putProfile(customerId, aggregates, now) {
       writes++;
-      profiles.set(customerId, { orders: aggregates, updatedAt: now.toISOString() });
+      profiles.set(customerId, { ...aggregates, updatedAt: now.toISOString() });
     },
     async getContacts(customerIds) {
       return customerIds.flatMap((customerId) => {
@@ -98,6 +113,13 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         for (const [k, line] of lines) target.set(k, { ...line, customerId: canonicalId });
         ledger.set(canonicalId, target);
       }
+      const aliasEvents = eventLedger.get(aliasId);
+      if (aliasEvents !== undefined) {
+        const target = eventLedger.get(canonicalId) ?? new Map<string, CustomerEvent>();
+        for (const [k, event] of aliasEvents) target.set(k, { ...event, customerId: canonicalId });
+        eventLedger.set(canonicalId, target);
+        eventLedger.delete(aliasId);
+      }
       const aliasContact = contacts.get(aliasId);
       if (aliasContact !== undefined) contacts.set(canonicalId, { ...aliasContact, ...contacts.get(canonicalId) });
       for (const [key, status] of sends) {
@@ -125,13 +147,19 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       return [...contacts].filter(([, c]) => c.email !== undefined && emailHash(c.email) === hash).map(([id]) => id);
     },
     async exportCustomer(customerId) {
-      const { profile, orders, memberships: held } = await this.loadCustomer(customerId);
-      return [...(profile ? [profile] : []), ...orders, ...held].map((item) => ({ ...item }));
+      const { profile, orders, events, memberships: held } = await this.loadCustomer(customerId);
+      return [...(profile ? [profile] : []), ...orders, ...events, ...held].map((item) => ({ ...item }));
     },
     async forgetCustomer(customerId, now) {
       const email = contacts.get(customerId)?.email;
-      const deleted = (contacts.delete(customerId) ? 1 : 0) + (profiles.delete(customerId) ? 1 : 0) + (ledger.get(customerId)?.size ?? 0) + (memberships.get(customerId)?.size ?? 0);
+      const deleted =
+        (contacts.delete(customerId) ? 1 : 0) +
+        (profiles.delete(customerId) ? 1 : 0) +
+        (ledger.get(customerId)?.size ?? 0) +
+        (eventLedger.get(customerId)?.size ?? 0) +
+        (memberships.get(customerId)?.size ?? 0);
       ledger.delete(customerId);
+      eventLedger.delete(customerId);
       memberships.delete(customerId);
       if (email !== undefined) suppressed.set(emailHash(email), now.toISOString());
       writes += deleted;

@@ -1,4 +1,4 @@
-import { aggregateOrders } from '../core/profile.ts';
+import { aggregateEvents, aggregateOrders } from '../core/profile.ts';
 import { stableJson } from '../core/stable-json.ts';
 import { diffMemberships } from '../core/segments/assign.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
@@ -27,14 +27,14 @@ export async function refreshCustomers(
   const exited: Record<string, number> = {};
   let writes = 0;
   await mapLimit(ids, 16, async (customerId) => {
-    const { profile, orders, memberships } = await store.loadCustomer(customerId);
-    const aggregates = aggregateOrders(orders);
+    const { profile, orders, events, memberships } = await store.loadCustomer(customerId);
+    const aggregates = { orders: aggregateOrders(orders), events: aggregateEvents(events) };
     // A PROFILE item for every known customer, rewritten only when its aggregates change.
-    if (profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson(profile.orders)) {
+    if (profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson({ orders: profile.orders, events: profile.events })) {
       await store.putProfile(customerId, aggregates, now);
       writes++;
     }
-    const facts = { customerId, contact: profile?.contact ?? {}, orders: aggregates };
+    const facts = { customerId, contact: profile?.contact ?? {}, ...aggregates };
     const changes = diffMemberships(customerId, facts, definitions, memberships, now);
     if (changes.transitions.length > 0) writes += await store.applyMembershipChanges(customerId, changes);
     for (const m of changes.enter) entered[m.segment] = (entered[m.segment] ?? 0) + 1;

@@ -1,4 +1,4 @@
-import type { OrderLine } from './records.ts';
+import type { CustomerEvent, OrderLine } from './records.ts';
 
 /** Order aggregates of the single customer view, always recomputed from the whole ledger. */
 export interface OrderAggregates {
@@ -90,4 +90,28 @@ function round2(n: number): number {
 
 function round4(n: number): number {
   return Math.round(n * 10_000) / 10_000;
+}
+
+/** Engagement aggregates: how often and how recently a customer did each kind of thing. */
+export interface EventAggregates {
+  readonly total: number;
+  readonly countByType: Readonly<Record<string, number>>;
+  readonly lastByType: Readonly<Record<string, string>>;
+  readonly firstAt: string;
+  readonly lastAt: string;
+}
+
+export function aggregateEvents(events: readonly Pick<CustomerEvent, 'type' | 'occurredAt'>[]): EventAggregates | undefined {
+  if (events.length === 0) return undefined;
+  const countByType: Record<string, number> = {};
+  const lastByType: Record<string, string> = {};
+  let firstAt = events[0]?.occurredAt ?? '';
+  let lastAt = firstAt;
+  for (const { type, occurredAt } of events) {
+    countByType[type] = (countByType[type] ?? 0) + 1;
+    if ((lastByType[type] ?? '') < occurredAt) lastByType[type] = occurredAt;
+    if (occurredAt < firstAt) firstAt = occurredAt;
+    if (occurredAt > lastAt) lastAt = occurredAt;
+  }
+  return { total: events.length, countByType, lastByType, firstAt, lastAt };
 }

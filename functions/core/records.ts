@@ -118,6 +118,51 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
   };
 }
 
+/** Something a customer did: opened an e-mail, viewed a product, wrote a review. */
+export interface CustomerEvent {
+  readonly customerId: string;
+  readonly eventId: string;
+  /** Lower-case, e.g. email_open, product_view, review. */
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Cleans one event row. Properties come from the mapped column (a JSON object) or, without one,
+ * from every column the mapping does not use. The id is the content and its occurrence in the file.
+ */
+export function toEvent(row: Row, mapping: Mapping, occurrence: number, now?: Date): RowResult<CustomerEvent> {
+  const customerId = column(row, mapping, 'customerId');
+  if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
+  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
+  const rawType = column(row, mapping, 'type');
+  if (rawType === undefined) return { ok: false, reason: 'missing event type' };
+  const type = rawType.toLowerCase().replace(/[\s-]+/g, '_');
+  if (!/^[a-z0-9_.]{1,64}$/.test(type)) return { ok: false, reason: 'unreadable event type' };
+  const rawDate = column(row, mapping, 'occurredAt');
+  const occurredAt = cleanDate(rawDate, mapping.dateFormat, mapping.timezone);
+  if (occurredAt === undefined) return { ok: false, reason: rawDate ? 'unreadable event time' : 'missing event time' };
+  if (now !== undefined && Date.parse(occurredAt) > now.getTime() + 86_400_000) return { ok: false, reason: 'event time in the future' };
+  let properties: Record<string, string> | undefined;
+  const rawProperties = column(row, mapping, 'properties');
+  if (rawProperties !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(rawProperties);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'properties are not a JSON object' };
+      properties = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    } catch {
+      return { ok: false, reason: 'properties are not valid JSON' };
+    }
+  } else {
+    const used = new Set(Object.values(mapping.columns));
+    const rest = Object.entries(row).filter(([header, value]) => !used.has(header) && !isMissing(value));
+    if (rest.length > 0) properties = Object.fromEntries(rest.map(([k, v]) => [k, (v ?? '').trim()]));
+  }
+  const content = [customerId, type, occurredAt, JSON.stringify(properties ?? {}), String(occurrence)];
+  return { ok: true, value: { customerId, eventId: contentId(content), type, occurredAt, ...(properties === undefined ? {} : { properties }) } };
+}
+
 const CONSENT_YES = new Set(['1', 'true', 'yes', 'y', 'opt-in', 'opted-in', 'opted_in', 'subscribed']);
 const CONSENT_NO = new Set(['0', 'false', 'no', 'n', 'opt-out', 'opted-out', 'opted_out', 'unsubscribed']);
 

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
 import { InputError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
-import { toCustomer, toOrderLine, type CustomerRecord, type OrderLine } from '../core/records.ts';
+import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine } from '../core/records.ts';
 import { neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
@@ -108,11 +108,14 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
+  let events: CustomerEvent[] = [];
   const merges: IdentityMerge[] = [];
   const claimedEmails = new Map<string, string>();
   const flush = async () => {
-    const resolved = await resolveIdentities(store, { orders, customers }, claimedEmails, now);
+    const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now);
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
+    if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
+    for (const e of resolved.events) touched.add(e.customerId);
     if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now);
     for (const o of resolved.orders) touched.add(o.customerId);
     for (const c of resolved.customers) touched.add(c.customerId);
@@ -120,12 +123,15 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     merges.push(...resolved.merges);
     orders = [];
     customers = [];
+    events = [];
   };
   await forEachRow(objects, object, checked.mapping, now, (row) => {
     if (!row.ok) return;
-    if ('orderId' in row.value) orders.push(row.value);
-    else customers.push(row.value);
-    if (orders.length + customers.length >= WRITE_BATCH) return flush();
+    const value = row.value;
+    if ('orderId' in value) orders.push(value);
+    else if ('eventId' in value) events.push(value);
+    else customers.push(value);
+    if (orders.length + customers.length + events.length >= WRITE_BATCH) return flush();
     return undefined;
   });
   await flush();
@@ -139,7 +145,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
 }
 
 type CheckedRow =
-  | { readonly ok: true; readonly line: number; readonly value: OrderLine | CustomerRecord }
+  | { readonly ok: true; readonly line: number; readonly value: OrderLine | CustomerRecord | CustomerEvent }
   | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[] };
 
 /** Streams the object once, mapping and cleaning each row; `visit` may return a promise to apply backpressure. */
@@ -186,19 +192,23 @@ function rowResult(
 ) {
   switch (kind) {
     case 'orders': {
-      // Identical rows in one file are distinct orders (CDNOW has them); count them to keep ids stable.
-      const fingerprint = Object.values(values).join('\u001f');
-      const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
-      occurrences.set(fingerprint, occurrence);
-      return toOrderLine(values, mapping, occurrence, now);
+      return toOrderLine(values, mapping, nextOccurrence(occurrences, values), now);
     }
     case 'customers':
       return toCustomer(values, mapping);
     case 'events':
-      return { ok: false, reason: 'events files are not ingested yet' } as const;
+      return toEvent(values, mapping, nextOccurrence(occurrences, values), now);
     default:
       return kind satisfies never;
   }
+}
+
+/** Identical rows in one file are distinct records (CDNOW has them); counting them keeps ids stable. */
+function nextOccurrence(occurrences: Map<string, number>, values: Readonly<Record<string, string | undefined>>): number {
+  const fingerprint = Object.values(values).join('\u001f');
+  const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
+  occurrences.set(fingerprint, occurrence);
+  return occurrence;
 }
 
 function csvCell(value: string): string {

@@ -1,5 +1,5 @@
 import { emailHash } from '../core/privacy.ts';
-import type { CustomerRecord, OrderLine } from '../core/records.ts';
+import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 
 export interface IdentityMerge {
@@ -15,11 +15,11 @@ export interface IdentityMerge {
  */
 export async function resolveIdentities(
   store: CustomerStore,
-  batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[] },
+  batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[]; readonly events: readonly CustomerEvent[] },
   claimed: Map<string, string>,
   now: Date,
-): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; merges: IdentityMerge[] }> {
-  const ids = [...batch.orders.map((o) => o.customerId), ...batch.customers.map((c) => c.customerId)];
+): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; events: CustomerEvent[]; merges: IdentityMerge[] }> {
+  const ids = [...batch.orders, ...batch.customers, ...batch.events].map((r) => r.customerId);
   const aliases = await store.resolveAliases(ids);
   const canonical = (id: string) => aliases.get(id) ?? id;
   const merges: IdentityMerge[] = [];
@@ -61,5 +61,6 @@ export async function resolveIdentities(
   }
   const customers = [...contacts.values()];
   const orders = batch.orders.map((o) => (aliases.has(o.customerId) ? { ...o, customerId: canonical(o.customerId) } : o));
-  return { orders, customers, merges };
+  const events = batch.events.map((e) => (aliases.has(e.customerId) ? { ...e, customerId: canonical(e.customerId) } : e));
+  return { orders, customers, events, merges };
 }

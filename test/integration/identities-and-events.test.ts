@@ -39,3 +39,38 @@ describe('identity merge: one person, one profile', () => {
     expect((await store.loadCustomer('3')).profile?.contact?.firstName).toBe('Bob');
   });
 });
+
+describe('events', () => {
+  it('ingests engagement events from JSONL and CSV into counts and last times per type, idempotently', async () => {
+    const store = memoryCustomerStore();
+    const files = {
+      'incoming/events/opens.jsonl': [
+        '{"customer_id":"1","type":"Email Open","timestamp":"2024-05-01T10:00:00Z","properties":{"campaign":"welcome"}}',
+        '{"customer_id":"1","type":"email_open","timestamp":"2024-05-03T10:00:00Z"}',
+        '{"customer_id":"1","type":"email_click","timestamp":"2024-05-03T10:01:00Z"}',
+        '{"customer_id":"2","type":"email_open","timestamp":"2030-01-01T00:00:00Z"}',
+        '{"customer_id":"2","type":"email_open","timestamp":"2024-05-02T00:00:00Z"}',
+      ].join('\n'),
+      'incoming/events/views.csv': 'customer_id,event,date,category\n1,product_view,2024-05-04,jazz\n',
+    };
+    const deps = { objects: objects(files), store, logger, definitions: BUILTIN_SEGMENTS, now: NOW, maxRejectedShare: 0.5 };
+    const opens = await ingestObject(deps, 'incoming/events/opens.jsonl', 'e');
+    await ingestObject(deps, 'incoming/events/views.csv', 'e');
+    expect(opens).toMatchObject({ status: 'applied', report: { accepted: 4, rejected: 1, rejectedByReason: { 'event time in the future': 1 } } });
+
+    const one = await store.loadCustomer('1');
+    expect(one.profile?.events).toEqual({
+      total: 4,
+      countByType: { email_open: 2, email_click: 1, product_view: 1 },
+      lastByType: { email_open: '2024-05-03T10:00:00.000Z', email_click: '2024-05-03T10:01:00.000Z', product_view: '2024-05-04T00:00:00.000Z' },
+      firstAt: '2024-05-01T10:00:00.000Z',
+      lastAt: '2024-05-04T00:00:00.000Z',
+    });
+    expect(one.events.find((e) => e.type === 'product_view')?.properties).toEqual({ category: 'jazz' });
+    expect(one.events.find((e) => e.occurredAt === '2024-05-01T10:00:00.000Z')?.properties).toEqual({ campaign: 'welcome' });
+
+    const writes = store.writes();
+    await ingestObject(deps, 'incoming/events/opens.jsonl', 'e');
+    expect(store.writes()).toBe(writes);
+  });
+});
