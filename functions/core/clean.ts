@@ -75,10 +75,19 @@ export type DateFormat = 'iso' | 'us' | 'eu' | 'yyyymmdd' | 'epoch';
  * (an IANA name, UTC by default).
  */
 export function cleanDate(raw: string | undefined, format?: DateFormat, timeZone = 'UTC'): string | undefined {
+  if (raw === undefined) return undefined;
+  // Exports repeat the same dates row after row: remember recent answers (a pure function, so safe).
+  const key = `${raw}\u001f${format ?? ''}\u001f${timeZone}`;
+  const cached = recentDates.get(key);
+  if (cached !== undefined || recentDates.has(key)) return cached;
   const instant = parseDate(raw, format);
-  if (instant === undefined || !instant.local || timeZone === 'UTC') return instant?.iso;
-  return shiftFromZone(instant.iso, timeZone);
+  const iso = instant === undefined || !instant.local || timeZone === 'UTC' ? instant?.iso : shiftFromZone(instant.iso, timeZone);
+  if (recentDates.size >= 50_000) recentDates.clear();
+  recentDates.set(key, iso);
+  return iso;
 }
+
+const recentDates = new Map<string, string | undefined>();
 
 function parseDate(raw: string | undefined, format?: DateFormat): { iso: string; local: boolean } | undefined {
   const text = raw?.trim();

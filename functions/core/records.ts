@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { cleanDate, cleanEmail, cleanInteger, cleanMoney, cleanPhone, isMissing, roundMoney } from './clean.ts';
 import type { Mapping } from './mapping.ts';
 
@@ -212,5 +212,5 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 }
 
 export function contentId(parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 24);
+  return hash('sha256', parts.join('\u001f'), 'hex').slice(0, 24);
 }

@@ -71,7 +71,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const rejectedLines: string[] = [];
   const rejectedByReason: Record<string, number> = {};
   let accepted = 0;
-  const checked = await forEachRow(objects, object, declared, now, (row) => {
+  const checked = await forEachRow(objects, object, declared, now, 'validate', (row) => {
     if (!row.ok) {
       rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
       rejectedLines.push([String(row.line), row.reason, ...row.cells].map(csvCell).join(','));
@@ -125,7 +125,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     customers = [];
     events = [];
   };
-  await forEachRow(objects, object, checked.mapping, now, (row) => {
+  await forEachRow(objects, object, checked.mapping, now, 'apply', (row) => {
     if (!row.ok) return;
     const value = row.value;
     if ('orderId' in value) orders.push(value);
@@ -154,10 +154,13 @@ async function forEachRow(
   object: Extract<IncomingObject, { type: 'data' }>,
   declared: Mapping | undefined,
   now: Date,
+  pass: 'validate' | 'apply',
   visit: (row: CheckedRow) => Promise<void> | undefined,
 ): Promise<{ mapping: Mapping; headers: readonly string[] }> {
   const source = readRows(await objects.openStream(object.key), object.format, object.gzip, declared?.encoding);
-  const occurrences = new Map<string, number>();
+  // Ids matter only when writing, and orders with an order id column do not need the count.
+  const counting = pass === 'apply' && !(object.kind === 'orders' && declared?.columns.orderId !== undefined);
+  const occurrences = counting ? new Map<string, number>() : undefined;
   let mapping = declared;
   for await (const row of source.rows) {
     if ('malformed' in row) {
@@ -187,7 +190,7 @@ function rowResult(
   kind: RecordKind,
   mapping: Mapping,
   values: Readonly<Record<string, string | undefined>>,
-  occurrences: Map<string, number>,
+  occurrences: Map<string, number> | undefined,
   now: Date,
 ) {
   switch (kind) {
@@ -204,7 +207,8 @@ function rowResult(
 }
 
 /** Identical rows in one file are distinct records (CDNOW has them); counting them keeps ids stable. */
-function nextOccurrence(occurrences: Map<string, number>, values: Readonly<Record<string, string | undefined>>): number {
+function nextOccurrence(occurrences: Map<string, number> | undefined, values: Readonly<Record<string, string | undefined>>): number {
+  if (occurrences === undefined) return 1;
   const fingerprint = Object.values(values).join('\u001f');
   const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
   occurrences.set(fingerprint, occurrence);

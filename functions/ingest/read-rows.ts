@@ -77,8 +77,11 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean,
       skip_empty_lines: true,
       // A malformed record is skipped by the parser and reported to us, not fatal to the file.
       skip_records_with_error: true,
+      // Kept so a malformed row reaches quarantine with its text.
       raw: true,
-      info: true,
+      // The line number rides on the record; csv-parse's `info` option would clone a context per row.
+      // With raw: true, csv-parse hands on_record { record, raw }.
+      on_record: (row: { record: Record<string, string>; raw: string }, context: { lines: number }) => ({ ...row, line: context.lines }),
     }),
   );
   const malformed: { line: number; malformed: string; raw: string }[] = [];
@@ -88,13 +91,13 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean,
   return {
     headers: () => headers,
     rows: (async function* () {
-      for await (const { record, raw, info } of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { lines: number } }>) {
+      for await (const { record, line, raw } of parser as AsyncIterable<{ record: Record<string, string>; line: number; raw: string }>) {
         yield* malformed.splice(0);
         if (raw.includes('\uFFFD')) {
-          yield { line: info.lines, malformed: 'invalid UTF-8 (declare "encoding": "latin1" in the mapping if the file is Latin-1)', raw };
+          yield { line, malformed: 'invalid UTF-8 (declare "encoding": "latin1" in the mapping if the file is Latin-1)', raw };
           continue;
         }
-        yield { line: info.lines, values: record };
+        yield { line, values: record };
       }
       yield* malformed.splice(0);
     })(),
