@@ -10,6 +10,7 @@ import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
+import { RepeatFilter } from '../core/repeat-filter.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
 
 export interface IngestReport {
@@ -71,7 +72,8 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const rejectedLines: string[] = [];
   const rejectedByReason: Record<string, number> = {};
   let accepted = 0;
-  const checked = await forEachRow(objects, object, declared, now, 'validate', (row) => {
+  const repeats = new RepeatFilter();
+  const checked = await forEachRow(objects, object, declared, now, { pass: 'validate', repeats }, (row) => {
     if (!row.ok) {
       rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
       rejectedLines.push([String(row.line), row.reason, ...row.cells].map(csvCell).join(','));
@@ -125,7 +127,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     customers = [];
     events = [];
   };
-  await forEachRow(objects, object, checked.mapping, now, 'apply', (row) => {
+  await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => {
     if (!row.ok) return;
     const value = row.value;
     if ('orderId' in value) orders.push(value);
@@ -154,13 +156,13 @@ async function forEachRow(
   object: Extract<IncomingObject, { type: 'data' }>,
   declared: Mapping | undefined,
   now: Date,
-  pass: 'validate' | 'apply',
+  { pass, repeats }: { pass: 'validate' | 'apply'; repeats: RepeatFilter },
   visit: (row: CheckedRow) => Promise<void> | undefined,
 ): Promise<{ mapping: Mapping; headers: readonly string[] }> {
   const source = readRows(await objects.openStream(object.key), object.format, object.gzip, declared?.encoding);
-  // Ids matter only when writing, and orders with an order id column do not need the count.
-  const counting = pass === 'apply' && !(object.kind === 'orders' && declared?.columns.orderId !== undefined);
-  const occurrences = counting ? new Map<string, number>() : undefined;
+  // Ids count identical rows; orders with an order id column do not need that.
+  const counting = !(object.kind === 'orders' && declared?.columns.orderId !== undefined);
+  const occurrences: Occurrences | undefined = counting ? { pass, repeats, counts: new Map() } : undefined;
   let mapping = declared;
   for await (const row of source.rows) {
     if ('malformed' in row) {
@@ -190,7 +192,7 @@ function rowResult(
   kind: RecordKind,
   mapping: Mapping,
   values: Readonly<Record<string, string | undefined>>,
-  occurrences: Map<string, number> | undefined,
+  occurrences: Occurrences | undefined,
   now: Date,
 ) {
   switch (kind) {
@@ -206,12 +208,26 @@ function rowResult(
   }
 }
 
-/** Identical rows in one file are distinct records (CDNOW has them); counting them keeps ids stable. */
-function nextOccurrence(occurrences: Map<string, number> | undefined, values: Readonly<Record<string, string | undefined>>): number {
+interface Occurrences {
+  readonly pass: 'validate' | 'apply';
+  readonly repeats: RepeatFilter;
+  readonly counts: Map<string, number>;
+}
+
+/**
+ * Identical rows in one file are distinct records (CDNOW has them); counting them keeps ids stable.
+ * The validating pass only feeds the repeat filter; the writing pass counts the rows it flags.
+ */
+function nextOccurrence(occurrences: Occurrences | undefined, values: Readonly<Record<string, string | undefined>>): number {
   if (occurrences === undefined) return 1;
   const fingerprint = Object.values(values).join('\u001f');
-  const occurrence = (occurrences.get(fingerprint) ?? 0) + 1;
-  occurrences.set(fingerprint, occurrence);
+  if (occurrences.pass === 'validate') {
+    occurrences.repeats.add(fingerprint);
+    return 1;
+  }
+  if (!occurrences.repeats.mayRepeat(fingerprint)) return 1;
+  const occurrence = (occurrences.counts.get(fingerprint) ?? 0) + 1;
+  occurrences.counts.set(fingerprint, occurrence);
   return occurrence;
 }
 

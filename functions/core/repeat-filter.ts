@@ -1,0 +1,52 @@
+/**
+ * Finds the rows of a file that occur more than once, in fixed memory: the first pass marks each
+ * row's fingerprint in a "seen" bitset and, when already marked, in a "repeated" one (two small
+ * Bloom filters). The second pass counts occurrences only of rows the filter says may repeat, so
+ * the exact counts live in a map the size of the repeats (plus a few false positives), not of the
+ * file. False positives cost a map entry, never a wrong id; there are no false negatives.
+ */
+export class RepeatFilter {
+  private readonly seen: Uint8Array;
+  private readonly repeated: Uint8Array;
+  private readonly mask: number;
+
+  /** `bits` per set, a power of two; 2^25 (4 MiB each) keeps false positives near 1% at 3 million rows. */
+  constructor(bits = 2 ** 25) {
+    if (!Number.isInteger(Math.log2(bits))) throw new RangeError(`bits must be a power of two, got ${bits}`);
+    this.seen = new Uint8Array(bits / 8);
+    this.repeated = new Uint8Array(bits / 8);
+    this.mask = bits - 1;
+  }
+
+  /** First pass: record one occurrence. */
+  add(fingerprint: string): void {
+    const positions = this.positions(fingerprint);
+    if (positions.every((p) => this.test(this.seen, p))) for (const p of positions) this.set(this.repeated, p);
+    else for (const p of positions) this.set(this.seen, p);
+  }
+
+  /** Second pass: false means the row certainly occurs once. */
+  mayRepeat(fingerprint: string): boolean {
+    return this.positions(fingerprint).every((p) => this.test(this.repeated, p));
+  }
+
+  private positions(text: string): [number, number, number] {
+    // Two FNV-1a hashes combined (Kirsch–Mitzenmacher) give three positions.
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    }
+    return [h1 & this.mask, (h1 + h2) & this.mask, (h1 + 2 * h2) & this.mask];
+  }
+
+  private test(bits: Uint8Array, p: number): boolean {
+    return ((bits[p >>> 3] ?? 0) & (1 << (p & 7))) !== 0;
+  }
+
+  private set(bits: Uint8Array, p: number): void {
+    bits[p >>> 3] = (bits[p >>> 3] ?? 0) | (1 << (p & 7));
+  }
+}
