@@ -42,5 +42,6 @@ export function fileStore(file: string): ObjectStore {
     openStream: async () => createReadStream(file),
     readText: async () => undefined,
     put: async () => undefined,
+    createWriter: () => ({ write: async () => undefined, close: async () => undefined }),
   };
 }

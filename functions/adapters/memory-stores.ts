@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './customer-store.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStore, ObjectWriter } from './object-store.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership } from '../core/segments/assign.ts';
 import { emailHash } from '../core/privacy.ts';
@@ -202,6 +202,20 @@ export function fileObjectStore(files: Readonly<Record<string, string>>): Object
     },
     async put(key, body) {
       written.set(key, body);
+    },
+    createWriter: (key) => memoryWriter((body) => written.set(key, body)),
+  };
+}
+
+/** Collects what is written and hands the whole text over on close. */
+export function memoryWriter(onClose: (body: string) => void): ObjectWriter {
+  const parts: string[] = [];
+  return {
+    async write(text) {
+      parts.push(text);
+    },
+    async close() {
+      onClose(parts.join(''));
     },
   };
 }

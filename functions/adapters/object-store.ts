@@ -1,11 +1,20 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
+
+/** An object written line by line, so its size never has to fit in memory. */
+export interface ObjectWriter {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface ObjectStore {
   openStream(key: string): Promise<Readable>;
   /** The object's text, or undefined when there is no such object. */
   readText(key: string): Promise<string | undefined>;
   put(key: string, body: string, contentType: string): Promise<void>;
+  createWriter(key: string, contentType: string): ObjectWriter;
 }
 
 export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
@@ -25,6 +34,22 @@ export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
     },
     async put(key, body, contentType) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+    createWriter(key, contentType) {
+      // A multipart upload fed by a stream: parts of 5 MiB leave as they fill.
+      const body = new PassThrough();
+      const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType } });
+      const done = upload.done();
+      done.catch(() => undefined); // surfaced by close()
+      return {
+        async write(text) {
+          if (!body.write(text)) await once(body, 'drain');
+        },
+        async close() {
+          body.end();
+          await done;
+        },
+      };
     },
   };
 }

@@ -7,7 +7,7 @@ import { neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
@@ -68,38 +68,41 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   }
   const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
 
-  // Pass 1: validate.
-  const rejectedLines: string[] = [];
+  // Pass 1: validate. Bad rows stream to quarantine as they are found.
+  const repeats = new RepeatFilter();
+  const quarantine = quarantineKeys(key);
+  let writer: ObjectWriter | undefined;
   const rejectedByReason: Record<string, number> = {};
   let accepted = 0;
-  const repeats = new RepeatFilter();
-  const checked = await forEachRow(objects, object, declared, now, { pass: 'validate', repeats }, (row) => {
-    if (!row.ok) {
-      rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
-      rejectedLines.push([String(row.line), row.reason, ...row.cells].map(csvCell).join(','));
-    } else {
-      accepted++;
+  let rejected = 0;
+  const quarantineRow = async (row: Extract<CheckedRow, { ok: false }>) => {
+    rejected++;
+    rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
+    if (writer === undefined) {
+      writer = objects.createWriter(quarantine.rejected, 'text/csv');
+      await writer.write(`${['line', 'reason', ...row.headers].map(csvCell).join(',')}\n`);
     }
+    await writer.write(`${[String(row.line), row.reason, ...row.cells].map(csvCell).join(',')}\n`);
+  };
+  const checked = await forEachRow(objects, object, declared, now, { pass: 'validate', repeats }, (row) => {
+    if (!row.ok) return quarantineRow(row);
+    accepted++;
     return undefined;
   });
-  const quarantine = quarantineKeys(key);
-  if (rejectedLines.length > 0) {
-    const header = ['line', 'reason', ...checked.headers].map(csvCell).join(',');
-    await objects.put(quarantine.rejected, [header, ...rejectedLines].join('\n') + '\n', 'text/csv');
-  }
-  const total = accepted + rejectedLines.length;
+  await writer?.close();
+  const total = accepted + rejected;
   const base = {
     file: key,
     kind: object.kind,
     mapping: checked.mapping,
     accepted,
-    rejected: rejectedLines.length,
+    rejected,
     rejectedByReason,
     maxRejectedShare,
-    quarantine: rejectedLines.length > 0 ? quarantine.rejected : undefined,
+    quarantine: rejected > 0 ? quarantine.rejected : undefined,
   };
-  if (total === 0 || rejectedLines.length / total > maxRejectedShare) {
-    const reason = total === 0 ? 'the file has no rows' : `${rejectedLines.length} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
+  if (total === 0 || rejected / total > maxRejectedShare) {
+    const reason = total === 0 ? 'the file has no rows' : `${rejected} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
     const report: IngestReport = { ...base, status: 'rejected', customers: 0, segments: undefined };
     await objects.put(quarantine.report, JSON.stringify({ ...report, error: `file rejected whole: ${reason}` }, null, 2), 'application/json');
     logger.warn('file rejected whole', { key, accepted, rejected: report.rejected, rejectedByReason });
@@ -148,7 +151,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
 
 type CheckedRow =
   | { readonly ok: true; readonly line: number; readonly value: OrderLine | CustomerRecord | CustomerEvent }
-  | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[] };
+  | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[]; readonly headers: readonly string[] };
 
 /** Streams the object once, mapping and cleaning each row; `visit` may return a promise to apply backpressure. */
 async function forEachRow(
@@ -166,16 +169,19 @@ async function forEachRow(
   let mapping = declared;
   for await (const row of source.rows) {
     if ('malformed' in row) {
-      await visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')] });
+      const pending = visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')], headers: source.headers() });
+      if (pending !== undefined) await pending;
       continue;
     }
     mapping ??= recognizeMapping(object.kind, source.headers());
     const result = rowResult(object.kind, mapping, row.values, occurrences, now);
-    await visit(
+    const pending = visit(
       result.ok
         ? { ok: true, line: row.line, value: result.value }
-        : { ok: false, line: row.line, reason: result.reason, cells: Object.values(row.values).map((v) => v ?? '') },
+        : { ok: false, line: row.line, reason: result.reason, cells: Object.values(row.values).map((v) => v ?? ''), headers: source.headers() },
     );
+    // Awaiting only real promises keeps a microtask per row off the hot path.
+    if (pending !== undefined) await pending;
   }
   return { mapping: mapping ?? recognizeMapping(object.kind, source.headers()), headers: source.headers() };
 }

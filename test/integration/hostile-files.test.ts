@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
+import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
 import type { ObjectStore } from '../../functions/adapters/object-store.ts';
 import { ingestObject, type IngestOutcome } from '../../functions/ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
@@ -27,6 +27,7 @@ function bytesStore(objects: Record<string, Buffer | string>): ObjectStore & { w
     async put(key, body) {
       written.set(key, body);
     },
+    createWriter: (key) => memoryWriter((body) => written.set(key, body)),
   };
 }
 

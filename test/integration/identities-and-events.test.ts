@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
+import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
 import type { ObjectStore } from '../../functions/adapters/object-store.ts';
 import { ingestObject } from '../../functions/ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
@@ -14,6 +14,7 @@ function objects(files: Record<string, string>): ObjectStore {
     openStream: async (key) => Readable.from([Buffer.from(files[key] ?? '')]),
     readText: async () => undefined,
     put: async () => undefined,
+    createWriter: () => memoryWriter(() => undefined),
   };
 }
 
