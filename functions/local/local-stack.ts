@@ -344,7 +344,3 @@ function lambdaContext(fn: LocalFunction): Context {
     succeed: () => undefined,
   };
 }
-
-export function ensureDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-}
