@@ -13,10 +13,9 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     putContacts: async (customers) => void (writes += customers.length),
     loadCustomer: async () => ({ profile: undefined, orders: [], events: [], memberships: [] }),
     putEvents: async (events) => void (writes += events.length),
-    putProfile: async () => void writes++,
     getContacts: async () => [],
-    applyMembershipChanges: async (_id, c) => {
-      const n = c.enter.length + c.exit.length + c.transitions.length;
+    applyRefresh: async (updates) => {
+      const n = updates.reduce((sum, u) => sum + (u.aggregates ? 1 : 0) + (u.changes ? u.changes.enter.length + u.changes.exit.length + u.changes.transitions.length : 0), 0);
       writes += n;
       return n;
     },

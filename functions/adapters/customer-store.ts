@@ -40,6 +40,13 @@ export interface ProfileAggregates {
   readonly events: EventAggregates | undefined;
 }
 
+/** What re-evaluating one customer changed: its aggregates, its memberships, or both. */
+export interface CustomerUpdate {
+  readonly customerId: string;
+  readonly aggregates?: ProfileAggregates;
+  readonly changes?: MembershipChanges;
+}
+
 /** Everything held about one customer that segment evaluation needs. */
 export interface CustomerState {
   readonly profile: Profile | undefined;
@@ -64,10 +71,13 @@ export interface CustomerStore {
   /** One Query: contact, aggregates, ledger and memberships of a customer. */
   loadCustomer(customerId: string): Promise<CustomerState>;
   /** Replaces the PROFILE item: the order aggregates, recomputed from the ledger. */
-  putProfile(customerId: string, aggregates: ProfileAggregates, now: Date): Promise<void>;
+  /**
+   * Writes the outcome of re-evaluating many customers (new aggregates, membership changes and
+   * their transitions) in shared batches; returns the number of items written.
+   */
+  applyRefresh(updates: readonly CustomerUpdate[], now: Date): Promise<number>;
   putEvents(events: readonly CustomerEvent[], source: string): Promise<void>;
   getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
-  applyMembershipChanges(customerId: string, changes: MembershipChanges): Promise<number>;
   listSegmentMembers(segment: string): AsyncGenerator<string[]>;
   /** The canonical id of each given id that was merged into another customer. */
   resolveAliases(customerIds: readonly string[]): Promise<Map<string, string>>;
@@ -258,27 +268,25 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const items = new Map(events.map((e) => [`${e.customerId}\u001f${e.eventId}`, e]));
       await batchWrite([...items.values()].map((e) => ({ pk: customerPk(e.customerId), sk: `E#${e.occurredAt}#${e.eventId}`, ...e, source })));
     },
-    async putProfile(customerId, aggregates, now) {
-      await client.send(
-        new PutCommand({
-          TableName: table,
-          Item: { pk: customerPk(customerId), sk: 'PROFILE', customerId, orders: aggregates.orders, events: aggregates.events, updatedAt: now.toISOString() },
-        }),
-      );
+    async applyRefresh(updates, now) {
+      const puts: Record<string, unknown>[] = [];
+      const deletes: Record<string, unknown>[] = [];
+      for (const { customerId, aggregates, changes } of updates) {
+        const pk = customerPk(customerId);
+        if (aggregates !== undefined) {
+          puts.push({ pk, sk: 'PROFILE', customerId, orders: aggregates.orders, events: aggregates.events, updatedAt: now.toISOString() });
+        }
+        if (changes === undefined) continue;
+        for (const m of changes.enter) puts.push({ pk, sk: `SEG#${m.segment}`, ...m, customerId, gsi1pk: `SEG#${m.segment}`, gsi1sk: pk });
+        for (const t of changes.transitions) puts.push({ pk, sk: `T#${t.at}#${t.segment}#${t.change}`, ...t });
+        for (const m of changes.exit) deletes.push({ pk, sk: `SEG#${m.segment}` });
+      }
+      await batchWrite(puts, deletes);
+      return puts.length + deletes.length;
     },
     async getContacts(customerIds) {
       const items = await batchGet(customerIds.map((id) => ({ pk: customerPk(id), sk: 'CONTACT' })));
       return items.map((i) => ({ customerId: String(i.customerId), contact: i.contact as Contact }));
-    },
-    async applyMembershipChanges(customerId, { enter, exit, transitions }) {
-      const pk = customerPk(customerId);
-      const puts = [
-        ...enter.map((m) => ({ pk, sk: `SEG#${m.segment}`, ...m, customerId, gsi1pk: `SEG#${m.segment}`, gsi1sk: pk })),
-        ...transitions.map((t) => ({ pk, sk: `T#${t.at}#${t.segment}#${t.change}`, ...t })),
-      ];
-      const deletes = exit.map((m) => ({ pk, sk: `SEG#${m.segment}` }));
-      await batchWrite(puts, deletes);
-      return puts.length + deletes.length;
     },
     async *listSegmentMembers(segment) {
       let startKey: Record<string, unknown> | undefined;

@@ -81,24 +81,28 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         memberships: [...(memberships.get(customerId)?.values() ?? [])],
       };
     },
-    async putProfile(customerId, aggregates, now) {
-      writes++;
-      profiles.set(customerId, { ...aggregates, updatedAt: now.toISOString() });
+    async applyRefresh(updates, now) {
+      let count = 0;
+      for (const { customerId, aggregates, changes } of updates) {
+        if (aggregates !== undefined) {
+          profiles.set(customerId, { ...aggregates, updatedAt: now.toISOString() });
+          count++;
+        }
+        if (changes === undefined) continue;
+        const current = memberships.get(customerId) ?? new Map<string, Membership>();
+        for (const m of changes.enter) current.set(m.segment, m);
+        for (const m of changes.exit) current.delete(m.segment);
+        memberships.set(customerId, current);
+        count += changes.enter.length + changes.exit.length + changes.transitions.length;
+      }
+      writes += count;
+      return count;
     },
     async getContacts(customerIds) {
       return customerIds.flatMap((customerId) => {
         const contact = contacts.get(customerId);
         return contact === undefined ? [] : [{ customerId, contact }];
       });
-    },
-    async applyMembershipChanges(customerId, { enter, exit, transitions }) {
-      const current = memberships.get(customerId) ?? new Map<string, Membership>();
-      for (const m of enter) current.set(m.segment, m);
-      for (const m of exit) current.delete(m.segment);
-      memberships.set(customerId, current);
-      const count = enter.length + exit.length + transitions.length;
-      writes += count;
-      return count;
     },
     async *listSegmentMembers(segment) {
       yield [...memberships].filter(([, m]) => m.has(segment)).map(([id]) => id);

@@ -2,7 +2,8 @@ import { aggregateEvents, aggregateOrders } from '../core/profile.ts';
 import { stableJson } from '../core/stable-json.ts';
 import { diffMemberships } from '../core/segments/assign.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import { mapLimit, type CustomerStore } from '../adapters/customer-store.ts';
+import { chunk } from '../core/campaign.ts';
+import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
 
 export interface RefreshSummary {
   readonly customers: number;
@@ -11,10 +12,13 @@ export interface RefreshSummary {
   readonly exited: Readonly<Record<string, number>>;
 }
 
+/** Customers read and re-evaluated together; their writes share BatchWriteItem calls. */
+const REFRESH_BATCH = 200;
+
 /**
- * Recomputes each customer's order aggregates from the ledger, evaluates the segments and writes
- * only the memberships that changed, with a transition for each. Shared by ingest (the customers a
- * file touched) and re-segmentation (everyone).
+ * Recomputes each customer's aggregates from the ledgers, evaluates the segments and writes only
+ * what changed (aggregates, memberships, a transition per change). Shared by ingest (the customers
+ * a file touched) and re-segmentation (everyone).
  */
 export async function refreshCustomers(
   store: CustomerStore,
@@ -26,19 +30,23 @@ export async function refreshCustomers(
   const entered: Record<string, number> = {};
   const exited: Record<string, number> = {};
   let writes = 0;
-  await mapLimit(ids, 16, async (customerId) => {
-    const { profile, orders, events, memberships } = await store.loadCustomer(customerId);
-    const aggregates = { orders: aggregateOrders(orders), events: aggregateEvents(events) };
-    // A PROFILE item for every known customer, rewritten only when its aggregates change.
-    if (profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson({ orders: profile.orders, events: profile.events })) {
-      await store.putProfile(customerId, aggregates, now);
-      writes++;
-    }
-    const facts = { customerId, contact: profile?.contact ?? {}, ...aggregates };
-    const changes = diffMemberships(customerId, facts, definitions, memberships, now);
-    if (changes.transitions.length > 0) writes += await store.applyMembershipChanges(customerId, changes);
-    for (const m of changes.enter) entered[m.segment] = (entered[m.segment] ?? 0) + 1;
-    for (const m of changes.exit) exited[m.segment] = (exited[m.segment] ?? 0) + 1;
-  });
+  for (const batch of chunk(ids, REFRESH_BATCH)) {
+    const updates: CustomerUpdate[] = [];
+    await mapLimit(batch, 16, async (customerId) => {
+      const { profile, orders, events, memberships } = await store.loadCustomer(customerId);
+      const aggregates = { orders: aggregateOrders(orders), events: aggregateEvents(events) };
+      // A PROFILE item for every known customer, rewritten only when its aggregates change.
+      const changedAggregates =
+        profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson({ orders: profile.orders, events: profile.events });
+      const facts = { customerId, contact: profile?.contact ?? {}, ...aggregates };
+      const changes = diffMemberships(customerId, facts, definitions, memberships, now);
+      if (changedAggregates || changes.transitions.length > 0) {
+        updates.push({ customerId, ...(changedAggregates ? { aggregates } : {}), ...(changes.transitions.length > 0 ? { changes } : {}) });
+      }
+      for (const m of changes.enter) entered[m.segment] = (entered[m.segment] ?? 0) + 1;
+      for (const m of changes.exit) exited[m.segment] = (exited[m.segment] ?? 0) + 1;
+    });
+    if (updates.length > 0) writes += await store.applyRefresh(updates, now);
+  }
   return { customers: ids.length, writes, entered, exited };
 }
