@@ -46,7 +46,7 @@ export class ResegmentWorkflow extends Construct {
     });
     this.evaluator.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         resources: [props.table.tableArn],
       }),
     );

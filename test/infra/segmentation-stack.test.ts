@@ -118,6 +118,26 @@ describe('ingest', () => {
   });
 });
 
+describe('table access per function', () => {
+  const dynamoGrants = (entry: string) =>
+    statementsOfRole(json, roleOfFunction(json, entry))
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => ({ actions: [...actionsOf(s)].sort(), resources: resourcesOf(s) }));
+  const tableArn = { 'Fn::GetAtt': [table, 'Arn'] };
+
+  it.each([
+    ['functions/ingest/handler.ts', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], [tableArn]],
+    ['functions/resegment/handler.ts', ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'], [tableArn]],
+    [
+      'functions/dispatch/handler.ts',
+      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }],
+    ],
+  ])('%s gets exactly the calls it makes', (entry, actions, resources) => {
+    expect(dynamoGrants(entry)).toEqual([{ actions, resources }]);
+  });
+});
+
 describe('least privilege everywhere', () => {
   const statements = Object.values(json.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy')
