@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from '../functions/local/local-stack.ts';
+import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack, type LocalStackOptions } from '../functions/local/local-stack.ts';
 import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
 import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
 import { ingestFiles } from '../functions/local/ingest-files.ts';
@@ -55,26 +55,23 @@ program
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
     const progress = createProgress();
-    const stack = await startLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) });
-    try {
-      const results = await ingestFiles(stack, files, {
-        progress,
-        ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }),
-        ...(kind === undefined ? {} : { kind }),
-      });
-      const customers = await countProfiles(stack);
-      if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
-      else {
-        for (const r of results) {
-          const columns = Object.entries(r.mapping?.columns ?? {}).map(([field, column]) => `${field}←${column}`).join(', ');
-          process.stdout.write(`${r.file}: ${r.status}, ${r.accepted} accepted, ${r.rejected} rejected${r.quarantine ? ` (bad rows in ${r.quarantine})` : ''}\n  mapping: ${columns || '-'}\n`);
-        }
-        process.stdout.write(`${customers.toLocaleString('en-US')} customers in the local stack\n`);
+    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+    const results = await ingestFiles(stack, files, {
+      progress,
+      ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }),
+      ...(kind === undefined ? {} : { kind }),
+    });
+    const customers = await countProfiles(stack);
+    if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
+    else {
+      for (const r of results) {
+        const columns = Object.entries(r.mapping?.columns ?? {}).map(([field, column]) => `${field}←${column}`).join(', ');
+        process.stdout.write(`${r.file}: ${r.status}, ${r.accepted} accepted, ${r.rejected} rejected${r.quarantine ? ` (bad rows in ${r.quarantine})` : ''}\n  mapping: ${columns || '-'}\n`);
       }
-      if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
-    } finally {
-      await stack.stop();
+      process.stdout.write(`${customers.toLocaleString('en-US')} customers in the local stack\n`);
     }
+    if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
+    });
   });
 
 const local = program.command('local').description('the embedded local AWS stack');
@@ -111,20 +108,17 @@ program
   .argument('<customerId>')
   .option('--json', 'print JSON on stdout')
   .action(async (customerId: string, options: { json?: boolean }) => {
-    const stack = await startLocalStack({ stateDir: stateDir() });
-    try {
-      const explanation = await explainCustomer(stack, customerId);
-      if (explanation === undefined) {
-        process.stderr.write(`no customer ${customerId} in the local stack (run npm start first?)\n`);
-        process.exitCode = 1;
-      } else if (options.json) {
-        process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${formatExplanation(explanation)}\n`);
-      }
-    } finally {
-      await stack.stop();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    const explanation = await explainCustomer(stack, customerId);
+    if (explanation === undefined) {
+      process.stderr.write(`no customer ${customerId} in the local stack (run npm start first?)\n`);
+      process.exitCode = 1;
+    } else if (options.json) {
+      process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${formatExplanation(explanation)}\n`);
     }
+    });
   });
 
 program
@@ -133,14 +127,11 @@ program
   .argument('<customerIdOrEmail>')
   .option('--json', 'print JSON on stdout')
   .action(async (target: string, options: { json?: boolean }) => {
-    const stack = await startLocalStack({ stateDir: stateDir() });
-    try {
-      const result = await forget(stack, target, new Date());
-      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else process.stdout.write(`erased ${result.customers.length} customer(s), ${result.itemsDeleted} items; ${result.suppressedHash ? 'address suppressed by its hash' : 'no address on file'}\n`);
-    } finally {
-      await stack.stop();
-    }
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    const result = await forget(stack, target, new Date());
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`erased ${result.customers.length} customer(s), ${result.itemsDeleted} items; ${result.suppressedHash ? 'address suppressed by its hash' : 'no address on file'}\n`);
+    });
   });
 
 program
@@ -148,19 +139,26 @@ program
   .description('everything held about one customer, as JSON (subject access request)')
   .argument('<customerId>')
   .action(async (customerId: string) => {
-    const stack = await startLocalStack({ stateDir: stateDir() });
-    try {
-      const items = await exportCustomer(stack, customerId);
-      if (items.length === 0) {
-        process.stderr.write(`no customer ${customerId} in the local stack\n`);
-        process.exitCode = 1;
-      } else {
-        process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
-      }
-    } finally {
-      await stack.stop();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    const items = await exportCustomer(stack, customerId);
+    if (items.length === 0) {
+      process.stderr.write(`no customer ${customerId} in the local stack\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
     }
+    });
   });
+
+/** Runs a command against the local stack and always stops it (or detaches) afterwards. */
+async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const stack = await startLocalStack(options);
+  try {
+    await command(stack);
+  } finally {
+    await stack.stop();
+  }
+}
 
 function holdOpen(stack: LocalStack): Promise<void> {
   return new Promise((resolve) => {
