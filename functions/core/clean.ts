@@ -99,7 +99,10 @@ function parseDate(raw: string | undefined, format?: DateFormat): { iso: string;
   const slash = SLASH_DATE.exec(text);
   if (format === 'epoch' || (format === undefined && /^\d{10}(\d{3})?$/.test(text))) {
     const n = Number(text);
-    iso = new Date(text.length > 10 ? n : n * 1000).toISOString();
+    const date = new Date(text.length > 10 ? n : n * 1000);
+    // A value declared epoch that is no number (or out of Date's range) is unreadable, not fatal.
+    if (!/^\d+$/.test(text) || Number.isNaN(date.getTime())) return undefined;
+    iso = date.toISOString();
     local = false;
   } else if (compact) {
     iso = build(compact[1], compact[2], compact[3]);

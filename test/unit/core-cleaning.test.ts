@@ -64,6 +64,9 @@ describe('cleanDate', () => {
     ['2021-13-01', undefined, undefined, undefined],
     ['yesterday', undefined, undefined, undefined],
     ['2021-01-01 10:00', undefined, 'Not/AZone', undefined],
+    ['abc', 'epoch', undefined, undefined],
+    ['2021-01-01', 'epoch', undefined, undefined],
+    ['99999999999999999', 'epoch', undefined, undefined],
   ] as const)('%j (%s, %s) → %j', (raw, format, zone, expected) => {
     expect(cleanDate(raw, format, zone)).toBe(expected);
   });

@@ -91,6 +91,11 @@ describe('segment definitions', () => {
     expect(evaluateSegment(vip, facts).matched).toBe(matched);
   });
 
+  it('never reads inherited properties as facts', () => {
+    const definition = parseSegmentDefinition({ name: 'x', title: 'x', kind: 'custom', condition: { type: 'compare', field: 'contact.constructor', op: 'exists' } }, 'x.json');
+    expect(evaluateSegment(definition, { contact: {} }).matched).toBe(false);
+  });
+
   it('explains a match with the fields, rules and values seen', () => {
     expect(evaluateSegment(vip, { orders: { orders: 6, revenue: 100 }, contact: { country: 'CA' } }).why).toEqual([
       { field: 'orders.orders', op: 'gte', expected: 5, actual: 6 },

@@ -48,7 +48,8 @@ function evaluate(condition: Condition, facts: Facts): Evaluation {
 function lookup(facts: Facts, path: string): unknown {
   let value: unknown = facts;
   for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
+    // Own properties only: a path like "contact.constructor" must not reach the prototype.
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeHeader, parseMapping, recognizeMapping, type Mapping } from '../../functions/core/mapping.ts';
+import { InputError } from '../../functions/core/errors.ts';
+import type { RecordKind } from '../../functions/core/fields.ts';
+
+const ORDER_FIELDS = 'customerId, orderId, orderedAt, amount, unitPrice, currency, quantity, discount, category, productId, channel, status';
+
+describe('parseMapping accepts a valid mapping file', () => {
+  it.each<{ readonly label: string; readonly json: unknown; readonly expected: Mapping }>([
+    {
+      label: 'defaults the time zone and encoding',
+      json: { kind: 'orders', columns: { customerId: 'cust', orderedAt: 'when', amount: 'total' } },
+      expected: { kind: 'orders', columns: { customerId: 'cust', orderedAt: 'when', amount: 'total' }, timezone: 'UTC', encoding: 'utf-8' },
+    },
+    {
+      label: 'keeps every declared option',
+      json: { kind: 'customers', columns: { customerId: 'id', email: 'E-mail' }, timezone: 'Europe/Paris', dateFormat: 'eu', encoding: 'latin1', maxRejectedShare: 0.25 },
+      expected: { kind: 'customers', columns: { customerId: 'id', email: 'E-mail' }, timezone: 'Europe/Paris', dateFormat: 'eu', encoding: 'latin1', maxRejectedShare: 0.25 },
+    },
+    {
+      label: 'accepts the fields of event files',
+      json: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' } },
+      expected: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' }, timezone: 'UTC', encoding: 'utf-8' },
+    },
+  ])('$label', ({ json, expected }) => {
+    // Act
+    const mapping = parseMapping(json, 'incoming/orders/a.mapping.json');
+
+    // Assess
+    expect(mapping).toEqual(expected);
+  });
+});
+
+describe('parseMapping refuses a bad mapping file with a message naming the file and the problem', () => {
+  it.each<{ readonly label: string; readonly json: unknown; readonly message: string | RegExp }>([
+    {
+      label: 'a field that orders files do not have',
+      json: { kind: 'orders', columns: { customerId: 'c', email: 'e' } },
+      message: `invalid mapping m.json: columns.email: "email" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
+    },
+    {
+      label: 'a field in the wrong case',
+      json: { kind: 'orders', columns: { CustomerId: 'c' } },
+      message: `invalid mapping m.json: columns.CustomerId: "CustomerId" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
+    },
+    {
+      label: 'a kind strata does not know',
+      json: { kind: 'shipments', columns: { customerId: 'c' } },
+      message: /^invalid mapping m\.json: kind: Invalid option: expected one of "customers"\|"orders"\|"events"$/,
+    },
+    { label: 'no kind at all', json: { columns: { customerId: 'c' } }, message: /^invalid mapping m\.json: kind: / },
+    { label: 'an empty column name', json: { kind: 'orders', columns: { customerId: '' } }, message: /^invalid mapping m\.json: columns\.customerId: / },
+    { label: 'an unknown date format', json: { kind: 'orders', columns: {}, dateFormat: 'dmy' }, message: /^invalid mapping m\.json: dateFormat: / },
+    { label: 'an unknown encoding', json: { kind: 'orders', columns: {}, encoding: 'utf-16' }, message: /^invalid mapping m\.json: encoding: / },
+    { label: 'a rejected share above 1', json: { kind: 'orders', columns: {}, maxRejectedShare: 1.5 }, message: /^invalid mapping m\.json: maxRejectedShare: / },
+    { label: 'an unknown option', json: { kind: 'orders', columns: {}, delimiter: ';' }, message: /^invalid mapping m\.json: \(root\): Unrecognized key: "delimiter"$/ },
+    { label: 'not an object', json: 'orders', message: /^invalid mapping m\.json: \(root\): / },
+  ])('$label', ({ json, message }) => {
+    // Act
+    const parse = (): Mapping => parseMapping(json, 'm.json');
+
+    // Assess
+    expect(parse).toThrow(InputError);
+    expect(parse).toThrow(message);
+  });
+});
+
+describe('normalizeHeader compares headers without case, spaces or punctuation', () => {
+  it.each([
+    { header: 'Customer ID', expected: 'customerid' },
+    { header: 'customer_id', expected: 'customerid' },
+    { header: 'Invoice-Date', expected: 'invoicedate' },
+    { header: 'number_of_cds', expected: 'numberofcds' },
+  ])('$header → $expected', ({ header, expected }) => {
+    // Act
+    const normalized = normalizeHeader(header);
+
+    // Assess
+    expect(normalized).toBe(expected);
+  });
+});
+
+describe('recognizeMapping maps well-known headers without a mapping file', () => {
+  it.each<{ readonly label: string; readonly kind: RecordKind; readonly headers: readonly string[]; readonly columns: Record<string, string> }>([
+    {
+      label: 'CDNOW: sample_id is the customer, master_id is ignored',
+      kind: 'orders',
+      headers: ['master_id', 'sample_id', 'date', 'number_of_cds', 'dollar_value'],
+      columns: { customerId: 'sample_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
+    },
+    {
+      label: 'Online Retail: amount comes from UnitPrice × Quantity',
+      kind: 'orders',
+      headers: ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
+      columns: { customerId: 'CustomerID', orderId: 'InvoiceNo', orderedAt: 'InvoiceDate', unitPrice: 'UnitPrice', quantity: 'Quantity', productId: 'StockCode' },
+    },
+    {
+      label: 'headers with spaces and capitals',
+      kind: 'orders',
+      headers: ['Customer ID', 'Order Date', 'Order Total', 'Currency Code'],
+      columns: { customerId: 'Customer ID', orderedAt: 'Order Date', amount: 'Order Total', currency: 'Currency Code' },
+    },
+    {
+      label: 'an exact customer_id beats a generic id',
+      kind: 'orders',
+      headers: ['id', 'customer_id', 'date', 'amount'],
+      columns: { customerId: 'customer_id', orderedAt: 'date', amount: 'amount' },
+    },
+    {
+      label: 'customers with contact details',
+      kind: 'customers',
+      headers: ['customer_id', 'Email Address', 'First Name', 'Surname', 'ZIP', 'opt_in'],
+      columns: { customerId: 'customer_id', email: 'Email Address', firstName: 'First Name', lastName: 'Surname', postalCode: 'ZIP', consent: 'opt_in' },
+    },
+    {
+      label: 'events',
+      kind: 'events',
+      headers: ['user_id', 'event_type', 'timestamp', 'props'],
+      columns: { customerId: 'user_id', type: 'event_type', occurredAt: 'timestamp', properties: 'props' },
+    },
+  ])('$label', ({ kind, headers, columns }) => {
+    // Act
+    const mapping = recognizeMapping(kind, headers);
+
+    // Assess
+    expect(mapping).toEqual({ kind, columns, timezone: 'UTC', encoding: 'utf-8' });
+  });
+
+  it.each<{ readonly label: string; readonly kind: RecordKind; readonly headers: readonly string[]; readonly message: string }>([
+    {
+      label: 'no customer column',
+      kind: 'orders',
+      headers: ['master_id', 'date', 'dollar_value'],
+      message: 'cannot recognize the customerId column(s) of this orders file among [master_id, date, dollar_value]; add a mapping file',
+    },
+    {
+      label: 'a unit price without a quantity is no amount',
+      kind: 'orders',
+      headers: ['customer_id', 'date', 'unit_price'],
+      message: 'cannot recognize the amount column(s) of this orders file among [customer_id, date, unit_price]; add a mapping file',
+    },
+    {
+      label: 'several missing columns are all named',
+      kind: 'orders',
+      headers: ['sample_id'],
+      message: 'cannot recognize the orderedAt, amount column(s) of this orders file among [sample_id]; add a mapping file',
+    },
+    {
+      label: 'events without a type',
+      kind: 'events',
+      headers: ['user_id', 'timestamp'],
+      message: 'cannot recognize the type column(s) of this events file among [user_id, timestamp]; add a mapping file',
+    },
+  ])('refuses $label, naming what is missing', ({ kind, headers, message }) => {
+    // Act
+    const recognize = (): Mapping => recognizeMapping(kind, headers);
+
+    // Assess
+    expect(recognize).toThrow(new InputError(message));
+    expect(recognize).toThrow(InputError);
+  });
+});
