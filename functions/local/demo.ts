@@ -3,11 +3,10 @@ import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { RECORD_KINDS } from '../core/fields.ts';
-import { quarantineKeys } from '../core/object-key.ts';
-import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
+import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
 import { countProfiles } from './count-profiles.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
-import { s3ObjectStore } from '../adapters/object-store.ts';
+import { uploadAndAwaitReport } from './ingest-files.ts';
 import type { SendSummary } from '../dispatch/send-campaign.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
@@ -58,19 +57,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
     () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF }),
   );
   try {
-    const objects = s3ObjectStore(s3Client(), stack.bucketName);
     const files: IngestReport[] = [];
     // Customers first, so orders find their contacts; a mapping file goes up before its data file.
     for (const upload of uploads) {
       const report = await progress.step(`ingesting ${upload.key}`, async () => {
-        await stack.upload(upload.key, fs.readFileSync(upload.file));
-        await stack.settled();
-        if (upload.key.endsWith('.mapping.json')) return undefined;
-        const text = await objects.readText(quarantineKeys(upload.key).report);
-        if (text === undefined) throw new Error(`ingest left no report for ${upload.key}; dead letters: ${JSON.stringify(stack.deadLetters)}`);
-        return JSON.parse(text) as IngestReport | { error: string };
-      }, (r) => (r === undefined ? 'mapping stored' : 'error' in r ? `rejected: ${r.error}` : `${count(r.accepted)} rows accepted, ${count(r.rejected)} rejected`));
-      if (report !== undefined && !('error' in report)) files.push(report);
+        const body = fs.readFileSync(upload.file);
+        if (upload.key.endsWith('.mapping.json')) return void (await stack.upload(upload.key, body));
+        return uploadAndAwaitReport(stack, upload.key, body);
+      }, (r) => (r === undefined ? 'mapping stored' : r.error !== undefined ? `rejected: ${r.error}` : `${count(r.accepted ?? 0)} rows accepted, ${count(r.rejected ?? 0)} rejected`));
+      if (report !== undefined && report.error === undefined) files.push(report as IngestReport);
     }
 
     const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);

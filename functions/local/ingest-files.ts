@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RECORD_KINDS, type RecordKind } from '../core/fields.ts';
 import { parseMapping, recognizeMapping } from '../core/mapping.ts';
-import { quarantineKeys } from '../core/object-key.ts';
+import { mappingKeyFor, quarantineKeys } from '../core/object-key.ts';
 import { InputError } from '../core/errors.ts';
 import { s3Client } from '../adapters/aws-clients.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
@@ -33,7 +33,6 @@ export async function ingestFiles(
 ): Promise<FileResult[]> {
   const mappingJson = options.mappingFile === undefined ? undefined : readJson(options.mappingFile);
   const mapping = mappingJson === undefined ? undefined : parseMapping(mappingJson, options.mappingFile ?? '');
-  const objects = s3ObjectStore(s3Client(), stack.bucketName);
   const results: FileResult[] = [];
   for (const file of files) {
     if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
@@ -41,14 +40,8 @@ export async function ingestFiles(
     const name = path.basename(file);
     const key = `incoming/${kind}/${name}`;
     const result = await options.progress.step(`ingesting ${file} as ${kind}`, async () => {
-      if (mappingJson !== undefined) {
-        await stack.upload(key.replace(/(\.gz)?$/, '').replace(/\.[^./]+$/, '') + '.mapping.json', JSON.stringify(mappingJson));
-      }
-      await stack.upload(key, fs.readFileSync(file));
-      await stack.settled();
-      const text = await objects.readText(quarantineKeys(key).report);
-      if (text === undefined) throw new Error(`ingest left no report for ${key}; dead letters: ${stack.deadLetters.length}`);
-      const report = JSON.parse(text) as Partial<IngestReport> & { error?: string };
+      if (mappingJson !== undefined) await stack.upload(mappingKeyFor(key), JSON.stringify(mappingJson));
+      const report = await uploadAndAwaitReport(stack, key, fs.readFileSync(file));
       return {
         file,
         key,
@@ -64,6 +57,18 @@ export async function ingestFiles(
     results.push(result);
   }
   return results;
+}
+
+/** What the ingest handler leaves in quarantine/<file>.report.json: a report, or the reason the file was refused. */
+export type StoredReport = Partial<IngestReport> & { readonly error?: string };
+
+/** Uploads one object to incoming/, waits for the handlers it triggers and reads the ingest report. */
+export async function uploadAndAwaitReport(stack: LocalStack, key: string, body: string | Buffer): Promise<StoredReport> {
+  await stack.upload(key, body);
+  await stack.settled();
+  const text = await s3ObjectStore(s3Client(), stack.bucketName).readText(quarantineKeys(key).report);
+  if (text === undefined) throw new Error(`ingest left no report for ${key}; ${stack.deadLetters.length} dead letter(s)`);
+  return JSON.parse(text) as StoredReport;
 }
 
 /** The kind from a folder named customers/orders/events, else from the header line. */
