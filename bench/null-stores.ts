@@ -22,6 +22,11 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     async *listSegmentMembers() {
       yield [];
     },
+    getPopulation: async () => undefined,
+    putPopulation: async () => void writes++,
+    countSegmentMembers: async () => 0,
+    putSegmentSnapshot: async () => void writes++,
+    listSegmentSnapshots: async () => [],
     resolveAliases: async () => new Map<string, string>(),
     mergeCustomer: async () => undefined,
     findByEmail: async () => [],

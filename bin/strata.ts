@@ -8,6 +8,7 @@ import { countProfiles } from '../functions/local/count-profiles.ts';
 import { createProgress } from '../functions/local/progress.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
+import { rfmOfFile } from '../functions/local/rfm-command.ts';
 
 const program = new Command()
   .name('strata')
@@ -72,6 +73,22 @@ program
     }
     if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
     });
+  });
+
+program
+  .command('rfm')
+  .description('RFM scores (DESIGN.md) of every customer in an orders file, read directly (no stack)')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for the orders file (default: <file>.mapping.json next to it, else recognized headers)')
+  .requiredOption('--as-of <date>', 'the evaluation date A: orders on or before it count', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; asOf: string; json?: boolean }) => {
+    const rows = await rfmOfFile(options.orders, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), asOf: new Date(`${options.asOf.slice(0, 10)}T00:00:00Z`) });
+    if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+    else {
+      process.stdout.write('customerId\trecencyDays\tfrequency\tmonetary\tR\tF\tM\n');
+      for (const r of rows) process.stdout.write(`${r.customerId}\t${r.recencyDays}\t${r.frequency}\t${r.monetary}\t${r.r}\t${r.f}\t${r.m}\n`);
+    }
   });
 
 const local = program.command('local').description('the embedded local AWS stack');

@@ -12,6 +12,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges } from '../core/segments/assign.ts';
+import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { emailHash } from '../core/privacy.ts';
@@ -21,6 +22,8 @@ import { emailHash } from '../core/privacy.ts';
  * files), PROFILE (order aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in
  * the segment index), T#<at>#<segment> (transition), SEND#<campaign> (send ledger). FILE#<key>
  * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
+ * Table-wide items: STATS/POPULATION (population statistics of the last full evaluation) and
+ * SNAPSHOT/<date> (segment sizes per day).
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
@@ -100,6 +103,14 @@ export interface CustomerStore {
   /** Claims the send of a campaign to a customer; false when it was claimed before. */
   claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
   recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
+  /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
+  getPopulation(): Promise<PopulationStats | undefined>;
+  putPopulation(stats: PopulationStats, asOf: Date): Promise<void>;
+  /** Members of a segment, counted through the segment index (no table scan). */
+  countSegmentMembers(segment: string): Promise<number>;
+  /** One size snapshot per segment per day; writing a day again replaces it. */
+  putSegmentSnapshot(date: string, sizes: Readonly<Record<string, number>>): Promise<void>;
+  listSegmentSnapshots(): Promise<{ date: string; sizes: Record<string, number> }[]>;
 }
 
 const customerPk = (id: string) => `C#${id}`;
@@ -332,6 +343,39 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           ExpressionAttributeValues: { ':status': status, ':messageId': messageId ?? null },
         }),
       );
+    },
+    async getPopulation() {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));
+      return Item === undefined ? undefined : (Item.stats as PopulationStats);
+    },
+    async putPopulation(stats, asOf) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: 'STATS', sk: 'POPULATION', stats, asOf: asOf.toISOString() } }));
+    },
+    async countSegmentMembers(segment) {
+      let count = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: SEGMENT_INDEX,
+            KeyConditionExpression: 'gsi1pk = :segment',
+            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        count += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return count;
+    },
+    async putSegmentSnapshot(date, sizes) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: 'SNAPSHOT', sk: date, sizes } }));
+    },
+    async listSegmentSnapshots() {
+      const items = await queryAll('SNAPSHOT', '');
+      return items.map((i) => ({ date: String(i.sk), sizes: i.sizes as Record<string, number> }));
     },
   };
 }

@@ -3,7 +3,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './customer-store.ts';
 import type { ObjectStore, ObjectWriter } from './object-store.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
-import type { Membership } from '../core/segments/assign.ts';
+import type { Membership, Transition } from '../core/segments/assign.ts';
+import type { PopulationStats } from '../core/segments/population.ts';
 import { emailHash } from '../core/privacy.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface MemoryCustomerStore extends CustomerStore {
   readonly writes: () => number;
   readonly merges: () => readonly { aliasId: string; canonicalId: string; reason: string }[];
   readonly customerIds: () => string[];
+  readonly transitions: () => readonly Transition[];
+  readonly memberships: (customerId: string) => Membership[];
 }
 
 export function memoryCustomerStore(): MemoryCustomerStore {
@@ -27,11 +30,33 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const suppressed = new Map<string, string>();
   const aliases = new Map<string, string>();
   const merges: { aliasId: string; canonicalId: string; reason: string }[] = [];
+  const transitions: Transition[] = [];
+  const snapshots = new Map<string, Record<string, number>>();
+  let population: PopulationStats | undefined;
   let writes = 0;
 
   return {
     writes: () => writes,
     merges: () => merges,
+    transitions: () => transitions,
+    memberships: (customerId) => [...(memberships.get(customerId)?.values() ?? [])],
+    async getPopulation() {
+      return population;
+    },
+    async putPopulation(stats) {
+      writes++;
+      population = stats;
+    },
+    async countSegmentMembers(segment) {
+      return [...memberships.values()].filter((m) => m.has(segment)).length;
+    },
+    async putSegmentSnapshot(date, sizes) {
+      writes++;
+      snapshots.set(date, { ...sizes });
+    },
+    async listSegmentSnapshots() {
+      return [...snapshots].sort(([a], [b]) => a.localeCompare(b)).map(([date, sizes]) => ({ date, sizes }));
+    },
     customerIds: () => [...new Set([...contacts.keys(), ...ledger.keys(), ...eventLedger.keys()])],
     async getFile(key, etag) {
       return files.get(`${key}\u001f${etag}`);
@@ -93,6 +118,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         for (const m of changes.enter) current.set(m.segment, m);
         for (const m of changes.exit) current.delete(m.segment);
         memberships.set(customerId, current);
+        transitions.push(...changes.transitions);
         count += changes.enter.length + changes.exit.length + changes.transitions.length;
       }
       writes += count;

@@ -1,7 +1,11 @@
 import { aggregateEvents, aggregateOrders } from '../core/profile.ts';
 import { stableJson } from '../core/stable-json.ts';
 import { diffMemberships } from '../core/segments/assign.ts';
+import { orderDefinitions } from '../core/segments/catalog.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
+import { buildFacts, type ModelFacts } from '../core/segments/facts.ts';
+import type { OrderAggregates } from '../core/profile.ts';
+import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
 
@@ -10,6 +14,13 @@ export interface RefreshSummary {
   readonly writes: number;
   readonly entered: Readonly<Record<string, number>>;
   readonly exited: Readonly<Record<string, number>>;
+}
+
+export interface RefreshOptions {
+  /** Population statistics (RFM quintiles, percentile thresholds); default: the stored ones. */
+  readonly population?: PopulationStats;
+  /** Model outputs for a customer's order aggregates, once a model has been fitted. */
+  readonly scoreModel?: (orders: OrderAggregates, now: Date) => ModelFacts | undefined;
 }
 
 /** Customers read and re-evaluated together; their writes share BatchWriteItem calls. */
@@ -25,7 +36,10 @@ export async function refreshCustomers(
   customerIds: Iterable<string>,
   definitions: readonly SegmentDefinition[],
   now: Date,
+  options: RefreshOptions = {},
 ): Promise<RefreshSummary> {
+  const ordered = orderDefinitions(definitions);
+  const population = options.population ?? (await store.getPopulation()) ?? EMPTY_POPULATION;
   const ids = [...new Set(customerIds)];
   const entered: Record<string, number> = {};
   const exited: Record<string, number> = {};
@@ -38,8 +52,9 @@ export async function refreshCustomers(
       // A PROFILE item for every known customer, rewritten only when its aggregates change.
       const changedAggregates =
         profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson({ orders: profile.orders, events: profile.events });
-      const facts = { customerId, contact: profile?.contact ?? {}, ...aggregates };
-      const changes = diffMemberships(customerId, facts, definitions, memberships, now);
+      const model = aggregates.orders === undefined ? undefined : options.scoreModel?.(aggregates.orders, now);
+      const facts = buildFacts({ customerId, contact: profile?.contact, ...aggregates, model }, now, population);
+      const changes = diffMemberships(customerId, facts, ordered, memberships, { now, population, ledgers: { events, orderLines: orders } });
       if (changedAggregates || changes.transitions.length > 0) {
         updates.push({ customerId, ...(changedAggregates ? { aggregates } : {}), ...(changes.transitions.length > 0 ? { changes } : {}) });
       }

@@ -1,5 +1,7 @@
 import type { SegmentDefinition } from './definition.ts';
-import { evaluateSegment, type Facts, type Reason } from './evaluate.ts';
+import type { Reason, EvaluationContext } from './evaluate.ts';
+import { evaluateAll } from './catalog.ts';
+import type { Facts } from './facts.ts';
 
 export interface Membership {
   readonly segment: string;
@@ -7,6 +9,7 @@ export interface Membership {
   readonly why: readonly Reason[];
 }
 
+/** One enter or exit: who, which segment, from what to what, when, and why. */
 export interface Transition {
   readonly customerId: string;
   readonly segment: string;
@@ -22,30 +25,32 @@ export interface MembershipChanges {
 }
 
 /**
- * compute → assign → diff for one customer: evaluates every definition against the facts and
- * returns only what changed against the current memberships. `now` is the evaluation time.
+ * compute → assign → diff for one customer: evaluates every definition (ordered, see
+ * orderDefinitions) and returns only what changed against the current memberships. A member that
+ * stays a member is not rewritten, even when the values behind its reasons moved. Memberships of
+ * segments no longer defined are left alone: removing a definition is an explicit operation.
  */
 export function diffMemberships(
   customerId: string,
   facts: Facts,
-  definitions: readonly SegmentDefinition[],
+  ordered: readonly SegmentDefinition[],
   current: readonly Membership[],
-  now: Date,
+  context: Omit<EvaluationContext, 'decided'>,
 ): MembershipChanges {
-  const at = now.toISOString();
+  const at = context.now.toISOString();
   const currentByName = new Map(current.map((m) => [m.segment, m]));
   const enter: Membership[] = [];
   const exit: Membership[] = [];
   const transitions: Transition[] = [];
-  for (const definition of definitions) {
-    const { matched, why } = evaluateSegment(definition, facts);
-    const existing = currentByName.get(definition.name);
+  for (const [segment, { matched, why }] of evaluateAll(ordered, facts, context)) {
+    const existing = currentByName.get(segment);
     if (matched && existing === undefined) {
-      enter.push({ segment: definition.name, since: at, why });
-      transitions.push({ customerId, segment: definition.name, change: 'enter', at, why });
+      enter.push({ segment, since: at, why });
+      transitions.push({ customerId, segment, change: 'enter', at, why });
     } else if (!matched && existing !== undefined) {
       exit.push(existing);
-      transitions.push({ customerId, segment: definition.name, change: 'exit', at, why: existing.why });
+      // The exit's why is what failed now, so "why did they leave Active?" has an answer.
+      transitions.push({ customerId, segment, change: 'exit', at, why });
     }
   }
   return { enter, exit, transitions };

@@ -1,15 +1,284 @@
-import type { SegmentDefinition } from './definition.ts';
+import { z } from 'zod';
+import type { Condition, SegmentDefinition } from './definition.ts';
+import { parseOrThrow } from '../validation.ts';
 
 /**
- * The segments strata ships with. Only the thin slice's segment is here so far; the full
- * catalogue (demographic, RFM, lifecycle, value, ...) grows in this list as data.
+ * The thresholds of the built-in segments. Every one is configuration with a documented default
+ * (README "Segments"); a deployment overrides them in config/segments/builtin.json.
  */
-export const BUILTIN_SEGMENTS: readonly SegmentDefinition[] = [
-  {
-    name: 'first-time-buyers',
-    title: 'First-time buyers without a second purchase',
-    description: 'Customers who have bought on exactly one day and not come back since.',
-    kind: 'behavioural',
-    condition: { type: 'compare', field: 'orders.purchaseDays', op: 'eq', value: 1 },
-  },
+export const builtinConfigSchema = z
+  .object({
+    /** New: first order within this many days. */
+    newWithinDays: z.number().int().positive().default(30),
+    /** Active: last order within max(activeMinWindowDays, activeGapMultiple × median gap). */
+    activeMinWindowDays: z.number().int().positive().default(90),
+    activeGapMultiple: z.number().positive().default(3),
+    /** Churned: no order for this many days, or P(alive) below churnedPAlive once a model exists. */
+    churnedAfterDays: z.number().int().positive().default(365),
+    churnedPAlive: z.number().min(0).max(1).default(0.1),
+    /** Churn risk: a repeat customer whose P(alive) is below this (without a model: twice their usual gap). */
+    churnRiskPAlive: z.number().min(0).max(1).default(0.5),
+    churnRiskGapMultiple: z.number().positive().default(2),
+    churnRiskMinDays: z.number().int().positive().default(60),
+    /** Likely to lapse: Active, but fewer than this many purchases expected in the next 30 days. */
+    likelyToLapseExpected30d: z.number().positive().default(0.15),
+    /** VIP: bought on at least this many days and revenue in the top (100 − percentile)%. */
+    vipMinPurchaseDays: z.number().int().positive().default(3),
+    vipRevenuePercentile: z.number().int().min(0).max(100).default(90),
+    /** High value: CLV in the top share once a model exists, revenue in the top share until then. */
+    highValueClvPercentile: z.number().int().min(0).max(100).default(90),
+    highValueRevenuePercentile: z.number().int().min(0).max(100).default(80),
+    /** Discount abusers: with at least minOrders, most orders or most revenue discounted, or many returns. */
+    discountMinOrders: z.number().int().positive().default(3),
+    discountShare: z.number().min(0).max(1).default(0.5),
+    returnShare: z.number().min(0).max(1).default(0.3),
+    /** Charmed: an order within charmedFollowUpDays of a positive experience in the last charmedLookbackDays. */
+    charmedFollowUpDays: z.number().positive().default(30),
+    charmedLookbackDays: z.number().positive().default(180),
+    charmedMinRating: z.number().default(4),
+    charmedMinNps: z.number().default(9),
+    /** Engaged: opened or clicked within engagedWithinDays; unengaged: several deliveries, no opens. */
+    engagedWithinDays: z.number().positive().default(30),
+    unengagedWithinDays: z.number().positive().default(90),
+    unengagedMinDeliveries: z.number().int().positive().default(3),
+    /** Location: customers in the home country and elsewhere (ISO 3166 alpha-2). */
+    homeCountry: z.string().length(2).default('US'),
+    /** Psychographic: one segment per declared interest. */
+    interests: z.array(z.string().regex(/^[a-z0-9-]+$/)).default(['music', 'books', 'sports', 'outdoors', 'fashion', 'technology']),
+    /** Category loyalists: at least this share of spend in one category. */
+    categoryAffinityShare: z.number().min(0).max(1).default(0.6),
+  })
+  .strict();
+
+export type BuiltinConfig = z.infer<typeof builtinConfigSchema>;
+
+export const DEFAULT_BUILTIN_CONFIG: BuiltinConfig = builtinConfigSchema.parse({});
+
+export function parseBuiltinConfig(json: unknown, source: string): BuiltinConfig {
+  return parseOrThrow(builtinConfigSchema, json, 'built-in segment configuration', source);
+}
+
+const cmp = (field: string, op: Extract<Condition, { type: 'compare' }>['op'], value?: Extract<Condition, { type: 'compare' }>['value']): Condition =>
+  value === undefined ? { type: 'compare', field, op } : { type: 'compare', field, op, value };
+const all = (...conditions: Condition[]): Condition => ({ type: 'all', conditions });
+const any = (...conditions: Condition[]): Condition => ({ type: 'any', conditions });
+const not = (condition: Condition): Condition => ({ type: 'not', condition });
+const segment = (name: string): Condition => ({ type: 'segment', name });
+const hasOrders = cmp('orders.orders', 'gte', 1);
+
+/** The standard RFM map on the R and F scores: every one of the 25 cells belongs to exactly one name. */
+export const RFM_MAP: readonly { readonly name: string; readonly title: string; readonly cells: readonly (readonly [number, readonly number[]])[] }[] = [
+  { name: 'rfm-champions', title: 'Champions', cells: [[5, [4, 5]]] },
+  { name: 'rfm-loyal', title: 'Loyal customers', cells: [[4, [4, 5]], [3, [4, 5]]] },
+  { name: 'rfm-potential-loyalists', title: 'Potential loyalists', cells: [[5, [2, 3]], [4, [2, 3]]] },
+  { name: 'rfm-new', title: 'New customers', cells: [[5, [1]]] },
+  { name: 'rfm-promising', title: 'Promising', cells: [[4, [1]]] },
+  { name: 'rfm-need-attention', title: 'Need attention', cells: [[3, [3]]] },
+  { name: 'rfm-about-to-sleep', title: 'About to sleep', cells: [[3, [1, 2]]] },
+  { name: 'rfm-at-risk', title: 'At risk', cells: [[2, [3, 4]], [1, [3, 4]]] },
+  { name: 'rfm-cant-lose-them', title: "Can't lose them", cells: [[2, [5]], [1, [5]]] },
+  { name: 'rfm-hibernating', title: 'Hibernating', cells: [[2, [1, 2]], [1, [2]]] },
+  { name: 'rfm-lost', title: 'Lost', cells: [[1, [1]]] },
 ];
+
+/** The segments strata ships with, built from their configuration. Order matters: references come first. */
+export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG): SegmentDefinition[] {
+  const c = config;
+  const activeWindow = { field: 'orders.medianGapDays', multiply: c.activeGapMultiple, atLeast: c.activeMinWindowDays, ifMissing: c.activeMinWindowDays };
+  const lifecycle: SegmentDefinition[] = [
+    {
+      name: 'new',
+      title: 'New',
+      description: `First order within the last ${c.newWithinDays} days.`,
+      kind: 'lifecycle',
+      condition: all(hasOrders, cmp('orders.daysSinceFirstOrder', 'lte', c.newWithinDays)),
+    },
+    {
+      name: 'churned',
+      title: 'Churned',
+      description: `Not New, and no order for ${c.churnedAfterDays} days or P(alive) below ${c.churnedPAlive}.`,
+      kind: 'lifecycle',
+      condition: all(hasOrders, not(segment('new')), any(cmp('orders.daysSinceLastOrder', 'gte', c.churnedAfterDays), cmp('model.pAlive', 'lt', c.churnedPAlive))),
+    },
+    {
+      name: 'active',
+      title: 'Active',
+      description: `Not New or Churned, last order within max(${c.activeMinWindowDays} days, ${c.activeGapMultiple} × their median gap).`,
+      kind: 'lifecycle',
+      condition: all(hasOrders, not(segment('new')), not(segment('churned')), cmp('orders.daysSinceLastOrder', 'lte', activeWindow)),
+    },
+    {
+      name: 'lapsed',
+      title: 'Lapsed',
+      description: 'Beyond their expected inter-purchase window, not yet Churned.',
+      kind: 'lifecycle',
+      condition: all(hasOrders, not(segment('new')), not(segment('churned')), not(segment('active'))),
+    },
+  ];
+
+  const value: SegmentDefinition[] = [
+    {
+      name: 'vip',
+      title: 'VIP',
+      description: `Bought on at least ${c.vipMinPurchaseDays} days and revenue in the top ${100 - c.vipRevenuePercentile}%.`,
+      kind: 'value',
+      condition: all(cmp('orders.purchaseDays', 'gte', c.vipMinPurchaseDays), cmp('orders.revenue', 'gte', { percentile: c.vipRevenuePercentile })),
+    },
+    {
+      name: 'high-value',
+      title: 'High value',
+      description: `Predicted 12-month CLV in the top ${100 - c.highValueClvPercentile}% once a model exists; revenue in the top ${100 - c.highValueRevenuePercentile}% until then.`,
+      kind: 'value',
+      condition: any(
+        cmp('model.clv12m', 'gte', { percentile: c.highValueClvPercentile }),
+        all(cmp('model.clv12m', 'missing'), cmp('orders.revenue', 'gte', { percentile: c.highValueRevenuePercentile })),
+      ),
+    },
+    {
+      name: 'first-time-buyers',
+      title: 'First-time buyers without a second purchase',
+      description: 'Customers who have bought on exactly one day and not come back since.',
+      kind: 'behavioural',
+      condition: cmp('orders.purchaseDays', 'eq', 1),
+    },
+    {
+      name: 'discount-abusers',
+      title: 'Discount abusers',
+      description: `At least ${c.discountMinOrders} orders, and ${c.discountShare * 100}% or more of orders or of revenue at a discount, or ${c.returnShare * 100}% or more returned.`,
+      kind: 'behavioural',
+      condition: all(
+        cmp('orders.orders', 'gte', c.discountMinOrders),
+        any(cmp('orders.discountShareOfOrders', 'gte', c.discountShare), cmp('orders.discountShareOfRevenue', 'gte', c.discountShare), cmp('orders.returnShare', 'gte', c.returnShare)),
+      ),
+    },
+    {
+      name: 'cherry-pickers',
+      title: 'Cherry pickers',
+      description: 'More than one order, and every one of them at a discount (coupon-only buying).',
+      kind: 'behavioural',
+      condition: all(cmp('orders.orders', 'gte', 2), cmp('orders.discountShareOfOrders', 'eq', 1)),
+    },
+    {
+      name: 'charmed',
+      title: 'Charmed customers',
+      description: `Bought again within ${c.charmedFollowUpDays} days of a positive experience (a review of ${c.charmedMinRating}+, an NPS of ${c.charmedMinNps}+, or a click in an e-mail) in the last ${c.charmedLookbackDays} days.`,
+      kind: 'behavioural',
+      condition: any(
+        ...([
+          ['review', { rating: { op: 'gte', value: c.charmedMinRating } }],
+          ['nps', { score: { op: 'gte', value: c.charmedMinNps } }],
+          ['email_click', undefined],
+        ] as const).map(([name, where]): Condition => ({
+          type: 'event',
+          name,
+          ...(where === undefined ? {} : { where }),
+          withinDays: c.charmedLookbackDays,
+          minCount: 1,
+          followedByOrderWithinDays: c.charmedFollowUpDays,
+        })),
+      ),
+    },
+  ];
+
+  const predictive: SegmentDefinition[] = [
+    {
+      name: 'churn-risk',
+      title: 'Churn risk',
+      description: `Repeat customers, not yet Churned, with P(alive) below ${c.churnRiskPAlive}; without a model, ${c.churnRiskGapMultiple} × their usual gap (at least ${c.churnRiskMinDays} days) since the last order.`,
+      kind: 'predictive',
+      condition: all(
+        cmp('orders.purchaseDays', 'gte', 2),
+        not(segment('churned')),
+        any(
+          cmp('model.pAlive', 'lt', c.churnRiskPAlive),
+          all(
+            cmp('model.pAlive', 'missing'),
+            cmp('orders.daysSinceLastOrder', 'gt', { field: 'orders.medianGapDays', multiply: c.churnRiskGapMultiple, atLeast: c.churnRiskMinDays, ifMissing: c.churnRiskMinDays }),
+          ),
+        ),
+      ),
+    },
+    {
+      name: 'likely-to-lapse',
+      title: 'Likely to lapse in the next 30 days',
+      description: `Active now, with fewer than ${c.likelyToLapseExpected30d} purchases expected in the next 30 days (needs a fitted model).`,
+      kind: 'predictive',
+      condition: all(segment('active'), cmp('model.expectedPurchases30d', 'lt', c.likelyToLapseExpected30d)),
+    },
+  ];
+
+  const engagement: SegmentDefinition[] = [
+    {
+      name: 'engaged',
+      title: 'Engaged with e-mail',
+      description: `Opened or clicked an e-mail in the last ${c.engagedWithinDays} days.`,
+      kind: 'engagement',
+      condition: any(
+        { type: 'event', name: 'email_open', withinDays: c.engagedWithinDays, minCount: 1 },
+        { type: 'event', name: 'email_click', withinDays: c.engagedWithinDays, minCount: 1 },
+      ),
+    },
+    {
+      name: 'unengaged',
+      title: 'Unengaged with e-mail',
+      description: `${c.unengagedMinDeliveries} or more e-mails delivered and none opened or clicked in the last ${c.unengagedWithinDays} days.`,
+      kind: 'engagement',
+      condition: all(
+        { type: 'event', name: 'email_delivery', withinDays: c.unengagedWithinDays, minCount: c.unengagedMinDeliveries },
+        { type: 'event', name: 'email_open', withinDays: c.unengagedWithinDays, minCount: 0, maxCount: 0 },
+        { type: 'event', name: 'email_click', withinDays: c.unengagedWithinDays, minCount: 0, maxCount: 0 },
+      ),
+    },
+  ];
+
+  const rfm: SegmentDefinition[] = RFM_MAP.map((cell) => ({
+    name: cell.name,
+    title: cell.title,
+    description: `RFM map: ${cell.cells.map(([r, fs]) => `R=${r}, F in ${fs.join('/')}`).join('; ')}.`,
+    kind: 'rfm',
+    condition: any(...cell.cells.map(([r, fs]) => all(cmp('rfm.r', 'eq', r), cmp('rfm.f', 'in', [...fs])))),
+  }));
+
+  const bands = (field: string, prefix: string, title: string, values: readonly string[]): SegmentDefinition[] =>
+    values.map((v) => ({ name: `${prefix}-${v}`, title: `${title} ${v}`, description: `${field} is ${v}.`, kind: 'demographic', condition: cmp(field, 'eq', v) }));
+  const demographic: SegmentDefinition[] = [
+    ...bands('demographics.ageBand', 'age', 'Age', ['18-24', '25-34', '35-44', '45-54', '55-64', '65-plus']),
+    ...bands('demographics.gender', 'gender', 'Gender', ['female', 'male']),
+    ...bands('demographics.incomeBand', 'income', 'Income', ['low', 'middle', 'high']),
+    {
+      name: 'location-home',
+      title: `Customers in ${c.homeCountry}`,
+      description: `Country is ${c.homeCountry}.`,
+      kind: 'demographic',
+      condition: cmp('demographics.country', 'eq', c.homeCountry),
+    },
+    {
+      name: 'location-abroad',
+      title: `Customers outside ${c.homeCountry}`,
+      description: `Country known and not ${c.homeCountry}.`,
+      kind: 'demographic',
+      condition: all(cmp('demographics.country', 'exists'), cmp('demographics.country', 'neq', c.homeCountry)),
+    },
+  ];
+
+  const psychographic: SegmentDefinition[] = [
+    ...c.interests.map((interest): SegmentDefinition => ({
+      name: `interest-${interest}`,
+      title: `Interested in ${interest}`,
+      description: `Declared the interest "${interest}".`,
+      kind: 'psychographic',
+      condition: cmp('demographics.interests', 'contains', interest),
+    })),
+    {
+      name: 'category-loyalists',
+      title: 'Category loyalists',
+      description: `At least ${c.categoryAffinityShare * 100}% of their spend in one category, over two or more orders.`,
+      kind: 'psychographic',
+      condition: all(cmp('orders.orders', 'gte', 2), cmp('orders.topCategoryShare', 'gte', c.categoryAffinityShare)),
+    },
+  ];
+
+  return [...lifecycle, ...value, ...predictive, ...engagement, ...rfm, ...demographic, ...psychographic];
+}
+
+export const BUILTIN_SEGMENTS: readonly SegmentDefinition[] = builtinSegments();

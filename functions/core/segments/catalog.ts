@@ -1,0 +1,63 @@
+import { InputError } from '../errors.ts';
+import type { Condition, SegmentDefinition } from './definition.ts';
+import { evaluateSegment, type Evaluation, type EvaluationContext } from './evaluate.ts';
+import type { Facts } from './facts.ts';
+
+/**
+ * A checked, ordered set of definitions: names unique, every "segment" reference known, no cycles,
+ * and each definition after the ones it refers to so one pass evaluates them all.
+ */
+export function orderDefinitions(definitions: readonly SegmentDefinition[]): SegmentDefinition[] {
+  const byName = new Map<string, SegmentDefinition>();
+  for (const d of definitions) {
+    if (byName.has(d.name)) throw new InputError(`segment "${d.name}" is defined twice`);
+    byName.set(d.name, d);
+  }
+  const ordered: SegmentDefinition[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (d: SegmentDefinition, path: readonly string[]): void => {
+    if (state.get(d.name) === 'done') return;
+    if (state.get(d.name) === 'visiting') throw new InputError(`segment references form a cycle: ${[...path, d.name].join(' → ')}`);
+    state.set(d.name, 'visiting');
+    for (const ref of references(d.condition)) {
+      const target = byName.get(ref);
+      if (target === undefined) throw new InputError(`segment "${d.name}" refers to unknown segment "${ref}"`);
+      visit(target, [...path, d.name]);
+    }
+    state.set(d.name, 'done');
+    ordered.push(d);
+  };
+  for (const d of definitions) visit(d, []);
+  return ordered;
+}
+
+export function references(condition: Condition): string[] {
+  switch (condition.type) {
+    case 'segment':
+      return [condition.name];
+    case 'all':
+    case 'any':
+      return condition.conditions.flatMap(references);
+    case 'not':
+      return references(condition.condition);
+    case 'compare':
+    case 'event':
+      return [];
+  }
+}
+
+/** Evaluates ordered definitions for one customer; later ones may refer to earlier results. */
+export function evaluateAll(
+  ordered: readonly SegmentDefinition[],
+  facts: Facts,
+  context: Omit<EvaluationContext, 'decided'>,
+): Map<string, Evaluation> {
+  const results = new Map<string, Evaluation>();
+  const decided = new Map<string, boolean>();
+  for (const definition of ordered) {
+    const result = evaluateSegment(definition, facts, { ...context, decided });
+    results.set(definition.name, result);
+    decided.set(definition.name, result.matched);
+  }
+  return results;
+}

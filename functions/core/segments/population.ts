@@ -1,0 +1,126 @@
+import type { Condition, SegmentDefinition } from './definition.ts';
+import { lookupFact, type Facts } from './facts.ts';
+
+/**
+ * Population statistics: what a customer's scores are relative to. RFM quintiles and percentile
+ * thresholds ("top 10% by revenue") depend on everyone, so re-segmentation first collects exact
+ * histograms of the fields that need them (in parallel, mergeable), then keeps 101 order statistics
+ * per field. They are exact: the RFM score of DESIGN.md, 1 + floor(5 × worse / N), only needs the
+ * values at ranks ceil(k·N/5), which are among those 101.
+ */
+
+/** Histogram of one field: value (rounded to cents) → number of customers. Mergeable. */
+export type Histogram = Record<string, number>;
+
+export interface PartialStats {
+  readonly fields: Record<string, Histogram>;
+}
+
+export interface FieldStats {
+  readonly count: number;
+  /** quantiles[p] = the ceil(p·count/100)-th smallest value (p = 1..100); quantiles[0] = the smallest. */
+  readonly quantiles: readonly number[];
+}
+
+export interface PopulationStats {
+  readonly fields: Readonly<Record<string, FieldStats>>;
+}
+
+/** Fields RFM scoring ranks customers by: the last order's day, the number of orders, the revenue. */
+export const RFM_FIELDS = { recency: 'orders.lastOrderDay', frequency: 'orders.orders', monetary: 'orders.revenue' } as const;
+
+export const EMPTY_POPULATION: PopulationStats = { fields: {} };
+
+/** The fields whose distribution the definitions need: RFM's three and every percentile comparison. */
+export function statsFields(definitions: readonly SegmentDefinition[]): string[] {
+  const fields = new Set<string>(Object.values(RFM_FIELDS));
+  const visit = (c: Condition): void => {
+    switch (c.type) {
+      case 'compare':
+        if (typeof c.value === 'object' && !Array.isArray(c.value) && 'percentile' in c.value) fields.add(c.field);
+        return;
+      case 'all':
+      case 'any':
+        return c.conditions.forEach(visit);
+      case 'not':
+        return visit(c.condition);
+      case 'event':
+      case 'segment':
+        return;
+    }
+  };
+  definitions.forEach((d) => visit(d.condition));
+  return [...fields].sort();
+}
+
+export function emptyStats(fields: readonly string[]): PartialStats {
+  return { fields: Object.fromEntries(fields.map((f) => [f, {}])) };
+}
+
+/** Adds one customer's facts to a partial; customers without a numeric value are not counted. */
+export function addToStats(partial: PartialStats, facts: Facts): void {
+  for (const [field, histogram] of Object.entries(partial.fields)) {
+    const value = lookupFact(facts, field);
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const key = String(Math.round(value * 100) / 100);
+    histogram[key] = (histogram[key] ?? 0) + 1;
+  }
+}
+
+export function mergeStats(a: PartialStats, b: PartialStats): PartialStats {
+  const fields: Record<string, Histogram> = {};
+  for (const partial of [a, b]) {
+    for (const [field, histogram] of Object.entries(partial.fields)) {
+      const merged = (fields[field] ??= {});
+      for (const [value, count] of Object.entries(histogram)) merged[value] = (merged[value] ?? 0) + count;
+    }
+  }
+  return { fields };
+}
+
+export function finalizeStats(partial: PartialStats): PopulationStats {
+  const fields: Record<string, FieldStats> = {};
+  for (const [field, histogram] of Object.entries(partial.fields)) {
+    const values = Object.entries(histogram)
+      .map(([value, count]) => [Number(value), count] as const)
+      .sort((a, b) => a[0] - b[0]);
+    const count = values.reduce((sum, [, n]) => sum + n, 0);
+    if (count === 0) continue;
+    const quantiles: number[] = [];
+    let index = 0;
+    let seen = values[0]?.[1] ?? 0;
+    for (let p = 0; p <= 100; p++) {
+      // The rank-th smallest value (1-based), found by walking the cumulative counts once.
+      const rank = Math.max(1, Math.ceil((p * count) / 100));
+      while (seen < rank) seen += values[++index]?.[1] ?? 0;
+      quantiles.push(values[index]?.[0] ?? 0);
+    }
+    fields[field] = { count, quantiles };
+  }
+  return { fields };
+}
+
+/** Convenience for whole populations held in memory (the CLI, tests, benchmarks). */
+export function populationOf(factsList: Iterable<Facts>, definitions: readonly SegmentDefinition[]): PopulationStats {
+  const partial = emptyStats(statsFields(definitions));
+  for (const facts of factsList) addToStats(partial, facts);
+  return finalizeStats(partial);
+}
+
+/** The population's value of a field at a percentile; undefined before any statistics exist. */
+export function percentileOf(population: PopulationStats, field: string, percentile: number): number | undefined {
+  return population.fields[field]?.quantiles[percentile];
+}
+
+/**
+ * The 1–5 score of DESIGN.md for a value where larger is better: 1 + floor(5 × (number of
+ * customers with a strictly smaller value) / N). With the order statistics that is 1 + the number
+ * of quintile cut points (ranks ceil(k·N/5), k = 1..4) the value strictly exceeds.
+ */
+export function quintileScore(population: PopulationStats, field: string, value: number): number | undefined {
+  const stats = population.fields[field];
+  if (stats === undefined) return undefined;
+  let score = 1;
+  for (const k of [1, 2, 3, 4]) if (value > (stats.quantiles[20 * k] ?? Infinity)) score++;
+  return score;
+}
