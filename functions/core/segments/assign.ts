@@ -16,7 +16,13 @@ export interface Transition {
   readonly change: 'enter' | 'exit';
   readonly at: string;
   readonly why: readonly Reason[];
+  /** For segments of which a customer is in at most one (lifecycle, RFM map): where they came from or went. */
+  readonly from?: string;
+  readonly to?: string;
 }
+
+/** Kinds whose segments are mutually exclusive by construction, so a move has a from and a to. */
+const EXCLUSIVE_KINDS = new Set(['lifecycle', 'rfm']);
 
 export interface MembershipChanges {
   readonly enter: readonly Membership[];
@@ -39,19 +45,28 @@ export function diffMemberships(
 ): MembershipChanges {
   const at = context.now.toISOString();
   const currentByName = new Map(current.map((m) => [m.segment, m]));
+  const kindOf = new Map(ordered.map((d) => [d.name, d.kind]));
   const enter: Membership[] = [];
   const exit: Membership[] = [];
-  const transitions: Transition[] = [];
+  const entered: Transition[] = [];
+  const exited: Transition[] = [];
   for (const [segment, { matched, why }] of evaluateAll(ordered, facts, context)) {
     const existing = currentByName.get(segment);
     if (matched && existing === undefined) {
       enter.push({ segment, since: at, why });
-      transitions.push({ customerId, segment, change: 'enter', at, why });
+      entered.push({ customerId, segment, change: 'enter', at, why });
     } else if (!matched && existing !== undefined) {
       exit.push(existing);
       // The exit's why is what failed now, so "why did they leave Active?" has an answer.
-      transitions.push({ customerId, segment, change: 'exit', at, why });
+      exited.push({ customerId, segment, change: 'exit', at, why });
     }
   }
+  const pair = (t: Transition, others: readonly Transition[]) => {
+    const kind = kindOf.get(t.segment);
+    const other = kind !== undefined && EXCLUSIVE_KINDS.has(kind) ? others.find((o) => kindOf.get(o.segment) === kind) : undefined;
+    return other === undefined ? t : { ...t, ...(t.change === 'enter' ? { from: other.segment } : { to: other.segment }) };
+  };
+  // Exits first: a move reads "left Active, entered Lapsed".
+  const transitions = [...exited.map((t) => pair(t, entered)), ...entered.map((t) => pair(t, exited))];
   return { enter, exit, transitions };
 }
