@@ -27,6 +27,9 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     countSegmentMembers: async () => 0,
     putSegmentSnapshot: async () => void writes++,
     listSegmentSnapshots: async () => [],
+    async *scanProfiles() {
+      yield [];
+    },
     resolveAliases: async () => new Map<string, string>(),
     mergeCustomer: async () => undefined,
     findByEmail: async () => [],
@@ -47,5 +50,6 @@ export function fileStore(file: string): ObjectStore {
     readText: async () => undefined,
     put: async () => undefined,
     createWriter: () => ({ write: async () => undefined, close: async () => undefined }),
+    list: async () => [],
   };
 }

@@ -34,6 +34,7 @@ export class SegmentationStack extends Stack {
     });
     const workflow = new ResegmentWorkflow(this, 'Resegment', {
       table,
+      bucket,
       environment,
       dispatch: dispatch.handler.function,
       campaigns: props.campaigns,

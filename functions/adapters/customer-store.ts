@@ -1,4 +1,5 @@
 import {
+  ScanCommand,
   BatchGetCommand,
   type BatchGetCommandOutput,
   BatchWriteCommand,
@@ -111,6 +112,11 @@ export interface CustomerStore {
   /** One size snapshot per segment per day; writing a day again replaces it. */
   putSegmentSnapshot(date: string, sizes: Readonly<Record<string, number>>): Promise<void>;
   listSegmentSnapshots(): Promise<{ date: string; sizes: Record<string, number> }[]>;
+  /**
+   * Every PROFILE item (id and aggregates, no contact), a page at a time; `part` splits the table
+   * into parallel scan segments.
+   */
+  scanProfiles(part?: { segment: number; totalSegments: number }): AsyncGenerator<Profile[]>;
 }
 
 const customerPk = (id: string) => `C#${id}`;
@@ -372,6 +378,23 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     },
     async putSegmentSnapshot(date, sizes) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: 'SNAPSHOT', sk: date, sizes } }));
+    },
+    async *scanProfiles(part) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: table,
+            FilterExpression: 'sk = :profile',
+            ExpressionAttributeValues: { ':profile': 'PROFILE' },
+            ProjectionExpression: 'customerId, orders, events, updatedAt',
+            ...(part === undefined ? {} : { Segment: part.segment, TotalSegments: part.totalSegments }),
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        yield (page.Items ?? []) as Profile[];
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
     },
     async listSegmentSnapshots() {
       const items = await queryAll('SNAPSHOT', '');

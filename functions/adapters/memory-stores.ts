@@ -54,6 +54,13 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       writes++;
       snapshots.set(date, { ...sizes });
     },
+    async *scanProfiles(part) {
+      const ids = [...profiles.keys()].filter((_, i) => part === undefined || i % part.totalSegments === part.segment);
+      yield ids.map((customerId) => {
+        const { updatedAt, orders, events } = profiles.get(customerId) ?? { updatedAt: '', orders: undefined, events: undefined };
+        return { customerId, updatedAt, ...(orders === undefined ? {} : { orders }), ...(events === undefined ? {} : { events }) };
+      });
+    },
     async listSegmentSnapshots() {
       return [...snapshots].sort(([a], [b]) => a.localeCompare(b)).map(([date, sizes]) => ({ date, sizes }));
     },
@@ -234,6 +241,9 @@ export function fileObjectStore(files: Readonly<Record<string, string>>): Object
       written.set(key, body);
     },
     createWriter: (key) => memoryWriter((body) => written.set(key, body)),
+    async list(prefix) {
+      return [...new Set([...Object.keys(files), ...written.keys()])].filter((k) => k.startsWith(prefix)).sort();
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -15,6 +15,8 @@ export interface ObjectStore {
   readText(key: string): Promise<string | undefined>;
   put(key: string, body: string, contentType: string): Promise<void>;
   createWriter(key: string, contentType: string): ObjectWriter;
+  /** Keys under a prefix, in key order. */
+  list(prefix: string): Promise<string[]>;
 }
 
 export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
@@ -34,6 +36,16 @@ export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
     },
     async put(key, body, contentType) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [o.Key])));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
     },
     createWriter(key, contentType) {
       // A multipart upload fed by a stream: parts of 5 MiB leave as they fill.

@@ -1,38 +1,22 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, evaluationTime } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
-import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
-import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
+import { resegmentEveryone, type ResegmentSummary } from '../commons/resegment-everyone.ts';
+import { loadSegmentDefinitions } from '../commons/segment-definitions.ts';
+import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
-import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
+import { s3ObjectStore } from '../adapters/object-store.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('resegment');
 
 /**
- * Re-evaluates every profile at the evaluation time and writes only what changed. Minimal for
- * now: one sequential scan; the planned workflow splits it into parallel scan segments.
+ * Re-evaluates every profile at the evaluation time and writes only what changed. One process for
+ * now; the planned workflow runs the same two passes in parallel scan segments.
  */
-export const handler = withObservability(logger, async (): Promise<RefreshSummary> => {
-  const client = dynamoDocumentClient();
-  const store = dynamoCustomerStore(client, config.tableName);
-  const now = evaluationTime(config);
-  const ids: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: config.tableName,
-        FilterExpression: 'sk = :profile',
-        ExpressionAttributeValues: { ':profile': 'PROFILE' },
-        ProjectionExpression: 'customerId',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    ids.push(...(page.Items ?? []).map((i) => String(i.customerId)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  const summary = await refreshCustomers(store, ids, BUILTIN_SEGMENTS, now);
+export const handler = withObservability(logger, async (): Promise<Omit<ResegmentSummary, 'population'>> => {
+  const store = dynamoCustomerStore(dynamoDocumentClient(), config.tableName);
+  const definitions = await loadSegmentDefinitions(s3ObjectStore(s3Client(), config.bucketName));
+  const { population: _population, ...summary } = await resegmentEveryone(store, definitions, evaluationTime(config));
   logger.info('re-segmentation done', { customers: summary.customers, writes: summary.writes });
   return summary;
 });

@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledge } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
+import { SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
 
 export interface DataBucketProps {
   /** Days an applied upload stays in incoming/ before it expires. */
@@ -57,4 +59,22 @@ export class DataBucket extends Construct {
       ],
     });
   }
+}
+
+/**
+ * Read access to the segment definitions under config/segments/: listing limited to that prefix by
+ * condition, reading limited to its objects.
+ */
+export function grantReadSegmentDefinitions(role: iam.IRole, bucket: s3.IBucket): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${SEGMENTS_PREFIX}*`] } } }),
+  );
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${SEGMENTS_PREFIX}*`)] }));
+}
+
+export function segmentDefinitionsAcknowledgement(bucketLogicalId: string): { id: string; reason: string } {
+  return {
+    id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${SEGMENTS_PREFIX}*]`,
+    reason: 'Segment definitions are files chosen by their authors under config/segments/; reading is limited to that prefix.',
+  };
 }

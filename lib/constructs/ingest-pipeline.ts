@@ -10,6 +10,7 @@ import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
 import { StrataFunction } from './strata-function.ts';
+import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface IngestPipelineProps {
   readonly bucket: s3.IBucket;
@@ -64,6 +65,7 @@ export class IngestPipeline extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    grantReadSegmentDefinitions(this.handler.role, props.bucket);
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { prefix: PREFIXES.incoming });
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
@@ -76,10 +78,13 @@ export class IngestPipeline extends Construct {
     });
 
     const bucketId = logicalIdOf(props.bucket);
-    acknowledge(this.handler.role, [PREFIXES.incoming, PREFIXES.quarantine].map((prefix) => ({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-      reason: 'Object keys under incoming/ and quarantine/ are chosen by uploaders; the grant is limited to those two prefixes.',
-    })));
+    acknowledge(this.handler.role, [
+      ...[PREFIXES.incoming, PREFIXES.quarantine].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: 'Object keys under incoming/ and quarantine/ are chosen by uploaders; the grant is limited to those two prefixes.',
+      })),
+      segmentDefinitionsAcknowledgement(bucketId),
+    ]);
     // CDK's singleton Lambda that configures the bucket notification at deploy time.
     const notificationsHandler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler !== undefined) {

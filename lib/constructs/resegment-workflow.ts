@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -12,9 +13,12 @@ import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import type { Campaign } from '../../functions/core/campaign.ts';
 import { StrataFunction } from './strata-function.ts';
+import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface ResegmentWorkflowProps {
   readonly table: dynamodb.ITable;
+  /** The data bucket: segment definitions are read from config/segments/. */
+  readonly bucket: s3.IBucket;
   readonly environment: Readonly<Record<string, string>>;
   readonly dispatch: IFunction;
   readonly campaigns: readonly Campaign[];
@@ -44,12 +48,20 @@ export class ResegmentWorkflow extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
+    // Scan profiles, Query a customer, BatchWrite changes, Get/Put population statistics and the
+    // day's size snapshot; count members through the segment index.
     this.evaluator.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         resources: [props.table.tableArn],
       }),
     );
+    this.evaluator.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/*`] }));
+    grantReadSegmentDefinitions(this.evaluator.role, props.bucket);
+    acknowledge(this.evaluator.role, [
+      segmentDefinitionsAcknowledgement(logicalIdOf(props.bucket)),
+      { id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`, reason: "Counting segment members queries the table's own indexes (the segment index) only." },
+    ]);
 
     const retryable = { errors: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.SdkClientException', 'RetryableError'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL };
     const failed = new sfn.Fail(this, 'ResegmentFailed', { error: 'ResegmentFailed', cause: 'A step failed after its retries; see the execution history.' });

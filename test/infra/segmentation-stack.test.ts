@@ -106,7 +106,7 @@ describe('ingest', () => {
     });
   });
 
-  it('can read only incoming/ and write only quarantine/ of the bucket', () => {
+  it('can read only incoming/ and the segment definitions, list only config/segments/, and write only quarantine/', () => {
     const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -114,7 +114,11 @@ describe('ingest', () => {
     expect(grants).toEqual([
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/incoming/*']] } },
       { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/quarantine/*']] } },
+      { action: 's3:ListBucket', resource: { 'Fn::GetAtt': [dataBucket, 'Arn'] } },
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/segments/*']] } },
     ]);
+    const listing = s3Statements.find((s) => actionsOf(s).includes('s3:ListBucket'));
+    expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['config/segments/*'] } });
   });
 });
 
@@ -125,16 +129,19 @@ describe('table access per function', () => {
       .map((s) => ({ actions: [...actionsOf(s)].sort(), resources: resourcesOf(s) }));
   const tableArn = { 'Fn::GetAtt': [table, 'Arn'] };
 
+  const indexArn = { 'Fn::Join': ['', [tableArn, '/index/*']] };
   it.each([
-    ['functions/ingest/handler.ts', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], [tableArn]],
-    ['functions/resegment/handler.ts', ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'], [tableArn]],
+    ['functions/ingest/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], resources: [tableArn] }]],
     [
-      'functions/dispatch/handler.ts',
-      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }],
+      'functions/resegment/handler.ts',
+      [
+        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: [tableArn] },
+        { actions: ['dynamodb:Query'], resources: [indexArn] },
+      ],
     ],
-  ])('%s gets exactly the calls it makes', (entry, actions, resources) => {
-    expect(dynamoGrants(entry)).toEqual([{ actions, resources }]);
+    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
+  ])('%s gets exactly the calls it makes', (entry, statements) => {
+    expect(dynamoGrants(entry)).toEqual(statements);
   });
 });
 

@@ -28,6 +28,7 @@ function bytesStore(objects: Record<string, Buffer | string>): ObjectStore & { w
       written.set(key, body);
     },
     createWriter: (key) => memoryWriter((body) => written.set(key, body)),
+    list: async (prefix) => Object.keys(objects).filter((k) => k.startsWith(prefix)),
   };
 }
 

@@ -15,6 +15,7 @@ function objects(files: Record<string, string>): ObjectStore {
     readText: async () => undefined,
     put: async () => undefined,
     createWriter: () => memoryWriter(() => undefined),
+    list: async () => [],
   };
 }
 

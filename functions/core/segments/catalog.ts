@@ -1,5 +1,6 @@
 import { InputError } from '../errors.ts';
-import type { Condition, SegmentDefinition } from './definition.ts';
+import { parseSegmentDefinition, type Condition, type SegmentDefinition } from './definition.ts';
+import { builtinSegments, DEFAULT_BUILTIN_CONFIG, parseBuiltinConfig } from './builtin.ts';
 import { evaluateSegment, type Evaluation, type EvaluationContext } from './evaluate.ts';
 import type { Facts } from './facts.ts';
 
@@ -61,3 +62,22 @@ export function evaluateAll(
   }
   return results;
 }
+
+/**
+ * The definitions in force: the built-ins (thresholds from the optional configuration) and the
+ * user's own. A user definition with a built-in's name replaces it. The result is checked and
+ * ordered; any invalid file fails the whole set with its name, so nothing half-valid is applied.
+ */
+export function assembleDefinitions(
+  builtinConfig: unknown,
+  userDefinitions: readonly { readonly source: string; readonly json: unknown }[],
+): SegmentDefinition[] {
+  const builtins = builtinSegments(builtinConfig === undefined ? DEFAULT_BUILTIN_CONFIG : parseBuiltinConfig(builtinConfig, BUILTIN_CONFIG_KEY));
+  const own = userDefinitions.map(({ source, json }) => parseSegmentDefinition(json, source));
+  const ownNames = new Set(own.map((d) => d.name));
+  return orderDefinitions([...builtins.filter((d) => !ownNames.has(d.name)), ...own]);
+}
+
+/** Where definitions live in the data bucket. */
+export const SEGMENTS_PREFIX = 'config/segments/';
+export const BUILTIN_CONFIG_KEY = `${SEGMENTS_PREFIX}builtin.json`;

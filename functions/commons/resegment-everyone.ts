@@ -1,0 +1,58 @@
+import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { SegmentDefinition } from '../core/segments/definition.ts';
+import { buildFacts } from '../core/segments/facts.ts';
+import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
+import { refreshCustomers, type RefreshOptions, type RefreshSummary } from './refresh-customers.ts';
+
+export interface ResegmentSummary extends RefreshSummary {
+  readonly sizes: Readonly<Record<string, number>>;
+}
+
+/**
+ * Partial population statistics of the profiles in one scan segment (or the whole table): the
+ * first pass of re-segmentation, mergeable across parallel workers.
+ */
+export async function collectStats(
+  store: CustomerStore,
+  definitions: readonly SegmentDefinition[],
+  now: Date,
+  options: Pick<RefreshOptions, 'scoreModel'> & { part?: { segment: number; totalSegments: number } } = {},
+): Promise<{ partial: PartialStats; customerIds: string[] }> {
+  const partial = emptyStats(statsFields(definitions));
+  const customerIds: string[] = [];
+  for await (const page of store.scanProfiles(options.part)) {
+    for (const profile of page) {
+      customerIds.push(profile.customerId);
+      const model = profile.orders === undefined ? undefined : options.scoreModel?.(profile.orders, now);
+      addToStats(partial, buildFacts({ customerId: profile.customerId, orders: profile.orders, events: profile.events, model }, now, EMPTY_POPULATION));
+    }
+  }
+  return { partial, customerIds };
+}
+
+/**
+ * Re-evaluates every profile at `now` in one process: population statistics first (stored for
+ * ingest to score new customers against), then compute → assign → diff for everyone, then a size
+ * snapshot of the day. The scheduled workflow does the same steps in parallel scan segments.
+ */
+export async function resegmentEveryone(
+  store: CustomerStore,
+  definitions: readonly SegmentDefinition[],
+  now: Date,
+  options: Pick<RefreshOptions, 'scoreModel'> = {},
+): Promise<ResegmentSummary & { population: PopulationStats }> {
+  const { partial, customerIds } = await collectStats(store, definitions, now, options);
+  const population = finalizeStats(partial);
+  await store.putPopulation(population, now);
+  const summary = await refreshCustomers(store, customerIds, definitions, now, { ...options, population });
+  const sizes = await snapshotSizes(store, definitions, now);
+  return { ...summary, sizes, population };
+}
+
+/** Counts each segment through the segment index and keeps the day's snapshot. */
+export async function snapshotSizes(store: CustomerStore, definitions: readonly SegmentDefinition[], now: Date): Promise<Record<string, number>> {
+  const sizes: Record<string, number> = {};
+  for (const d of definitions) sizes[d.name] = await store.countSegmentMembers(d.name);
+  await store.putSegmentSnapshot(now.toISOString().slice(0, 10), sizes);
+  return sizes;
+}
