@@ -3,9 +3,7 @@ import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { RECORD_KINDS } from '../core/fields.ts';
-import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
 import { countProfiles } from './count-profiles.ts';
-import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { uploadAndAwaitReport } from './ingest-files.ts';
 import type { SendSummary } from '../dispatch/send-campaign.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
@@ -68,15 +66,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
       if (report !== undefined && report.error === undefined) files.push(report as IngestReport);
     }
 
-    const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
-    const segments: Record<string, number> = {};
-    await progress.step('counting segment members', async () => {
-      for (const definition of BUILTIN_SEGMENTS) {
-        let size = 0;
-        for await (const ids of store.listSegmentMembers(definition.name)) size += ids.length;
-        segments[definition.name] = size;
-      }
-    }, () => Object.entries(segments).map(([name, size]) => `${name} ${count(size)}`).join(', '));
+    // Time-based segments (RFM quintiles, percentiles, lifecycle) need the whole population:
+    // the same re-segmentation the daily schedule runs.
+    const resegmented = await progress.step(
+      'evaluating every customer\'s segments (population statistics, then compute → assign → diff)',
+      () => stack.invoke<{ customers: number; writes: number; sizes: Record<string, number> }>('functions/resegment/handler.ts', {}),
+      (r) => `${count(r.customers)} customers, ${count(r.writes)} items written`,
+    );
+    const segments: Record<string, number> = resegmented.sizes;
 
     const campaigns = loadCampaigns();
     const sent = await progress.step(
@@ -131,6 +128,17 @@ export function findDataFiles(dataDir: string): Upload[] {
   });
 }
 
+/** Segment sizes grouped by kind, one line per kind, so fifty segments stay readable. */
+function segmentLines(sizes: Readonly<Record<string, number>>): string[] {
+  const kindOf = new Map(BUILTIN_SEGMENTS.map((d) => [d.name, d.kind]));
+  const groups = new Map<string, string[]>();
+  for (const [name, size] of Object.entries(sizes)) {
+    const kind = kindOf.get(name) ?? 'custom';
+    groups.set(kind, [...(groups.get(kind) ?? []), `${name} ${count(size)}`]);
+  }
+  return [...groups].map(([kind, entries]) => `  ${`${kind}:`.padEnd(16)}  ${entries.join(', ')}`);
+}
+
 export function formatSummary(r: DemoResult, kept: boolean): string {
   const lines = [
     '',
@@ -138,7 +146,7 @@ export function formatSummary(r: DemoResult, kept: boolean): string {
     `  rows ingested     ${count(r.rows.accepted)} accepted, ${count(r.rows.rejected)} rejected (${r.files.length} files)`,
     `  orders            ${count(r.orders)}`,
     `  customers         ${count(r.customers)} profiles in DynamoDB`,
-    ...Object.entries(r.segments).map(([name, size]) => `  segment           ${name}: ${count(size)} members`),
+    ...segmentLines(r.segments),
     ...r.campaigns.map(
       (c) =>
         `  e-mails sent      ${count(c.sent)} for campaign ${c.name} (segment ${c.segment}) in ${count(c.bulkCalls)} SendBulkEmail calls; ` +

@@ -18,6 +18,7 @@ export interface Statement {
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
+  readonly Condition?: unknown;
 }
 
 export function logicalIdWhere(json: CfnJson, type: string, test: (props: Record<string, unknown>, metadata: Record<string, unknown>) => boolean): string {
