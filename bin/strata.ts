@@ -9,6 +9,7 @@ import { createProgress } from '../functions/local/progress.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
+import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
 
 const program = new Command()
   .name('strata')
@@ -89,6 +90,52 @@ program
       process.stdout.write('customerId\trecencyDays\tfrequency\tmonetary\tR\tF\tM\n');
       for (const r of rows) process.stdout.write(`${r.customerId}\t${r.recencyDays}\t${r.frequency}\t${r.monetary}\t${r.r}\t${r.f}\t${r.m}\n`);
     }
+  });
+
+const segments = program.command('segments').description('segment definitions in force, their sizes, previews of new ones');
+segments
+  .command('list', { isDefault: true })
+  .description('every segment in force with its size and definition (the default)')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const result = await listSegments(stack);
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        for (const s of result.segments) process.stdout.write(`${s.name.padEnd(26)} ${s.kind.padEnd(13)} ${s.size.toLocaleString('en-US').padStart(9)}  ${s.title}\n`);
+        const last = result.snapshots.at(-1);
+        process.stdout.write(last === undefined ? 'no size snapshot yet (run npm start or strata resegment)\n' : `${result.snapshots.length} daily size snapshot(s), the last of ${last.date}\n`);
+      }
+    });
+  });
+segments
+  .command('preview')
+  .description('size and a sample of a segment definition (JSON file) on the local stack, without saving it')
+  .argument('<file>')
+  .option('--as-of <date>', 'evaluation date (default: the stack\'s as-of date or today)', isoDate)
+  .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
+  .option('--json', 'print JSON on stdout')
+  .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const now = options.asOf === undefined ? (stack.asOf ?? new Date()) : new Date(options.asOf);
+      const preview = await previewSegment(stack, file, now, options.sample);
+      if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
+      else {
+        process.stdout.write(`${preview.name}: ${preview.size.toLocaleString('en-US')} of ${preview.customers.toLocaleString('en-US')} customers (${(preview.share * 100).toFixed(1)}%)\n`);
+        for (const m of preview.sample) process.stdout.write(`  ${m.customerId}: ${m.why.map(describeReason).join('; ')}\n`);
+      }
+    });
+  });
+segments
+  .command('add')
+  .description('validate a segment definition (JSON file) and store it under config/segments/ in the local bucket')
+  .argument('<file>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (file: string, options: { json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const added = await addSegment(stack, file);
+      process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
+    });
   });
 
 const local = program.command('local').description('the embedded local AWS stack');

@@ -12,7 +12,7 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
-import type { Membership, MembershipChanges } from '../core/segments/assign.ts';
+import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
@@ -57,6 +57,8 @@ export interface CustomerState {
   readonly orders: Order[];
   readonly events: CustomerEvent[];
   readonly memberships: Membership[];
+  /** Recorded enters and exits, oldest first. */
+  readonly transitions?: Transition[];
 }
 
 export interface FileRecord {
@@ -259,6 +261,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const orders: Order[] = [];
       const events: CustomerEvent[] = [];
       const memberships: Membership[] = [];
+      const transitions: Transition[] = [];
       for (const { pk: _pk, sk, ...item } of items) {
         const kind = String(sk);
         if (kind === 'CONTACT') contact = item.contact as Contact;
@@ -271,6 +274,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           events.push(event as unknown as CustomerEvent);
         } else if (kind.startsWith('SEG#')) {
           memberships.push({ segment: String(item.segment), since: String(item.since), why: (item.why ?? []) as Membership['why'] });
+        } else if (kind.startsWith('T#')) {
+          transitions.push(item as unknown as Transition);
         }
       }
       const known = contact !== undefined || profile !== undefined;
@@ -279,6 +284,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         orders,
         events,
         memberships,
+        transitions,
       };
     },
     async putEvents(events, source) {

@@ -1,19 +1,23 @@
 import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore, type Profile } from '../adapters/customer-store.ts';
 import type { Reason } from '../core/segments/evaluate.ts';
+import type { Transition } from '../core/segments/assign.ts';
 import type { LocalStack } from './local-stack.ts';
+import { describeReason } from './segments-command.ts';
 
 export interface Explanation {
   readonly customerId: string;
   readonly profile: Profile | null;
   readonly orders: { readonly count: number; readonly revenue: number; readonly first: string | null; readonly last: string | null };
   readonly segments: readonly { readonly name: string; readonly since: string; readonly why: readonly Reason[] }[];
+  /** Every enter and exit recorded for the customer, oldest first. */
+  readonly transitions: readonly Transition[];
 }
 
 /** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
 export async function explainCustomer(stack: LocalStack, customerId: string): Promise<Explanation | undefined> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
-  const { profile, memberships } = await store.loadCustomer(customerId);
+  const { profile, memberships, transitions } = await store.loadCustomer(customerId);
   if (profile === undefined) return undefined;
   const aggregates = profile.orders;
   return {
@@ -26,6 +30,7 @@ export async function explainCustomer(stack: LocalStack, customerId: string): Pr
       last: aggregates?.lastOrderAt ?? null,
     },
     segments: memberships.map((m) => ({ name: m.segment, since: m.since, why: m.why })),
+    transitions: transitions ?? [],
   };
 }
 
@@ -37,8 +42,9 @@ export function formatExplanation(e: Explanation): string {
     `  contact   ${contact?.email ? 'e-mail on file' : 'no e-mail'}${contact?.consent === false ? ', opted out' : ''}${contact?.country ? `, ${contact.country}` : ''}`,
     e.segments.length === 0 ? '  segments  none' : '  segments',
     ...e.segments.map(
-      (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ` + s.why.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.expected)} (is ${JSON.stringify(r.actual)})`).join(' and '),
+      (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ${s.why.map(describeReason).join('; ')}`,
     ),
+    ...(e.transitions.length === 0 ? [] : ['  history', ...e.transitions.map((t) => `    ${t.at.slice(0, 10)} ${t.change === 'enter' ? 'entered' : 'left'} ${t.segment}${t.from ? ` (from ${t.from})` : ''}${t.to ? ` (to ${t.to})` : ''}`)]),
   ];
   return lines.join('\n');
 }

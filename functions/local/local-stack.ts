@@ -52,6 +52,8 @@ export interface LocalStack {
   readonly bucketName: string;
   readonly functions: readonly LocalFunction[];
   readonly deadLetters: readonly DeadLetter[];
+  /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
+  readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
   invoke<T>(entry: string, event: unknown): Promise<T>;
   /** Uploads an object like a user would; S3 notifications then invoke their functions. */
@@ -67,8 +69,9 @@ export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.strata');
  * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,
  * and the real handlers invoked in this process with the environment the template gives them.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+export async function startLocalStack(given: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = given.stateDir ?? DEFAULT_STATE_DIR;
+  const options = { ...given, ...clockOf(stateDir, given.asOf) };
   const template = synthesizeInChildProcess(options.context);
   // The emulators' files admit one owner: while `strata local up` runs, other commands attach to it.
   const owner = runningOwner(stateDir);
@@ -92,6 +95,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 const OWNER_FILE = 'owner.json';
+const CLOCK_FILE = 'as-of.json';
+
+/**
+ * The local stack keeps its own clock: a stack loaded with history as of 1998-07-01 (the demo) is
+ * evaluated as of that date by every later command too, until a command sets another date.
+ */
+function clockOf(stateDir: string, asOf: string | undefined): { asOf?: string } {
+  const file = path.join(stateDir, CLOCK_FILE);
+  if (asOf !== undefined) {
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ asOf }));
+    return { asOf };
+  }
+  if (!fs.existsSync(file)) return {};
+  const saved = (JSON.parse(fs.readFileSync(file, 'utf-8')) as { asOf?: unknown }).asOf;
+  return typeof saved === 'string' ? { asOf: saved } : {};
+}
 
 interface Owner {
   readonly pid: number;
@@ -219,6 +239,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     bucketName,
     functions,
     deadLetters,
+    asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
       if (fn === undefined) throw new Error(`no function with entry ${entry} in the synthesized stack`);
