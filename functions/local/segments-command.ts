@@ -92,6 +92,7 @@ function readDefinitionFile(file: string): SegmentDefinition {
 
 /** A reason as a reader would say it: "orders.revenue ≥ 431.2 (p90) — is 512.4". */
 export function describeReason(r: Reason): string {
+  if (r.field.startsWith('segment:')) return `${r.actual === true ? 'in' : 'not in'} ${r.field.slice('segment:'.length)}`;
   const ops: Record<string, string> = { eq: '=', neq: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in', contains: 'contains', exists: 'is known', missing: 'is unknown' };
   const expected = r.expected !== null && typeof r.expected === 'object' && !Array.isArray(r.expected) && 'value' in r.expected
     ? `${JSON.stringify((r.expected as { value: unknown }).value)} (${Object.entries(r.expected).filter(([k]) => k !== 'value').map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')})`

@@ -25,7 +25,9 @@ function expectedFromFiles() {
   }
   const firstTimers = [...days].filter(([, d]) => d.size === 1).map(([id]) => id);
   const customerLines = fs.readFileSync(path.join(DEMO_DATA_DIR, 'customers', 'customers.csv'), 'utf-8').trim().split('\n').slice(1);
-  const optedOut = new Set(customerLines.map((l) => l.split(',')).filter((c) => c[5] === 'no').map((c) => c[0]));
+  const header = fs.readFileSync(path.join(DEMO_DATA_DIR, 'customers', 'customers.csv'), 'utf-8').split('\n')[0]?.split(',') ?? [];
+  const consent = header.indexOf('consent');
+  const optedOut = new Set(customerLines.map((l) => l.split(',')).filter((c) => c[consent] === 'no').map((c) => c[0]));
   return { orders: orderLines.length, customers: days.size, firstTimers, mailable: firstTimers.filter((id) => !optedOut.has(id)) };
 }
 
@@ -81,9 +83,9 @@ describe('the thin slice on the embedded stack', () => {
   it('explains why a customer is in the segment', async () => {
     const id = expected.firstTimers[0]!;
     const explanation = await explainCustomer(stack, id);
-    expect(explanation?.segments).toEqual([
+    expect(explanation?.segments.find((s) => s.name === 'first-time-buyers')).toEqual(
       { name: 'first-time-buyers', since: '1998-07-01T00:00:00.000Z', why: [{ field: 'orders.purchaseDays', op: 'eq', expected: 1, actual: 1 }] },
-    ]);
+    );
   });
 
   it('never sends the same campaign to a customer twice', async () => {
@@ -150,7 +152,7 @@ describe('the thin slice on the embedded stack', () => {
     await stack.upload('incoming/customers/again.csv', `customer_id,email,first_name\n${id},${email},Back\n`);
     await stack.upload('incoming/orders/again.csv', `customer_id,date,amount\n${id},1998-06-01,12.00\n`);
     await stack.settled();
-    expect((await explainCustomer(stack, id))?.segments.map((s) => s.name)).toEqual(['first-time-buyers']);
+    expect((await explainCustomer(stack, id))?.segments.map((s) => s.name)).toContain('first-time-buyers');
     const [summary] = await stack.invoke<SendSummary[]>('functions/dispatch/handler.ts', { campaigns: loadCampaigns() });
     expect(summary).toMatchObject({ sent: 0, suppressed: expected.firstTimers.length - expected.mailable.length + 1 });
   });
