@@ -3,6 +3,7 @@ import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../../functions/core/records.ts';
 import { builtinSegments, builtinConfigSchema, RFM_MAP } from '../../functions/core/segments/builtin.ts';
 import { evaluateAll, orderDefinitions } from '../../functions/core/segments/catalog.ts';
+import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { buildFacts, type ModelFacts } from '../../functions/core/segments/facts.ts';
 import { populationOf } from '../../functions/core/segments/population.ts';
 import { refreshCustomers } from '../../functions/commons/refresh-customers.ts';
@@ -102,6 +103,19 @@ describe('built-in segments on hand-made profiles', () => {
       const expected = c.lines.some((l) => !l.cancelled) ? 1 : 0;
       expect(lifecycle, c.id).toHaveLength(expected);
       expect(rfm, c.id).toHaveLength(expected);
+    }
+  });
+
+  it('the compiled catalog (the hot path) decides exactly as the interpreter that explains', () => {
+    const definitions = orderDefinitions(builtinSegments());
+    const plain = customers.map((c) => buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, { fields: {} }));
+    const population = populationOf(plain, definitions);
+    const catalog = compileCatalog(definitions, NOW, population);
+    for (const c of customers) {
+      const facts = buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, population);
+      const ledgers = { events: c.events ?? [], orderLines: c.lines };
+      const interpreted = [...evaluateAll(definitions, facts, { now: NOW, population, ledgers }).values()].map((r) => r.matched);
+      expect(catalog.evaluate(facts, ledgers), c.id).toEqual(interpreted);
     }
   });
 

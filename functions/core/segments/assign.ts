@@ -1,6 +1,8 @@
 import type { SegmentDefinition } from './definition.ts';
 import type { Reason, EvaluationContext } from './evaluate.ts';
-import { evaluateAll } from './catalog.ts';
+import { evaluateSegment } from './evaluate.ts';
+import { compileCatalog, type CompiledCatalog } from './compile.ts';
+import type { PopulationStats } from './population.ts';
 import type { Facts } from './facts.ts';
 
 export interface Membership {
@@ -19,6 +21,17 @@ export interface Transition {
   /** For segments of which a customer is in at most one (lifecycle, RFM map): where they came from or went. */
   readonly from?: string;
   readonly to?: string;
+}
+
+const catalogs = new WeakMap<readonly SegmentDefinition[], { now: number; population: PopulationStats; catalog: CompiledCatalog }>();
+
+/** One compiled catalog per definitions, time and population: a whole refresh shares it. */
+function compiled(ordered: readonly SegmentDefinition[], now: Date, population: PopulationStats): CompiledCatalog {
+  const cached = catalogs.get(ordered);
+  if (cached !== undefined && cached.now === now.getTime() && cached.population === population) return cached.catalog;
+  const catalog = compileCatalog(ordered, now, population);
+  catalogs.set(ordered, { now: now.getTime(), population, catalog });
+  return catalog;
 }
 
 /** Kinds whose segments are mutually exclusive by construction, so a move has a from and a to. */
@@ -50,17 +63,23 @@ export function diffMemberships(
   const exit: Membership[] = [];
   const entered: Transition[] = [];
   const exited: Transition[] = [];
-  for (const [segment, { matched, why }] of evaluateAll(ordered, facts, context)) {
+  const catalog = compiled(ordered, context.now, context.population);
+  const matched = catalog.evaluate(facts, context.ledgers);
+  // Reasons only for what changed: the interpreter explains, the compiled catalog decides.
+  const decided = new Map(ordered.map((d, i) => [d.name, matched[i] === true]));
+  const why = (i: number) => evaluateSegment(ordered[i] as SegmentDefinition, facts, { ...context, decided }).why;
+  ordered.forEach(({ name: segment }, i) => {
     const existing = currentByName.get(segment);
-    if (matched && existing === undefined) {
-      enter.push({ segment, since: at, why });
-      entered.push({ customerId, segment, change: 'enter', at, why });
-    } else if (!matched && existing !== undefined) {
+    if (matched[i] && existing === undefined) {
+      const reasons = why(i);
+      enter.push({ segment, since: at, why: reasons });
+      entered.push({ customerId, segment, change: 'enter', at, why: reasons });
+    } else if (!matched[i] && existing !== undefined) {
       exit.push(existing);
       // The exit's why is what failed now, so "why did they leave Active?" has an answer.
-      exited.push({ customerId, segment, change: 'exit', at, why });
+      exited.push({ customerId, segment, change: 'exit', at, why: why(i) });
     }
-  }
+  });
   const pair = (t: Transition, others: readonly Transition[]) => {
     const kind = kindOf.get(t.segment);
     const other = kind !== undefined && EXCLUSIVE_KINDS.has(kind) ? others.find((o) => kindOf.get(o.segment) === kind) : undefined;

@@ -40,6 +40,11 @@ export function evaluateSegment(definition: SegmentDefinition, facts: Facts, con
   });
 }
 
+/** One condition (not a whole definition) with its reasons; the compiled path uses it for events. */
+export function evaluateCondition(condition: Condition, facts: Facts, context: EvaluationContext): Evaluation {
+  return evaluate(condition, facts, context);
+}
+
 function evaluate(condition: Condition, facts: Facts, context: EvaluationContext): Evaluation {
   switch (condition.type) {
     case 'compare':
@@ -77,7 +82,7 @@ function negate(reason: Reason): Reason {
 function compareFact(condition: CompareCondition, facts: Facts, context: EvaluationContext): Evaluation {
   const actual = lookupFact(facts, condition.field);
   const expected = resolveOperand(condition.value, condition.field, facts, context);
-  const matched = compare(condition.op, actual, expected, context.now);
+  const matched = compareValues(condition.op, actual, expected, context.now);
   const shown = describeExpected(condition.value, expected);
   return { matched, why: [{ field: condition.field, op: condition.op, ...(shown === undefined ? {} : { expected: shown }), actual: actual ?? null }] };
 }
@@ -97,7 +102,7 @@ function describeExpected(value: Operand | readonly unknown[] | undefined, resol
   return { ...value, value: resolved ?? null };
 }
 
-function compare(op: CompareCondition['op'], actual: unknown, expected: unknown, now: Date): boolean {
+export function compareValues(op: CompareCondition['op'], actual: unknown, expected: unknown, now: Date): boolean {
   if (op === 'exists') return actual !== undefined && actual !== null;
   if (op === 'missing') return actual === undefined || actual === null;
   if (actual === undefined || actual === null || expected === undefined || expected === null) return false;
@@ -183,7 +188,7 @@ function propertyMatches(raw: string | undefined, test: NonNullable<EventConditi
   if (raw === undefined) return false;
   if (typeof test !== 'object') return String(test) === raw;
   const actual: string | number = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  return compare(test.op, actual, test.value, new Date(0));
+  return compareValues(test.op, actual, test.value, new Date(0));
 }
 
 function assertNever(value: never): never {

@@ -37,6 +37,7 @@ export interface Ledgers {
 export const NO_LEDGERS: Ledgers = { events: [], orderLines: [] };
 
 const DAY_MS = 86_400_000;
+const NO_CONTACT: Omit<CustomerRecord, 'customerId'> = Object.freeze({});
 
 /** Whole days between two instants' UTC dates (what "recency in days" means in DESIGN.md). */
 export function daysBetween(earlier: string | Date, later: Date): number {
@@ -48,13 +49,14 @@ function utcDay(at: string | Date): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
+/** Days since 1970-01-01 of an ISO date or timestamp's UTC date. */
 export function epochDay(at: string): number {
-  return utcDay(at) / DAY_MS;
+  return Math.floor(Date.parse(at.length === 10 ? `${at}T00:00:00Z` : at) / DAY_MS);
 }
 
 export function buildFacts(input: CustomerFactsInput, now: Date, population: PopulationStats): Facts {
   const orders = input.orders === undefined ? undefined : orderFacts(input.orders, now);
-  const contact = input.contact ?? {};
+  const contact = input.contact ?? NO_CONTACT;
   return {
     customerId: input.customerId,
     contact,
@@ -68,15 +70,23 @@ export function buildFacts(input: CustomerFactsInput, now: Date, population: Pop
 }
 
 function orderFacts(orders: OrderAggregates, now: Date): Record<string, unknown> {
-  const mix = Object.entries(orders.categoryMix ?? {});
-  const top = mix.reduce<[string, number] | undefined>((best, entry) => (best === undefined || entry[1] > best[1] ? entry : best), undefined);
+  let topCategory: string | undefined;
+  let topCategoryShare = -1;
+  if (orders.categoryMix !== undefined) {
+    for (const [category, share] of Object.entries(orders.categoryMix)) {
+      if (share > topCategoryShare) [topCategory, topCategoryShare] = [category, share];
+    }
+  }
+  const today = Math.floor(now.getTime() / DAY_MS);
+  const lastOrderDay = epochDay(orders.lastOrderAt);
+  const returned = orders.orders + orders.cancelledOrders;
   return {
     ...orders,
-    lastOrderDay: epochDay(orders.lastOrderAt),
-    daysSinceLastOrder: daysBetween(orders.lastOrderAt, now),
-    daysSinceFirstOrder: daysBetween(orders.firstOrderAt, now),
-    returnShare: orders.orders + orders.cancelledOrders > 0 ? round4(orders.cancelledOrders / (orders.orders + orders.cancelledOrders)) : 0,
-    ...(top === undefined ? {} : { topCategory: top[0], topCategoryShare: top[1] }),
+    lastOrderDay,
+    daysSinceLastOrder: today - lastOrderDay,
+    daysSinceFirstOrder: today - epochDay(orders.firstOrderAt),
+    returnShare: returned > 0 ? round4(orders.cancelledOrders / returned) : 0,
+    ...(topCategory === undefined ? {} : { topCategory, topCategoryShare }),
   };
 }
 
@@ -108,6 +118,7 @@ const AGE_BANDS = [
  */
 function demographics(contact: Omit<CustomerRecord, 'customerId'>, now: Date): Record<string, unknown> {
   const facts: Record<string, unknown> = {};
+  if (contact === NO_CONTACT) return facts;
   if (contact.birthDate !== undefined) {
     const born = new Date(`${contact.birthDate.slice(0, 10)}T00:00:00Z`);
     if (!Number.isNaN(born.getTime())) {

@@ -1,0 +1,134 @@
+/**
+ * npm run bench:segments [-- --profiles 1000000]
+ *
+ * Segment evaluation against DuckDB, measured in the same run on the same data:
+ *   data      1,000,000 profiles: CDNOW master's 23,570 customers' order aggregates (computed by
+ *             strata's own ingest) replicated with shifted ids and dates
+ *   duckdb    the RFM scores of DESIGN.md in SQL (window functions) over those profiles, loaded into
+ *             an in-memory DuckDB table beforehand (the baseline; load time not counted)
+ *   strata    population statistics, then every built-in segment (lifecycle, value, RFM map,
+ *             demographics, ...) for every profile, on one thread: facts → evaluate → memberships
+ *   rerun     DynamoDB items written when the CDNOW master customers are re-evaluated with nothing
+ *             changed (must be 0), through the same refresh code that writes to DynamoDB
+ * Results: bench/results-segments.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { aggregateOrders, type OrderAggregates } from '../functions/core/profile.ts';
+import { builtinSegments } from '../functions/core/segments/builtin.ts';
+import { orderDefinitions } from '../functions/core/segments/catalog.ts';
+import { compileCatalog } from '../functions/core/segments/compile.ts';
+import { buildFacts } from '../functions/core/segments/facts.ts';
+import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION } from '../functions/core/segments/population.ts';
+import { readOrderFile } from '../functions/local/order-file.ts';
+import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
+import { refreshCustomers } from '../functions/commons/refresh-customers.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({ options: { profiles: { type: 'string', default: '1000000' } } });
+const PROFILES = Number(args.profiles);
+const NOW = new Date('1998-07-01T00:00:00Z');
+const DAY = 86_400_000;
+const master = path.join(here, '..', '..', 'shared', 'data', 'cdnow', 'cdnow_master.csv');
+
+const time = async <T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: number }> => {
+  const started = performance.now();
+  const value = await fn();
+  return { value, seconds: (performance.now() - started) / 1000 };
+};
+const shift = (iso: string, days: number) => new Date(Date.parse(iso) - days * DAY).toISOString();
+
+process.stderr.write(`reading ${master} through strata's ingest …\n`);
+const lines = await readOrderFile(master, { now: NOW });
+const base = [...lines].map(([customerId, orderLines]) => ({ customerId, orders: aggregateOrders(orderLines) as OrderAggregates }));
+process.stderr.write(`${base.length} customers; replicating to ${PROFILES.toLocaleString('en-US')} profiles …\n`);
+const profiles = Array.from({ length: PROFILES }, (_, i) => {
+  const b = base[i % base.length]!;
+  const replica = Math.floor(i / base.length);
+  // Each replica moves the customer's history back by 0–6 days, so the population is not 43 copies.
+  const days = replica % 7;
+  return { customerId: `${b.customerId}-${replica}`, orders: { ...b.orders, firstOrderAt: shift(b.orders.firstOrderAt, days), lastOrderAt: shift(b.orders.lastOrderAt, days) } };
+});
+
+// DuckDB: the same profiles as a table; the query computes DESIGN.md's RFM scores.
+const duck = await (await DuckDBInstance.create(':memory:')).connect();
+await duck.run('create table profiles (customer_id varchar, last_order date, frequency integer, monetary double)');
+const appender = await duck.createAppender('profiles');
+for (const p of profiles) {
+  appender.appendVarchar(p.customerId);
+  appender.appendVarchar(p.orders.lastOrderAt.slice(0, 10));
+  appender.appendInteger(p.orders.orders);
+  appender.appendDouble(p.orders.revenue);
+  appender.endRow();
+}
+appender.closeSync();
+const rfmSql = `create or replace table scores as select customer_id,
+  date_diff('day', last_order, DATE '1998-07-01') recency_days, frequency, monetary,
+  1 + floor(5 * (rank() over (order by last_order) - 1) / count(*) over ()) r,
+  1 + floor(5 * (rank() over (order by frequency) - 1) / count(*) over ()) f,
+  1 + floor(5 * (rank() over (order by monetary) - 1) / count(*) over ()) m from profiles`;
+await duck.run(rfmSql); // warm-up
+const duckdb = await time(() => duck.run(rfmSql));
+const duckScores = new Map((await duck.runAndReadAll('select customer_id, r, f, m from scores')).getRowObjectsJson().map((r) => [String(r.customer_id), `${r.r}${r.f}${r.m}`]));
+
+// strata: population statistics, then every built-in segment for every profile.
+const definitions = orderDefinitions(builtinSegments());
+const evaluate = () => {
+  const partial = emptyStats(statsFields(definitions));
+  for (const p of profiles) addToStats(partial, buildFacts(p, NOW, EMPTY_POPULATION));
+  const population = finalizeStats(partial);
+  const catalog = compileCatalog(definitions, NOW, population);
+  const counts = new Array<number>(definitions.length).fill(0);
+  const noLedgers = { events: [], orderLines: [] };
+  const scores: string[] = [];
+  for (const p of profiles) {
+    const facts = buildFacts(p, NOW, population);
+    const rfm = facts.rfm as { r: number; f: number; m: number };
+    scores.push(`${rfm.r}${rfm.f}${rfm.m}`);
+    const matched = catalog.evaluate(facts, noLedgers);
+    for (let i = 0; i < matched.length; i++) if (matched[i]) counts[i]!++;
+  }
+  return { sizes: Object.fromEntries(definitions.map((d, i) => [d.name, counts[i] ?? 0])), scores };
+};
+const strata = await time(evaluate);
+const mismatches = profiles.filter((p, i) => duckScores.get(p.customerId) !== strata.value.scores[i]).length;
+
+// Re-run with nothing changed: the items the refresh would write to DynamoDB.
+const store = memoryCustomerStore();
+await store.putOrders([...lines.values()].flat(), 'bench');
+const ids = [...lines.keys()];
+await refreshCustomers(store, ids, definitions, NOW);
+const rerun = await refreshCustomers(store, ids, definitions, NOW);
+
+const result = {
+  measuredAt: new Date().toISOString(),
+  profiles: PROFILES,
+  segments: definitions.length,
+  duckdbRfmSeconds: round(duckdb.seconds),
+  strataAllSegmentsSeconds: round(strata.seconds),
+  ratioToDuckdb: round(strata.seconds / duckdb.seconds),
+  profilesPerSecond: Math.round(PROFILES / strata.seconds),
+  rfmScoresDifferingFromDuckdb: mismatches,
+  rerunCustomers: rerun.customers,
+  rerunWrites: rerun.writes,
+  aim: 'strata ≤ 1.5 × DuckDB; re-run writes = 0',
+  sizes: strata.value.sizes,
+};
+fs.writeFileSync(path.join(here, 'results-segments.json'), `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(
+  [
+    `profiles                      ${PROFILES.toLocaleString('en-US')} (${definitions.length} built-in segments)`,
+    `DuckDB RFM scores (baseline)  ${result.duckdbRfmSeconds.toFixed(2)} s`,
+    `strata, all segments          ${result.strataAllSegmentsSeconds.toFixed(2)} s  = ${result.ratioToDuckdb}× DuckDB  (${result.profilesPerSecond.toLocaleString('en-US')} profiles/s)`,
+    `RFM scores differing          ${result.rfmScoresDifferingFromDuckdb}`,
+    `re-run writes                 ${result.rerunWrites} for ${result.rerunCustomers.toLocaleString('en-US')} unchanged customers`,
+    '',
+  ].join('\n'),
+);
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
