@@ -46,7 +46,7 @@ const lines = await readOrderFile(master, { now: NOW });
 const base = [...lines].map(([customerId, orderLines]) => ({ customerId, orders: aggregateOrders(orderLines) as OrderAggregates }));
 process.stderr.write(`${base.length} customers; replicating to ${PROFILES.toLocaleString('en-US')} profiles …\n`);
 const profiles = Array.from({ length: PROFILES }, (_, i) => {
-  const b = base[i % base.length]!;
+  const b = base[i % base.length] as (typeof base)[number];
   const replica = Math.floor(i / base.length);
   // Each replica moves the customer's history back by 0–6 days, so the population is not 43 copies.
   const days = replica % 7;
@@ -89,7 +89,7 @@ const evaluate = () => {
     const rfm = facts.rfm as { r: number; f: number; m: number };
     scores.push(`${rfm.r}${rfm.f}${rfm.m}`);
     const matched = catalog.evaluate(facts, noLedgers);
-    for (let i = 0; i < matched.length; i++) if (matched[i]) counts[i]!++;
+    for (let i = 0; i < matched.length; i++) if (matched[i]) counts[i] = (counts[i] ?? 0) + 1;
   }
   return { sizes: Object.fromEntries(definitions.map((d, i) => [d.name, counts[i] ?? 0])), scores };
 };
