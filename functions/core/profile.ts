@@ -12,6 +12,8 @@ export interface OrderAggregates {
   readonly lastOrderAt: string;
   /** Median days between distinct purchase days; absent with fewer than two. */
   readonly medianGapDays?: number;
+  /** Mean spend per purchase day after the first (the spend model's input); absent without a repeat day. */
+  readonly repeatDaySpend?: number;
   readonly cancelledOrders: number;
   /** Share of orders with a discount on any line, and of revenue from such orders. */
   readonly discountShareOfOrders: number;
@@ -51,7 +53,10 @@ export function aggregateOrders(lines: readonly OrderLine[]): OrderAggregates | 
   const orders = [...byOrder.values()].filter((o) => o.amount >= 0);
   if (orders.length === 0) return undefined;
   orders.sort((a, b) => (a.orderedAt < b.orderedAt ? -1 : a.orderedAt > b.orderedAt ? 1 : 0));
-  const days = [...new Set(orders.map((o) => o.orderedAt.slice(0, 10)))];
+  const spendByDay = new Map<string, number>();
+  for (const o of orders) spendByDay.set(o.orderedAt.slice(0, 10), (spendByDay.get(o.orderedAt.slice(0, 10)) ?? 0) + o.amount);
+  const days = [...spendByDay.keys()];
+  const repeatDays = [...spendByDay.values()].slice(1);
   const gross = orders.reduce((sum, o) => sum + o.amount, 0);
   const revenue = round2(Math.max(0, gross + cancelledValue));
   const discounted = orders.filter((o) => o.discounted);
@@ -66,6 +71,7 @@ export function aggregateOrders(lines: readonly OrderLine[]): OrderAggregates | 
     firstOrderAt: orders[0]?.orderedAt ?? '',
     lastOrderAt: orders[orders.length - 1]?.orderedAt ?? '',
     ...(medianGapDays === undefined ? {} : { medianGapDays }),
+    ...(repeatDays.length === 0 ? {} : { repeatDaySpend: round2(repeatDays.reduce((a, b) => a + b, 0) / repeatDays.length) }),
     cancelledOrders: lines.filter((l) => l.cancelled).reduce((ids, l) => ids.add(l.orderId), new Set<string>()).size,
     discountShareOfOrders: round4(discounted.length / orders.length),
     discountShareOfRevenue: gross > 0 ? round4(discounted.reduce((sum, o) => sum + o.amount, 0) / gross) : 0,

@@ -102,6 +102,8 @@ describe('aggregateOrders', () => {
       firstOrderAt: '2024-01-01T00:00:00.000Z',
       lastOrderAt: '2024-01-20T00:00:00.000Z',
       medianGapDays: 9.5,
+      // The spend model's input: days after the first, (10 + 60) / 2.
+      repeatDaySpend: 35,
       cancelledOrders: 1,
       discountShareOfOrders: 0.3333,
       discountShareOfRevenue: 0.3,
