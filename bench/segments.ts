@@ -21,7 +21,7 @@ import { aggregateOrders, type OrderAggregates } from '../functions/core/profile
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
 import { orderDefinitions } from '../functions/core/segments/catalog.ts';
 import { compileCatalog } from '../functions/core/segments/compile.ts';
-import { buildFacts } from '../functions/core/segments/facts.ts';
+import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION } from '../functions/core/segments/population.ts';
 import { readOrderFile } from '../functions/local/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
@@ -78,14 +78,15 @@ const duckScores = new Map((await duck.runAndReadAll('select customer_id, r, f, 
 const definitions = orderDefinitions(builtinSegments());
 const evaluate = () => {
   const partial = emptyStats(statsFields(definitions));
-  for (const p of profiles) addToStats(partial, buildFacts(p, NOW, EMPTY_POPULATION));
+  const unscored = profiles.map((p) => buildFacts(p, NOW, EMPTY_POPULATION));
+  for (const facts of unscored) addToStats(partial, facts);
   const population = finalizeStats(partial);
   const catalog = compileCatalog(definitions, NOW, population);
   const counts = new Array<number>(definitions.length).fill(0);
   const noLedgers = { events: [], orderLines: [] };
   const scores: string[] = [];
-  for (const p of profiles) {
-    const facts = buildFacts(p, NOW, population);
+  for (const plain of unscored) {
+    const facts = withPopulation(plain, population);
     const rfm = facts.rfm as { r: number; f: number; m: number };
     scores.push(`${rfm.r}${rfm.f}${rfm.m}`);
     const matched = catalog.evaluate(facts, noLedgers);

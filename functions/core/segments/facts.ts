@@ -90,6 +90,15 @@ function orderFacts(orders: OrderAggregates, now: Date): Record<string, unknown>
   };
 }
 
+/**
+ * The same facts scored against other population statistics: the two passes of a full evaluation
+ * build a customer's facts once and score them when the population is known.
+ */
+export function withPopulation(facts: Facts, population: PopulationStats): Facts {
+  const orders = facts.orders as Record<string, unknown> | undefined;
+  return orders === undefined ? facts : { ...facts, rfm: rfmFacts(orders, population) };
+}
+
 /** RFM per DESIGN.md against the population statistics; absent before any statistics exist. */
 function rfmFacts(orders: Record<string, unknown>, population: PopulationStats): Record<string, unknown> | undefined {
   const recencyDays = orders.daysSinceLastOrder as number;
