@@ -9,6 +9,8 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     writes: () => writes,
     getFile: async () => undefined,
     putFile: async () => void writes++,
+    putChunkState: async () => void writes++,
+    listChunkStates: async () => [],
     putOrders: async (orders) => void (writes += orders.length),
     putContacts: async (customers) => void (writes += customers.length),
     loadCustomer: async () => ({ profile: undefined, orders: [], events: [], memberships: [] }),

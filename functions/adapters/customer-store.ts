@@ -72,6 +72,10 @@ export interface FileRecord {
 export interface CustomerStore {
   getFile(key: string, etag: string): Promise<FileRecord | undefined>;
   putFile(record: FileRecord): Promise<void>;
+  /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts. */
+  putChunkState(key: string, etag: string, phase: string, chunk: number, state: Readonly<Record<string, unknown>>): Promise<void>;
+  /** The states of a file's chunks that finished a phase (strongly consistent). */
+  listChunkStates(key: string, etag: string, phase: string): Promise<Record<string, unknown>[]>;
   putOrders(orders: readonly Order[], source: string): Promise<void>;
   putContacts(customers: readonly CustomerRecord[], now: Date): Promise<void>;
   /** One Query: contact, aggregates, ledger and memberships of a customer. */
@@ -122,6 +126,9 @@ export interface CustomerStore {
 }
 
 const customerPk = (id: string) => `C#${id}`;
+/** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
+const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
+  `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
 
 export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: string): CustomerStore {
   async function batchWrite(items: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) {
@@ -181,6 +188,29 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     },
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
+    },
+    async putChunkState(key, etag, phase, chunk, state) {
+      await client.send(
+        new PutCommand({ TableName: table, Item: { ...state, pk: `FILE#${key}`, sk: chunkSk(etag, phase, chunk), chunk, phase } }),
+      );
+    },
+    async listChunkStates(key, etag, phase) {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `FILE#${key}`, ':prefix': chunkSk(etag, phase, undefined) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(page.Items ?? []).map(({ pk: _pk, sk: _sk, ...state }) => state));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
     },
     async putOrders(orders, source) {
       // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.

@@ -11,6 +11,7 @@ import { resetClients } from '../adapters/aws-clients.ts';
 import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './cloud-template.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
+import { startInvokeServer } from './lambda-invoke-server.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const REGION = 'us-east-1';
@@ -200,9 +201,25 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
   const invokeFunction = async <T>(fn: LocalFunction, event: unknown): Promise<T> =>
     (await loadHandler(fn.entry))(event, lambdaContext(fn)) as Promise<T>;
 
-  // S3 → Lambda is an asynchronous invocation: two retries, then the dead-letter list.
+  // S3 → Lambda and Lambda → Lambda (Event) are asynchronous invocations: two retries, then the dead-letter list.
   const pending = new Set<Promise<void>>();
   const deadLetters: DeadLetter[] = [];
+  const invokeAsync = (fn: LocalFunction, event: unknown) => {
+    const run = (async () => {
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await invokeFunction(fn, event);
+          return;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      deadLetters.push({ functionLogicalId: fn.logicalId, event, error: String(lastError) });
+    })();
+    pending.add(run);
+    void run.finally(() => pending.delete(run));
+  };
   // Attached to another process's emulators, uploads trigger the handlers over there.
   emulators.s3rver?.on('event', (raw: S3rverEvent) => {
     const record = toS3EventRecord(raw);
@@ -212,23 +229,16 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       if (!key.startsWith(n.prefix) || !key.endsWith(n.suffix)) continue;
       const fn = functions.find((f) => f.logicalId === n.functionLogicalId);
       if (fn === undefined) continue;
-      const event: S3Event = { Records: [record] };
-      const run = (async () => {
-        let lastError: unknown;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            await invokeFunction(fn, event);
-            return;
-          } catch (error) {
-            lastError = error;
-          }
-        }
-        deadLetters.push({ functionLogicalId: fn.logicalId, event, error: String(lastError) });
-      })();
-      pending.add(run);
-      void run.finally(() => pending.delete(run));
+      invokeAsync(fn, { Records: [record] } satisfies S3Event);
     }
   });
+  const invokeServer = await startInvokeServer((name, payload) => {
+    const fn = functions.find((f) => localFunctionName(f) === name);
+    if (fn === undefined) return false;
+    invokeAsync(fn, payload);
+    return true;
+  });
+  process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
 
   const tableName = names.get(tables[0]?.[0] ?? '') ?? '';
   const bucketName = dataBucketName(template, names);
@@ -257,6 +267,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       s3.destroy();
       ses.destroy();
       resetClients();
+      await invokeServer.close();
       await emulators.stop();
     },
   };
@@ -347,9 +358,13 @@ function applyFunctionEnvironment(functions: readonly LocalFunction[], options: 
   else delete process.env.STRATA_AS_OF;
 }
 
+function localFunctionName(fn: LocalFunction): string {
+  return `local-${fn.logicalId}`;
+}
+
 function lambdaContext(fn: LocalFunction): Context {
   const deadline = Date.now() + 15 * 60_000;
-  const name = `local-${fn.logicalId}`;
+  const name = localFunctionName(fn);
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
