@@ -36,6 +36,7 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     mergeCustomer: async () => undefined,
     findByEmail: async () => [],
     emailOwners: async () => new Map<string, string>(),
+    externalIdOwners: async () => new Map<string, string>(),
     exportCustomer: async () => [],
     forgetCustomer: async () => ({ deleted: 0, suppressed: false }),
     suppress: async () => undefined,

@@ -16,7 +16,7 @@ import type { Membership, MembershipChanges, Transition } from '../core/segments
 import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
-import { emailHash } from '../core/privacy.ts';
+import { emailHash, externalIdHash } from '../core/privacy.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -100,6 +100,8 @@ export interface CustomerStore {
   findByEmail(email: string): Promise<string[]>;
   /** The customer owning each address hash, for those that have one (one BatchGet per 100). */
   emailOwners(hashes: readonly string[]): Promise<Map<string, string>>;
+  /** The customer owning each external-id hash, for those that have one (one BatchGet per 100). */
+  externalIdOwners(hashes: readonly string[]): Promise<Map<string, string>>;
   /** Every item held about a customer, as stored. */
   exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
   /** Erases a customer and leaves only a suppression entry keyed by the hash of their address. */
@@ -223,6 +225,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() },
           // The address → customer link, keyed by hash so the table's keys hold no address.
           ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: 'OWNER', customerId }] : []),
+          ...(contact.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER', customerId }] : []),
         ]),
       );
     },
@@ -252,6 +255,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       ];
       // The alias's address now leads to the canonical customer.
       if (aliasContact?.email) puts.push({ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: 'OWNER', customerId: canonicalId });
+      if (aliasContact?.externalId) puts.push({ pk: `XID#${externalIdHash(aliasContact.externalId)}`, sk: 'OWNER', customerId: canonicalId });
       await batchWrite(puts, deletes);
     },
     async findByEmail(email) {
@@ -261,6 +265,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async emailOwners(hashes) {
       const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `EMAIL#${h}`, sk: 'OWNER' })));
       return new Map(items.map((i) => [String(i.pk).slice('EMAIL#'.length), String(i.customerId)]));
+    },
+    async externalIdOwners(hashes) {
+      const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `XID#${h}`, sk: 'OWNER' })));
+      return new Map(items.map((i) => [String(i.pk).slice('XID#'.length), String(i.customerId)]));
     },
     async exportCustomer(customerId) {
       return queryAll(customerPk(customerId), '');
@@ -272,6 +280,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const deletes = [
         ...items.map((i) => ({ pk: i.pk, sk: i.sk })),
         ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: 'OWNER' }]),
+        ...(contact?.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER' }] : []),
       ];
       const suppression = hash === undefined ? [] : [{ pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason: 'erased', at: now.toISOString() }];
       await batchWrite(suppression, deletes);

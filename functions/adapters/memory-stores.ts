@@ -5,7 +5,7 @@ import type { ObjectStore, ObjectWriter, RangedObjectStore } from './object-stor
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { emailHash } from '../core/privacy.ts';
+import { emailHash, externalIdHash } from '../core/privacy.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
@@ -184,6 +184,14 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       const owners = new Map<string, string>();
       for (const [id, c] of contacts) {
         const hash = c.email === undefined ? undefined : emailHash(c.email);
+        if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
+      }
+      return owners;
+    },
+    async externalIdOwners(hashes) {
+      const owners = new Map<string, string>();
+      for (const [id, c] of contacts) {
+        const hash = c.externalId === undefined ? undefined : externalIdHash(c.externalId);
         if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
       }
       return owners;
