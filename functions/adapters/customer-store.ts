@@ -72,7 +72,7 @@ export interface FileRecord {
 export interface CustomerStore {
   getFile(key: string, etag: string): Promise<FileRecord | undefined>;
   putFile(record: FileRecord): Promise<void>;
-  /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts. */
+  /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts; the first record stays. */
   putChunkState(key: string, etag: string, phase: string, chunk: number, state: Readonly<Record<string, unknown>>): Promise<void>;
   /** The states of a file's chunks that finished a phase (strongly consistent). */
   listChunkStates(key: string, etag: string, phase: string): Promise<Record<string, unknown>[]>;
@@ -192,9 +192,18 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
     },
     async putChunkState(key, etag, phase, chunk, state) {
-      await client.send(
-        new PutCommand({ TableName: table, Item: { ...state, pk: `FILE#${key}`, sk: chunkSk(etag, phase, chunk), chunk, phase } }),
-      );
+      try {
+        // The first run of a chunk to finish keeps its counts; a duplicate run (two joins racing) found less to do.
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...state, pk: `FILE#${key}`, sk: chunkSk(etag, phase, chunk), chunk, phase },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException')) throw error;
+      }
     },
     async listChunkStates(key, etag, phase) {
       const items: Record<string, unknown>[] = [];

@@ -74,8 +74,10 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       files.set(`${record.key}\u001f${record.etag}`, record);
     },
     async putChunkState(key, etag, phase, chunk, state) {
+      const id = `${key}\u001f${etag}\u001f${phase}\u001f${String(chunk).padStart(5, '0')}`;
+      if (chunkStates.has(id)) return;
       writes++;
-      chunkStates.set(`${key}\u001f${etag}\u001f${phase}\u001f${String(chunk).padStart(5, '0')}`, { ...state, chunk, phase });
+      chunkStates.set(id, { ...state, chunk, phase });
     },
     async listChunkStates(key, etag, phase) {
       const prefix = `${key}\u001f${etag}\u001f${phase}\u001f`;
