@@ -80,7 +80,7 @@ describe('arrival order', () => {
     const view = async (store: ReturnType<typeof memoryCustomerStore>) =>
       (await profiles(store)).sort((a, b) => a.id.localeCompare(b.id)).map((p) => [p.id, p.profile?.contact, p.profile?.orders, p.memberships.map((m) => m.segment).sort()]);
     expect(await view(backward.store)).toEqual(await view(forward.store));
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('Online Retail (dirty)', () => {
