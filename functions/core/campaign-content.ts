@@ -71,7 +71,12 @@ export function suggestProducts(campaign: Campaign, categoryMix: Readonly<Record
 
 export function templateData(campaign: Campaign, profile: RecipientProfile, segment: string | undefined, unsubscribeUrl: string): TemplateData {
   const defaults = campaign.content?.defaults ?? {};
-  const pick = (value: string | undefined, field: string): string => (value !== undefined && value.trim() !== '' ? value.trim() : (defaults[field] ?? ''));
+  // SES does not escape template data and one data set fills both the HTML and the text part:
+  // markup characters are dropped from profile values instead (no real name or city needs them).
+  const pick = (value: string | undefined, field: string): string => {
+    const clean = value?.replace(/[<>"`]/g, '').trim();
+    return clean !== undefined && clean !== '' ? clean : (defaults[field] ?? '');
+  };
   const mix = profile.orders?.categoryMix;
   const favourite = Object.entries(mix ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
   const products = suggestProducts(campaign, mix);

@@ -39,6 +39,11 @@ describe('template data', () => {
     expect(data).toMatchObject({ firstName: 'Ada', city: 'Leeds', favouriteCategory: 'rock', orderCount: '4', lastOrderDate: '1998-03-02', offerCode: 'SAVE25', unsubscribeUrl: 'https://u/?t=x' });
   });
 
+  it('drops markup from profile values, which SES would put into the HTML as is', () => {
+    const data = templateData(campaign, { customerId: '1', contact: { firstName: '<img src=x onerror="alert(1)">Eve', city: '<>' } }, 'lapsed', 'u');
+    expect(data).toMatchObject({ firstName: 'img src=x onerror=alert(1)Eve', city: '' });
+  });
+
   it('offers nothing when the campaign has no offer', () => {
     const none = { ...campaign, offer: { type: 'none' as const } };
     expect(offerCodeFor(none, 'lapsed')).toBe('');
