@@ -15,7 +15,7 @@ const campaign = parseCampaign(
 
 describe('product suggestions by category affinity', () => {
   it.each([
-    { label: 'one per category, strongest first, then more of them', mix: { jazz: 0.7, rock: 0.3 }, titles: ['jazz-1', 'rock-1', 'rock-2'] },
+    { label: 'one per category, strongest first, then more of them', mix: { jazz: 0.7, rock: 0.3 } as Record<string, number>, titles: ['jazz-1', 'rock-1', 'rock-2'] },
     { label: 'topped up from the fallback', mix: { jazz: 1 }, titles: ['jazz-1', 'picks', 'new'] },
     { label: 'the fallback without categories', mix: undefined, titles: ['picks', 'new'] },
     { label: 'unknown categories are skipped', mix: { polka: 1 }, titles: ['picks', 'new'] },
