@@ -51,9 +51,10 @@ const baselineN = Number(args.baseline);
 const SEND_AT = new Date('2024-05-14T15:00:00Z'); // 10:00 in Chicago, where the bench customers live
 const logger = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
 const compiled = loadCampaigns().find((c) => c.campaign.name === 'second-purchase');
-if (compiled?.campaign.content === undefined) throw new Error('the bundled second-purchase campaign is missing');
+const content = compiled?.campaign.content;
+if (compiled === undefined || content === undefined) throw new Error('the bundled second-purchase campaign is missing');
 const campaign = { ...compiled.campaign, holdout: 0 };
-const template = { TemplateName: templateName(campaign), TemplateContent: { Subject: campaign.content!.subject, Html: compiled.html, Text: campaign.content!.text } };
+const template = { TemplateName: templateName(campaign), TemplateContent: { Subject: content.subject, Html: compiled.html, Text: content.text } };
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-dispatch-'));
 process.env.AWS_SES_ACCOUNT = JSON.stringify({
@@ -113,7 +114,7 @@ async function baseline(): Promise<{ recipients: number; seconds: number; perSec
   return { recipients: baselineN, seconds: round(seconds), perSecond: Math.round(baselineN / seconds) };
 }
 
-async function dispatch(store: CampaignStore, members: (segment: string) => AsyncGenerator<string[]>, count: number) {
+async function dispatch(store: CampaignStore, members: (segment: string) => AsyncGenerator<string[]>) {
   const mailer = benchMailer(throttleEvery);
   const accountRate = (await mailer.maxSendRate()) ?? 0;
   delivered = 0;
@@ -147,7 +148,7 @@ try {
   const memory = memoryCampaignStore();
   for (let i = 0; i < n; i++) memory.addRecipient(recipient(i));
   const ids = Array.from({ length: n }, (_, i) => String(i));
-  const memoryRun = await dispatch(memory, async function* () { for (const page of chunk(ids, 1_000)) yield page; }, n);
+  const memoryRun = await dispatch(memory, async function* () { for (const page of chunk(ids, 1_000)) yield page; });
   process.stderr.write(`dispatch: ${memoryRun.summary.sent} sent in ${round(memoryRun.seconds)}s, ${memoryRun.calls} calls\n`);
 
   // The same run with DynamoDB (dynalite) holding contacts, memberships and the ledger.
@@ -165,7 +166,7 @@ try {
     customerId: String(i),
     changes: { enter: [{ segment: 'first-time-buyers', since: '2024-05-14T00:00:00.000Z', why: [] }], exit: [], transitions: [] },
   })), SEND_AT);
-  const storeRun = await dispatch(dynamoCampaignStore(doc, 'bench'), (s) => customers.listSegmentMembers(s), storeN);
+  const storeRun = await dispatch(dynamoCampaignStore(doc, 'bench'), (s) => customers.listSegmentMembers(s));
   process.stderr.write(`store: ${storeRun.summary.sent} sent in ${round(storeRun.seconds)}s\n`);
 
   const expectedCalls = Math.ceil(n / 50) + memoryRun.throttled;
