@@ -47,9 +47,9 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
       unsubscribe: { baseUrl: dispatch.unsubscribeUrl, key: await signingKey },
       issuedAt: new Date(),
       exportAudience: async (campaign, at) => {
-        let members = 0;
-        for (const segment of campaign.segments) members += (await exportAudience({ members: (s) => customers.listSegmentMembers(s), store, objects }, segment, at)).members;
-        return members;
+        let exported = 0;
+        for (const segment of campaign.segments) exported += (await exportAudience({ members, store, objects }, segment, at)).members;
+        return exported;
       },
     },
     event,
