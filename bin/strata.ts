@@ -10,6 +10,7 @@ import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
 import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
+import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
 
 const program = new Command()
   .name('strata')
@@ -211,6 +212,19 @@ program
     } else {
       process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
     }
+    });
+  });
+
+const audience = program.command('audience').description('audiences for ad platforms');
+audience
+  .command('export')
+  .description('export a segment as customer-match files (normalized, SHA-256-hashed e-mails) for Google and Meta under exports/')
+  .argument('<segment>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (segment: string, options: { json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const result = await exportSegmentAudience(stack, segment, new Date());
+      process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
     });
   });
 

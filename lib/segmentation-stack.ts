@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Campaign } from '../functions/core/campaign.ts';
+import type { CompiledCampaign } from './campaigns.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
@@ -10,7 +10,13 @@ import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 export interface SegmentationStackProps extends StackProps {
   /** Verified SES address campaigns are sent from. */
   readonly senderAddress: string;
-  readonly campaigns: readonly Campaign[];
+  readonly campaigns: readonly CompiledCampaign[];
+  /** The folder the campaigns were read from (the dispatch bundle carries a copy). */
+  readonly campaignDir: string;
+  /** Zone for customers without contact.timezone (send windows). Default UTC. */
+  readonly defaultTimeZone?: string;
+  /** "count/days" of marketing e-mails per customer. Default 3/7. */
+  readonly frequencyCap?: string;
   /** Daily re-segmentation time and its IANA time zone. Default 06:00 UTC. */
   readonly scheduleHour?: number;
   readonly scheduleMinute?: number;
@@ -28,16 +34,20 @@ export class SegmentationStack extends Stack {
     const ingest = new IngestPipeline(this, 'IngestPipeline', { bucket, table, environment });
     const dispatch = new CampaignDispatch(this, 'CampaignDispatch', {
       table,
+      bucket,
       environment,
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
+      campaignDir: props.campaignDir,
+      ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
+      ...(props.frequencyCap === undefined ? {} : { frequencyCap: props.frequencyCap }),
     });
     const workflow = new ResegmentWorkflow(this, 'Resegment', {
       table,
       bucket,
       environment,
       dispatch: dispatch.handler.function,
-      campaigns: props.campaigns,
+      campaigns: props.campaigns.map((c) => c.campaign),
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
       ...(props.scheduleTimeZone === undefined ? {} : { timeZone: props.scheduleTimeZone }),

@@ -6,10 +6,8 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
@@ -25,6 +23,17 @@ import { emailHash } from '../core/privacy.ts';
  * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
  * Table-wide items: STATS/POPULATION (population statistics of the last full evaluation) and
  * SNAPSHOT/<date> (segment sizes per day).
+ *
+ * Send ledger (written by functions/adapters/campaign-store.ts), one item per customer and campaign:
+ *   pk=C#<id> sk=SEND#<campaign> {customerId, campaign, status, claimedAt, marketing, segment?,
+ *   sentAt?, messageId?, notBefore?, reason?, error?}. status is CLAIMED | SENDING | SENT | FAILED |
+ *   HOLDOUT | DEFERRED | UNCERTAIN | DROPPED (meanings in functions/core/send-decision.ts). The item
+ *   is created only by a conditional put, so a customer gets a campaign at most once. While DEFERRED
+ *   it carries gsi1pk=DEFER#<campaign> and while CLAIMED or SENDING gsi1pk=PENDING#<campaign>
+ *   (gsi1sk=C#<id>), so later runs find what waits through the segment index without a scan.
+ * Campaign runs: pk=CAMPAIGN#<name> sk=LAST_RUN {at}: where the next entry-triggered run starts.
+ * Suppression: pk=SUPPRESS#<sha256 of the address> sk=SUPPRESS {reason: erased | unsubscribed |
+ *   bounced | complained, at}.
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
@@ -103,9 +112,6 @@ export interface CustomerStore {
   suppress(hash: string, reason: string, now: Date): Promise<void>;
   /** Which of these address hashes are suppressed (erased, unsubscribed, bounced, complained). */
   suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
-  /** Claims the send of a campaign to a customer; false when it was claimed before. */
-  claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
-  recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
   /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
   getPopulation(): Promise<PopulationStats | undefined>;
   putPopulation(stats: PopulationStats, asOf: Date): Promise<void>;
@@ -327,34 +333,6 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
-    },
-    async claimSend(customerId, campaign, now) {
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: table,
-            Item: { pk: customerPk(customerId), sk: `SEND#${campaign}`, campaign, status: 'CLAIMED', claimedAt: now.toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
-          return false;
-        }
-        throw error;
-      }
-    },
-    async recordSend(customerId, campaign, status, messageId) {
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: customerPk(customerId), sk: `SEND#${campaign}` },
-          UpdateExpression: 'SET #status = :status, messageId = :messageId',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':messageId': messageId ?? null },
-        }),
-      );
     },
     async getPopulation() {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));

@@ -26,7 +26,9 @@ describe('the strata CLI', () => {
       customers: 2357,
       orders: 6919,
       segments: { 'first-time-buyers': expect.any(Number) },
-      campaigns: [{ name: 'second-purchase', segment: 'first-time-buyers', sent: expect.any(Number), suppressed: expect.any(Number), holdout: 0 }],
+      campaigns: expect.arrayContaining([
+        expect.objectContaining({ name: 'second-purchase', segment: 'first-time-buyers', sent: expect.any(Number), suppressed: expect.any(Number), holdout: expect.any(Number) }),
+      ]),
       report: null,
     });
     expect(stderr).toContain('ingesting incoming/orders/cdnow_sample.csv');
@@ -37,7 +39,7 @@ describe('the strata CLI', () => {
     expect(JSON.parse(stdout)).toMatchObject({
       customerId: '3',
       orders: { count: 1, revenue: 6.79, first: '1997-01-01T00:00:00.000Z', last: '1997-01-01T00:00:00.000Z' },
-      segments: [{ name: 'first-time-buyers', why: [{ field: 'orders.purchaseDays', actual: 1 }] }],
+      segments: expect.arrayContaining([expect.objectContaining({ name: 'first-time-buyers', why: [expect.objectContaining({ field: 'orders.purchaseDays', actual: 1 })] })]),
     });
   }, 60_000);
 
