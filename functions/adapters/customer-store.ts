@@ -17,6 +17,8 @@ import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { emailHash } from '../core/privacy.ts';
+import type { StoredFeedback } from './feedback-store.ts';
+import type { EngagementFacts } from '../core/feedback/engagement.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -35,6 +37,8 @@ export interface Profile {
   readonly contact?: Contact;
   readonly orders?: OrderAggregates;
   readonly events?: EventAggregates;
+  /** E-mail engagement from SES feedback (the ENGAGEMENT item), as of the latest event. */
+  readonly engagement?: EngagementFacts;
   readonly updatedAt?: string;
 }
 
@@ -59,6 +63,8 @@ export interface CustomerState {
   readonly memberships: Membership[];
   /** Recorded enters and exits, oldest first. */
   readonly transitions?: Transition[];
+  /** SES feedback (sends, opens, clicks, ...), from which engagement facts are recomputed. */
+  readonly feedback?: StoredFeedback[];
 }
 
 export interface FileRecord {
@@ -105,6 +111,7 @@ export interface CustomerStore {
   suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
   /** Claims the send of a campaign to a customer; false when it was claimed before. */
   claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
+  /** Records the outcome of a send; with a message id also the MSG# item that maps SES events back. */
   recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
   /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
   getPopulation(): Promise<PopulationStats | undefined>;
@@ -262,9 +269,13 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const events: CustomerEvent[] = [];
       const memberships: Membership[] = [];
       const transitions: Transition[] = [];
+      const feedback: StoredFeedback[] = [];
+      let engagement: EngagementFacts | undefined;
       for (const { pk: _pk, sk, ...item } of items) {
         const kind = String(sk);
         if (kind === 'CONTACT') contact = item.contact as Contact;
+        else if (kind === 'ENGAGEMENT') engagement = item.engagement as EngagementFacts;
+        else if (kind.startsWith('FB#')) feedback.push(item as unknown as StoredFeedback);
         else if (kind === 'PROFILE') profile = item;
         else if (kind.startsWith('O#')) {
           const { source: _source, ...order } = item;
@@ -280,11 +291,14 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       }
       const known = contact !== undefined || profile !== undefined;
       return {
-        profile: known ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }) } as Profile) : undefined,
+        profile: known
+          ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }), ...(engagement === undefined ? {} : { engagement }) } as Profile)
+          : undefined,
         orders,
         events,
         memberships,
         transitions,
+        feedback,
       };
     },
     async putEvents(events, source) {
@@ -355,6 +369,9 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           ExpressionAttributeValues: { ':status': status, ':messageId': messageId ?? null },
         }),
       );
+      if (messageId !== undefined) {
+        await client.send(new PutCommand({ TableName: table, Item: { pk: `MSG#${messageId}`, sk: 'MSG', customerId, campaign } }));
+      }
     },
     async getPopulation() {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));
