@@ -4,6 +4,7 @@ import type { Campaign } from '../functions/core/campaign.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
+import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
 import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 
@@ -32,6 +33,7 @@ export class SegmentationStack extends Stack {
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
     });
+    new Feedback(this, 'Feedback', { table, environment, configurationSet: dispatch.configurationSet });
     const workflow = new ResegmentWorkflow(this, 'Resegment', {
       table,
       bucket,

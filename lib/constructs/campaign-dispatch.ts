@@ -69,7 +69,7 @@ export class CampaignDispatch extends Construct {
     );
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [props.table.tableArn, `${props.table.tableArn}/index/*`],
       }),
     );

@@ -42,7 +42,7 @@ export type SesRecord = z.infer<typeof sesRecordSchema>;
 
 /** What EventBridge delivers: the SES record in `detail`. */
 export const sesEventBridgeSchema = z
-  .object({ source: z.literal('aws.ses'), 'detail-type': z.string(), detail: sesRecordSchema })
+  .object({ id: z.string().min(1).optional(), source: z.literal('aws.ses'), 'detail-type': z.string(), detail: sesRecordSchema })
   .loose();
 
 export type SesEventBridgeEvent = z.infer<typeof sesEventBridgeSchema>;
