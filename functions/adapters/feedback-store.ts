@@ -38,8 +38,8 @@ export interface FeedbackStore {
   putFeedback(customerId: string, feedback: StoredFeedback): Promise<boolean>;
   listFeedback(customerId: string): Promise<StoredFeedback[]>;
   putEngagement(customerId: string, facts: EngagementFacts, now: Date): Promise<void>;
-  /** Adds one to a counter of the day (UTC yyyy-mm-dd). */
-  countSending(day: string, counter: SendingCounter): Promise<void>;
+  /** Adds to a counter of the day (UTC yyyy-mm-dd). */
+  countSending(day: string, counter: SendingCounter, amount: number): Promise<void>;
   dailySendingCounts(days: readonly string[]): Promise<DailyCounts[]>;
   sendingGuard(): Promise<SendingGuardState | undefined>;
   /** True while the guard holds sending paused. */
@@ -100,14 +100,14 @@ export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: strin
     async putEngagement(customerId, engagement, now) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `C#${customerId}`, sk: 'ENGAGEMENT', customerId, engagement, updatedAt: now.toISOString() } }));
     },
-    async countSending(day, counter) {
+    async countSending(day, counter, amount) {
       await client.send(
         new UpdateCommand({
           TableName: table,
           Key: sendingDayKey(day),
-          UpdateExpression: 'ADD #counter :one SET #day = :day',
+          UpdateExpression: 'ADD #counter :amount SET #day = :day',
           ExpressionAttributeNames: { '#counter': counter, '#day': 'day' },
-          ExpressionAttributeValues: { ':one': 1, ':day': day },
+          ExpressionAttributeValues: { ':amount': amount, ':day': day },
         }),
       );
     },

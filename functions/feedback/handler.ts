@@ -1,3 +1,5 @@
+import type { SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
 import { loadConfig, evaluationTime } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
@@ -5,18 +7,24 @@ import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { dynamoFeedbackStore } from '../adapters/feedback-store.ts';
 import { parseSesEvent } from '../core/feedback/ses-event.ts';
 import { DEFAULT_GUARD_SETTINGS } from '../core/feedback/sending-guard.ts';
-import { processFeedback, type FeedbackOutcome } from './process-feedback.ts';
+import { processFeedbackBatch, type BatchOutcome, type IncomingEvent } from './process-feedback.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('feedback');
+const sqsSchema = z.object({ Records: z.array(z.object({ messageId: z.string(), body: z.string() }).loose()).min(1) });
 
-/** Invoked by the EventBridge rule that matches the configuration set's SES events (one per call). */
-export const handler = withObservability(logger, async (event: unknown): Promise<FeedbackOutcome> => {
-  const parsed = parseSesEvent(event, 'from EventBridge');
-  // EventBridge keeps an event's id across redeliveries: it makes storing the event idempotent.
-  const eventId = parsed.id ?? `${parsed.detail.mail.messageId}:${parsed['detail-type']}`;
+/**
+ * Invoked with a batch from the queue that the configuration set's EventBridge rule fills: each
+ * message body is one EventBridge event holding an SES event record.
+ */
+export const handler = withObservability(logger, async (event: SQSEvent): Promise<BatchOutcome> => {
+  const { Records } = sqsSchema.parse(event);
+  const batch: IncomingEvent[] = Records.map((r) => {
+    const parsed = parseSesEvent(JSON.parse(r.body) as unknown, `in SQS message ${r.messageId}`);
+    return { eventId: parsed.id ?? r.messageId, event: parsed };
+  });
   const client = dynamoDocumentClient();
-  return processFeedback(
+  return processFeedbackBatch(
     {
       customers: dynamoCustomerStore(client, config.tableName),
       feedback: dynamoFeedbackStore(client, config.tableName),
@@ -24,7 +32,6 @@ export const handler = withObservability(logger, async (event: unknown): Promise
       guard: DEFAULT_GUARD_SETTINGS,
       now: evaluationTime(config),
     },
-    parsed,
-    eventId,
+    batch,
   );
 });

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import { mapLimit, type CustomerStore } from '../adapters/customer-store.ts';
 import type { FeedbackStore, SendingCounter } from '../adapters/feedback-store.ts';
-import { suppresses, toFeedback, type FeedbackKind, type SesEventBridgeEvent } from '../core/feedback/ses-event.ts';
+import { suppresses, toFeedback, type Feedback, type FeedbackKind, type SesEventBridgeEvent } from '../core/feedback/ses-event.ts';
 import { engagementFacts } from '../core/feedback/engagement.ts';
 import { decideSending, windowDays, type GuardSettings } from '../core/feedback/sending-guard.ts';
 import { emailHash } from '../core/privacy.ts';
@@ -14,10 +14,24 @@ export interface FeedbackDeps {
   readonly now: Date;
 }
 
-export type FeedbackOutcome =
-  | { readonly status: 'stored'; readonly kind: FeedbackKind; readonly customerId: string; readonly suppressed: number; readonly paused: boolean }
-  | { readonly status: 'duplicate'; readonly kind: FeedbackKind }
-  | { readonly status: 'unknown-message'; readonly kind: FeedbackKind; readonly suppressed: number };
+export interface IncomingEvent {
+  /** EventBridge's event id, kept across redeliveries: it makes storing the event idempotent. */
+  readonly eventId: string;
+  readonly event: SesEventBridgeEvent;
+}
+
+export type FeedbackStatus = 'stored' | 'duplicate' | 'unknown-message';
+
+export interface BatchOutcome {
+  readonly events: number;
+  /** Per status, then per kind. */
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly byKind: Readonly<Record<string, number>>;
+  readonly suppressed: number;
+  readonly paused: boolean;
+}
+
+export const SENDING_PAUSED_MESSAGE = 'sending paused';
 
 const COUNTERS: Readonly<Record<FeedbackKind, SendingCounter>> = {
   send: 'sends',
@@ -33,26 +47,70 @@ const COUNTERS: Readonly<Record<FeedbackKind, SendingCounter>> = {
 };
 
 /**
- * Acts on one SES event: suppresses the address of a hard bounce or complaint at once (by its
- * hash, even for mail strata cannot match), stores the event once under its customer, recomputes
- * their engagement, counts it for the day and lets the sending guard decide.
+ * Acts on a batch of SES events: suppresses the address of a hard bounce or complaint at once (by
+ * its hash, even for mail strata cannot match to a send), stores each event once under its
+ * customer, counts new events per day, recomputes the engagement of the customers touched, and
+ * lets the sending guard decide when bounces or complaints arrived.
  */
-export async function processFeedback(deps: FeedbackDeps, event: SesEventBridgeEvent, eventId: string): Promise<FeedbackOutcome> {
+export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly IncomingEvent[]): Promise<BatchOutcome> {
   const { customers, feedback: store, logger, now } = deps;
-  const fb = toFeedback(event.detail);
+  const parsed = batch.map(({ eventId, event }) => ({ eventId, fb: toFeedback(event.detail) }));
+  const sent = await store.findSentMessages(parsed.map((p) => p.fb.messageId));
+
   let suppressed = 0;
-  if (suppresses(fb.kind)) {
-    for (const address of fb.recipients) {
-      await customers.suppress(emailHash(address), fb.kind === 'complaint' ? 'complained' : 'bounced', now);
-      suppressed++;
+  const byStatus: Record<string, number> = {};
+  const byKind: Record<string, number> = {};
+  const counters = new Map<string, number>();
+  const engaged = new Set<string>();
+  let guardNeeded = false;
+  await mapLimit(parsed, 8, async ({ eventId, fb }) => {
+    byKind[fb.kind] = (byKind[fb.kind] ?? 0) + 1;
+    if (suppresses(fb.kind)) suppressed += await suppress(customers, fb, now);
+    const status = await store1(deps, sent.get(fb.messageId), eventId, fb);
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (status !== 'stored') return;
+    const key = `${fb.at.slice(0, 10)}\u001f${COUNTERS[fb.kind]}`;
+    counters.set(key, (counters.get(key) ?? 0) + 1);
+    const customerId = sent.get(fb.messageId)?.customerId;
+    if (customerId !== undefined && (fb.kind === 'open' || fb.kind === 'click' || fb.kind === 'send')) engaged.add(customerId);
+    if (fb.kind === 'hard-bounce' || fb.kind === 'complaint') guardNeeded = true;
+  });
+  for (const { fb } of parsed) {
+    if (!sent.has(fb.messageId)) logger.warn('feedback for a message not in the send ledger', { messageId: fb.messageId, kind: fb.kind });
+  }
+
+  await mapLimit([...counters], 4, async ([key, n]) => {
+    const [day = '', counter = ''] = key.split('\u001f');
+    await store.countSending(day, counter as SendingCounter, n);
+  });
+  await mapLimit([...engaged], 8, async (customerId) => {
+    await store.putEngagement(customerId, engagementFacts(await store.listFeedback(customerId), now), now);
+  });
+
+  // More sends only lower the rates, so only bounces and complaints can tip the guard.
+  let paused = false;
+  if (guardNeeded) {
+    const decision = decideSending(await store.dailySendingCounts(windowDays(now, deps.guard.windowDays)), now, deps.guard);
+    paused = decision.paused;
+    if (decision.paused && !(await store.sendingPaused())) {
+      await store.pauseSending(decision, now);
+      // A metric filter on this message drives the "sending paused" CloudWatch alarm.
+      logger.error(SENDING_PAUSED_MESSAGE, { reasons: decision.reasons, sends: decision.sends, hardBounces: decision.hardBounces, complaints: decision.complaints });
     }
   }
-  const sent = (await store.findSentMessages([fb.messageId])).get(fb.messageId);
-  if (sent === undefined) {
-    logger.warn('feedback for a message not in the send ledger', { messageId: fb.messageId, kind: fb.kind });
-    return { status: 'unknown-message', kind: fb.kind, suppressed };
-  }
-  const stored = await store.putFeedback(sent.customerId, {
+  const outcome = { events: batch.length, byStatus, byKind, suppressed, paused };
+  logger.info('feedback processed', { ...outcome });
+  return outcome;
+}
+
+async function suppress(customers: CustomerStore, fb: Feedback, now: Date): Promise<number> {
+  for (const address of fb.recipients) await customers.suppress(emailHash(address), fb.kind === 'complaint' ? 'complained' : 'bounced', now);
+  return fb.recipients.length;
+}
+
+async function store1(deps: FeedbackDeps, sent: { customerId: string; campaign: string } | undefined, eventId: string, fb: Feedback): Promise<FeedbackStatus> {
+  if (sent === undefined) return 'unknown-message';
+  const stored = await deps.feedback.putFeedback(sent.customerId, {
     eventId,
     messageId: fb.messageId,
     campaign: sent.campaign,
@@ -60,22 +118,5 @@ export async function processFeedback(deps: FeedbackDeps, event: SesEventBridgeE
     at: fb.at,
     ...(fb.detail === undefined ? {} : { detail: fb.detail }),
   });
-  if (!stored) return { status: 'duplicate', kind: fb.kind };
-
-  await store.countSending(fb.at.slice(0, 10), COUNTERS[fb.kind]);
-  if (fb.kind === 'open' || fb.kind === 'click' || fb.kind === 'send') {
-    await store.putEngagement(sent.customerId, engagementFacts(await store.listFeedback(sent.customerId), now), now);
-  }
-  let paused = false;
-  if (fb.kind === 'send' || fb.kind === 'hard-bounce' || fb.kind === 'complaint') {
-    const decision = decideSending(await store.dailySendingCounts(windowDays(now, deps.guard.windowDays)), now, deps.guard);
-    paused = decision.paused;
-    if (decision.paused && !(await store.sendingPaused())) {
-      await store.pauseSending(decision, now);
-      // A metric filter on this message drives the "sending paused" CloudWatch alarm.
-      logger.error('sending paused', { reasons: decision.reasons, sends: decision.sends, hardBounces: decision.hardBounces, complaints: decision.complaints });
-    }
-  }
-  logger.info('feedback stored', { messageId: fb.messageId, kind: fb.kind, customerId: sent.customerId, campaign: sent.campaign, suppressed });
-  return { status: 'stored', kind: fb.kind, customerId: sent.customerId, suppressed, paused };
+  return stored ? 'stored' : 'duplicate';
 }
