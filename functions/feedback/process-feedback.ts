@@ -3,7 +3,7 @@ import { mapLimit, type CustomerStore } from '../adapters/customer-store.ts';
 import type { FeedbackStore, SendingCounter } from '../adapters/feedback-store.ts';
 import { suppresses, toFeedback, type Feedback, type FeedbackKind, type SesEventBridgeEvent } from '../core/feedback/ses-event.ts';
 import { engagementFacts } from '../core/feedback/engagement.ts';
-import { decideSending, windowDays, type GuardSettings } from '../core/feedback/sending-guard.ts';
+import { decideSending, SENDING_PAUSED_MESSAGE, windowDays, type GuardSettings } from '../core/feedback/sending-guard.ts';
 import { emailHash } from '../core/privacy.ts';
 
 export interface FeedbackDeps {
@@ -30,8 +30,6 @@ export interface BatchOutcome {
   readonly suppressed: number;
   readonly paused: boolean;
 }
-
-export const SENDING_PAUSED_MESSAGE = 'sending paused';
 
 const COUNTERS: Readonly<Record<FeedbackKind, SendingCounter>> = {
   send: 'sends',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LocalStack } from './local-stack.ts';
 import { chunk } from '../core/campaign.ts';
+import { FEEDBACK_BATCH_SIZE } from '../core/feedback/sending-guard.ts';
 import type { BatchOutcome } from '../feedback/process-feedback.ts';
 
 /** A mail as aws-ses-v2-local keeps it (GET /store). */
@@ -133,9 +134,6 @@ export interface DeliveryReport {
   readonly suppressed: number;
   readonly paused: boolean;
 }
-
-/** SQS hands the feedback Lambda at most this many messages at once (the event source's batch size). */
-export const FEEDBACK_BATCH_SIZE = 25;
 
 const delivered = new WeakMap<LocalStack, Set<string>>();
 

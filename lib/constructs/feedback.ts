@@ -4,12 +4,14 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
 import { StrataFunction } from './strata-function.ts';
+import { FEEDBACK_BATCH_SIZE, SENDING_PAUSED_MESSAGE } from '../../functions/core/feedback/sending-guard.ts';
 
 export interface FeedbackProps {
   readonly table: dynamodb.ITable;
@@ -34,16 +36,17 @@ export const SES_DETAIL_TYPES = [
   'Email Delivery Delayed',
 ] as const;
 
-/** The message the feedback Lambda logs when the guard pauses sending; a metric filter counts it. */
-export const SENDING_PAUSED_MESSAGE = 'sending paused';
 
 /**
  * SES feedback: the configuration set publishes its events to the default EventBridge bus, a rule
- * hands them to the feedback Lambda (retried, then a dead-letter queue), which suppresses, records
- * engagement and guards sending. Alarms: SES reputation (bounce, complaint rate) and the guard's pause.
+ * puts them on a queue (a burst after a big campaign waits there), and the feedback Lambda takes
+ * them in batches: it suppresses, records engagement and guards sending. Messages failing five
+ * times go to a dead-letter queue. Alarms: SES reputation (bounce, complaint rate), the guard's
+ * pause and the dead letters.
  */
 export class Feedback extends Construct {
   readonly handler: StrataFunction;
+  readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -85,24 +88,27 @@ export class Feedback extends Construct {
       retentionPeriod: Duration.days(14),
     });
     acknowledge(this.deadLetterQueue, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the SES feedback rule.' },
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the SES feedback queue.' },
     ]);
+    this.queue = new sqs.Queue(this, 'Events', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function timeout, as AWS advises for an SQS event source.
+      visibilityTimeout: Duration.minutes(3),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
     new events.Rule(this, 'SesEvents', {
-      description: 'SES events of the strata configuration set → feedback Lambda',
+      description: 'SES events of the strata configuration set → feedback queue',
       eventBus: bus,
       eventPattern: {
         source: ['aws.ses'],
         detailType: [...SES_DETAIL_TYPES],
         detail: { mail: { tags: { 'ses:configuration-set': [props.configurationSet.configurationSetName] } } },
       },
-      targets: [
-        new targets.LambdaFunction(this.handler.function, {
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(24),
-          deadLetterQueue: this.deadLetterQueue,
-        }),
-      ],
+      targets: [new targets.SqsQueue(this.queue, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetterQueue })],
     });
+    this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, maxBatchingWindow: Duration.seconds(10) }));
 
     const pausedMetric = new logs.MetricFilter(this, 'SendingPausedFilter', {
       logGroup: this.handler.logGroup,

@@ -139,7 +139,7 @@ describe('table access per function', () => {
         { actions: ['dynamodb:Query'], resources: [indexArn] },
       ],
     ],
-    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
+    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
   ])('%s gets exactly the calls it makes', (entry, statements) => {
     expect(dynamoGrants(entry)).toEqual(statements);
   });

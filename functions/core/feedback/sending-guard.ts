@@ -79,3 +79,9 @@ export function decideSending(counts: readonly DailyCounts[], now: Date, setting
 function percent(rate: number): string {
   return `${(rate * 100).toFixed(2)}%`;
 }
+
+/** The message the feedback Lambda logs when the guard pauses sending; a metric filter alarms on it. */
+export const SENDING_PAUSED_MESSAGE = 'sending paused';
+
+/** SES events per feedback Lambda invocation (the SQS batch size): counters are written once per batch. */
+export const FEEDBACK_BATCH_SIZE = 25;
