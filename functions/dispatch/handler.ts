@@ -3,6 +3,7 @@ import { loadConfig, evaluationTime } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient, sesClient } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
+import { dynamoFeedbackStore } from '../adapters/feedback-store.ts';
 import { sesMailer } from '../adapters/mailer.ts';
 import { parseCampaign } from '../core/campaign.ts';
 import { sendCampaign, type SendSummary } from './send-campaign.ts';
@@ -18,6 +19,7 @@ export const handler = withObservability(logger, async (event: unknown): Promise
   const deps = {
     store: dynamoCustomerStore(dynamoDocumentClient(), config.tableName),
     mailer: sesMailer(sesClient()),
+    guard: dynamoFeedbackStore(dynamoDocumentClient(), config.tableName),
     logger,
     from: config.senderAddress,
     configurationSet: config.configurationSet,

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { chunk, MAX_BULK_DESTINATIONS, templateName, toBulkEntries, type Campaign, type Recipient } from '../core/campaign.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { Mailer } from '../adapters/mailer.ts';
+import type { FeedbackStore } from '../adapters/feedback-store.ts';
 import { emailHash } from '../core/privacy.ts';
 
 export interface SendSummary {
@@ -14,11 +15,15 @@ export interface SendSummary {
   readonly alreadySent: number;
   readonly noAddress: number;
   readonly bulkCalls: number;
+  /** True when the sending guard held the campaign back (bounce or complaint rate too high). */
+  readonly paused: boolean;
 }
 
 export interface SendDeps {
   readonly store: CustomerStore;
   readonly mailer: Mailer;
+  /** The sending guard's flag, set by the feedback Lambda. */
+  readonly guard: Pick<FeedbackStore, 'sendingPaused'>;
   readonly logger: Logger;
   readonly from: string;
   readonly configurationSet: string | undefined;
@@ -31,6 +36,10 @@ export interface SendDeps {
  */
 export async function sendCampaign(deps: SendDeps, campaign: Campaign): Promise<SendSummary> {
   const { store, mailer, logger, now } = deps;
+  if (await deps.guard.sendingPaused()) {
+    logger.warn('campaign held back: the sending guard has paused sending', { campaign: campaign.name });
+    return { campaign: campaign.name, segment: campaign.segment, members: 0, sent: 0, failed: 0, suppressed: 0, alreadySent: 0, noAddress: 0, bulkCalls: 0, paused: true };
+  }
   let members = 0, sent = 0, failed = 0, suppressed = 0, alreadySent = 0, noAddress = 0, bulkCalls = 0;
   for await (const ids of store.listSegmentMembers(campaign.segment)) {
     members += ids.length;
@@ -65,7 +74,7 @@ export async function sendCampaign(deps: SendDeps, campaign: Campaign): Promise<
       }
     }
   }
-  const summary = { campaign: campaign.name, segment: campaign.segment, members, sent, failed, suppressed, alreadySent, noAddress, bulkCalls };
+  const summary = { campaign: campaign.name, segment: campaign.segment, members, sent, failed, suppressed, alreadySent, noAddress, bulkCalls, paused: false };
   logger.info('campaign sent', { ...summary });
   return summary;
 }

@@ -51,8 +51,11 @@ const COUNTERS: Readonly<Record<FeedbackKind, SendingCounter>> = {
  * lets the sending guard decide when bounces or complaints arrived.
  */
 export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly IncomingEvent[]): Promise<BatchOutcome> {
-  const { customers, feedback: store, logger, now } = deps;
+  const { customers, feedback: store, logger } = deps;
   const parsed = batch.map(({ eventId, event }) => ({ eventId, fb: toFeedback(event.detail) }));
+  // The clock is never earlier than the events it has seen: replaying history with a fixed as-of
+  // time (STRATA_AS_OF) must still count the opens that follow the sends.
+  const now = new Date(Math.max(deps.now.getTime(), ...parsed.map((p) => Date.parse(p.fb.at)).filter((t) => !Number.isNaN(t))));
   const sent = await store.findSentMessages(parsed.map((p) => p.fb.messageId));
 
   let suppressed = 0;
@@ -63,7 +66,10 @@ export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly I
   let guardNeeded = false;
   await mapLimit(parsed, 8, async ({ eventId, fb }) => {
     byKind[fb.kind] = (byKind[fb.kind] ?? 0) + 1;
-    if (suppresses(fb.kind)) suppressed += await suppress(customers, fb, now);
+    if (suppresses(fb.kind)) {
+      const n = await suppress(customers, fb, now);
+      suppressed += n;
+    }
     const status = await store1(deps, sent.get(fb.messageId), eventId, fb);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status !== 'stored') return;

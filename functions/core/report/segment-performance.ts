@@ -143,8 +143,10 @@ export function rfmGrid(rows: readonly RfmRow[]): RfmGrid {
   const revenue = Array.from({ length: 5 }, () => [0, 0, 0, 0, 0]);
   for (const { r, f, revenue: value } of rows) {
     if (!(r >= 1 && r <= 5 && f >= 1 && f <= 5)) continue;
-    (customers[r - 1] as number[])[f - 1]! += 1;
-    (revenue[r - 1] as number[])[f - 1]! += value;
+    const counts = customers[r - 1] as number[];
+    const sums = revenue[r - 1] as number[];
+    counts[f - 1] = (counts[f - 1] ?? 0) + 1;
+    sums[f - 1] = (sums[f - 1] ?? 0) + value;
   }
   return { customers, revenue: revenue.map((row) => row.map(round2)) };
 }
