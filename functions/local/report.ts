@@ -11,18 +11,17 @@ import { decideSending, type DailyCounts } from '../core/feedback/sending-guard.
 import type { FeedbackKind } from '../core/feedback/ses-event.ts';
 import {
   rfmGrid,
-  rfmScores,
   segmentFlows,
   segmentValue,
   sizesOverTime,
   snapshotsFromTransitions,
   type CustomerValue,
-  type RfmInput,
-  type RfmRow,
   type SizeSnapshot,
   type Transition,
 } from '../core/report/segment-performance.ts';
 import { renderReport, type ReportData } from '../core/report/render-report.ts';
+import { scoreRfm } from '../core/segments/rfm.ts';
+import type { OrderAggregates } from '../core/profile.ts';
 import type { LocalStack } from './local-stack.ts';
 
 export const DEFAULT_REPORT_FILE = path.join(PROJECT_ROOT, 'out', 'report.html');
@@ -33,7 +32,7 @@ export interface ReportOptions {
   /** The report's date: the end of the guard's window, the key in reports/. Default the stack's as-of date, else now. */
   readonly asOf?: Date;
   readonly attributionDays?: number;
-  /** Daily segment sizes when the stack keeps snapshots; otherwise they are replayed from the transitions. */
+  /** Daily segment sizes; default the stored snapshots (SNAPSHOT items), else replayed from the transitions. */
   readonly snapshots?: readonly SizeSnapshot[];
   /** When the report was made (shown in it). */
   readonly now: Date;
@@ -73,8 +72,8 @@ export async function reportData(stack: LocalStack, options: ReportOptions): Pro
   const transitions: Transition[] = [];
   const members = new Map<string, string[]>();
   const values = new Map<string, CustomerValue>();
-  const rfmInputs: RfmInput[] = [];
-  const scored: (RfmRow & { customerId: string })[] = [];
+  const profiles: { customerId: string; orders: OrderAggregates }[] = [];
+  const snapshots: SizeSnapshot[] = [];
   const daily: DailyCounts[] = [];
   const feedbackTotals: Record<string, number> = {};
   let paused = false;
@@ -84,12 +83,10 @@ export async function reportData(stack: LocalStack, options: ReportOptions): Pro
     const sk = String(item.sk);
     const customerId = pk.startsWith('C#') ? pk.slice(2) : '';
     if (sk === 'PROFILE') {
-      const o = item.orders as { revenue?: number; lastOrderAt?: string; orders?: number } | undefined;
+      const orders = item.orders as OrderAggregates | undefined;
       const model = item.model as { clv12m?: number } | undefined;
-      const rfm = item.rfm as { r?: number; f?: number } | undefined;
-      values.set(customerId, { customerId, revenue: o?.revenue ?? 0, ...(model?.clv12m === undefined ? {} : { clv12m: model.clv12m }) });
-      if (rfm?.r !== undefined && rfm.f !== undefined) scored.push({ customerId, r: rfm.r, f: rfm.f, revenue: o?.revenue ?? 0 });
-      else if (o?.lastOrderAt !== undefined && o.orders !== undefined) rfmInputs.push({ customerId, lastOrderAt: o.lastOrderAt, orders: o.orders, revenue: o.revenue ?? 0 });
+      values.set(customerId, { customerId, revenue: orders?.revenue ?? 0, ...(model?.clv12m === undefined ? {} : { clv12m: model.clv12m }) });
+      if (orders !== undefined) profiles.push({ customerId, orders });
     } else if (sk.startsWith('SEND#')) {
       const campaign = String(item.campaign);
       sends.push({
@@ -111,6 +108,8 @@ export async function reportData(stack: LocalStack, options: ReportOptions): Pro
     } else if (pk === 'METRICS#SENDING') {
       daily.push({ day: String(item.day), sends: Number(item.sends ?? 0), hardBounces: Number(item.hardBounces ?? 0), complaints: Number(item.complaints ?? 0) });
       for (const [k, v] of Object.entries(item)) if (typeof v === 'number') feedbackTotals[k] = (feedbackTotals[k] ?? 0) + v;
+    } else if (pk === 'SNAPSHOT') {
+      for (const [segment, size] of Object.entries((item.sizes ?? {}) as Record<string, number>)) snapshots.push({ date: sk, segment, size });
     } else if (pk === 'GUARD') {
       paused = item.paused === true;
     }
@@ -123,10 +122,11 @@ export async function reportData(stack: LocalStack, options: ReportOptions): Pro
     attributionDays,
     campaigns: attribute(sends, orders, feedback, attributionDays),
     sending: { decision: decideSending(daily, asOf), paused, feedback: feedbackTotals },
-    sizes: sizesOverTime(options.snapshots ?? snapshotsFromTransitions(transitions)),
+    sizes: sizesOverTime(options.snapshots ?? (snapshots.length > 0 ? snapshots : snapshotsFromTransitions(transitions))),
     flows: segmentFlows(transitions),
     segmentValue: segmentValue(members, values),
-    rfm: rfmGrid([...scored, ...rfmScores(rfmInputs, asOf)]),
+    // Scored as `strata rfm` and the rfm-* segments score them, as of the report's date.
+    rfm: rfmGrid(scoreRfm(profiles, asOf).map((row) => ({ r: row.r, f: row.f, revenue: row.monetary }))),
   };
 }
 

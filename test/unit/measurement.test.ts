@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { differenceOfProportions, welchDifferenceOfMeans } from '../../functions/core/report/stats.ts';
 import { attribute, type LedgerFeedback, type LedgerOrder, type LedgerSend } from '../../functions/core/report/attribution.ts';
-import { rfmGrid, rfmScores, segmentFlows, segmentValue, sizesOverTime, snapshotsFromTransitions, type Transition } from '../../functions/core/report/segment-performance.ts';
+import { rfmGrid, segmentFlows, segmentValue, sizesOverTime, snapshotsFromTransitions, type Transition } from '../../functions/core/report/segment-performance.ts';
 
 describe('95% intervals', () => {
   it('difference of proportions: 30/200 − 10/100 = 0.05 ± 1.95996 × √(.15·.85/200 + .1·.9/100)', () => {
@@ -139,25 +139,6 @@ describe('segment performance', () => {
       { segment: 'vip', members: 2, revenue: 150, revenuePerMember: 75, clv12m: 40, clvPerMember: 40 },
       { segment: 'new', members: 1, revenue: 10, revenuePerMember: 10, clv12m: 20, clvPerMember: 20 },
       { segment: 'empty', members: 0, revenue: 0, revenuePerMember: 0 },
-    ]);
-  });
-
-  it('scores R and F as DESIGN.md defines them, ties sharing a score', () => {
-    const asOf = new Date('2026-01-31T00:00:00Z');
-    const rows = [
-      { customerId: 'a', lastOrderAt: '2026-01-30', orders: 5, revenue: 500 },
-      { customerId: 'b', lastOrderAt: '2026-01-29', orders: 1, revenue: 10 },
-      { customerId: 'c', lastOrderAt: '2026-01-29', orders: 1, revenue: 20 },
-      { customerId: 'd', lastOrderAt: '2026-01-21', orders: 2, revenue: 30 },
-      { customerId: 'e', lastOrderAt: '2026-01-01', orders: 3, revenue: 40 },
-    ];
-    // recency 1, 2, 2, 10, 30 days: strictly worse 4, 2, 2, 1, 0 → 1 + floor(5 × worse / 5)
-    expect(rfmScores(rows, asOf).map(({ customerId, r, f }) => ({ customerId, r, f }))).toEqual([
-      { customerId: 'a', r: 5, f: 5 },
-      { customerId: 'b', r: 3, f: 1 },
-      { customerId: 'c', r: 3, f: 1 },
-      { customerId: 'd', r: 2, f: 3 },
-      { customerId: 'e', r: 1, f: 4 },
     ]);
   });
 

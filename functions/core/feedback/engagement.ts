@@ -43,3 +43,16 @@ export function engagementFacts(events: readonly EngagementEvent[], now: Date, w
   }
   return { ...(lastOpenAt ? { lastOpenAt } : {}), ...(lastClickAt ? { lastClickAt } : {}), opens30d, clicks30d, sends30d };
 }
+
+const EVENT_TYPES: Partial<Readonly<Record<FeedbackKind, string>>> = { delivery: 'email_delivery', open: 'email_open', click: 'email_click' };
+
+/**
+ * SES feedback as the engagement events segment conditions count (email_delivery, email_open,
+ * email_click, the names an events file uses too), so `engaged` and `unengaged` see both.
+ */
+export function feedbackAsEvents(events: readonly EngagementEvent[]): { type: string; occurredAt: string }[] {
+  return events.flatMap(({ kind, at }) => {
+    const type = EVENT_TYPES[kind];
+    return type === undefined ? [] : [{ type, occurredAt: at }];
+  });
+}

@@ -151,42 +151,6 @@ export function rfmGrid(rows: readonly RfmRow[]): RfmGrid {
   return { customers, revenue: revenue.map((row) => row.map(round2)) };
 }
 
-export interface RfmInput {
-  readonly customerId: string;
-  readonly lastOrderAt: string;
-  readonly orders: number;
-  readonly revenue: number;
-}
-
-/**
- * R and F scores as DESIGN.md defines them: 1 + floor(5 × (customers strictly worse) / customers),
- * ties sharing a score. For profiles the model has not scored yet (no rfm.* facts).
- */
-export function rfmScores(rows: readonly RfmInput[], asOf: Date): (RfmRow & { customerId: string })[] {
-  const n = rows.length;
-  const recency = rows.map((r) => Math.floor((asOf.getTime() - Date.parse(r.lastOrderAt)) / 86_400_000));
-  // Counted by binary search over the sorted values, so 100,000 customers stay fast.
-  const rWorse = countWhere(recency, 'greater');
-  const fWorse = countWhere(rows.map((r) => r.orders), 'less');
-  const score = (worse: number) => 1 + Math.floor((5 * worse) / n);
-  return rows.map((row, i) => ({ customerId: row.customerId, r: score(rWorse[i] ?? 0), f: score(fWorse[i] ?? 0), revenue: row.revenue }));
-}
-
-/** For each value, how many values are strictly greater (or less) than it. */
-function countWhere(values: readonly number[], relation: 'greater' | 'less'): number[] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const firstIndex = (test: (x: number) => boolean) => {
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (test(sorted[mid] as number)) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-  return values.map((v) => (relation === 'less' ? firstIndex((x) => x >= v) : sorted.length - firstIndex((x) => x > v)));
-}
-
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
