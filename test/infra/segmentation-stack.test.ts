@@ -95,7 +95,8 @@ describe('ingest', () => {
   });
 
   it('sends events that keep failing to a dead-letter queue, with an alarm on it', () => {
-    const queue = logicalIdWhere(json, 'AWS::SQS::Queue', () => true);
+    // The feedback construct has queues of its own; this one is the ingest pipeline's.
+    const queue = Object.keys(json.Resources).find((id) => json.Resources[id]!.Type === 'AWS::SQS::Queue' && id.startsWith('IngestPipeline'))!;
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ingestFunction },
       MaximumRetryAttempts: 2,
