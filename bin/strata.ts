@@ -11,6 +11,8 @@ import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
 import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
 import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
+import { DEFAULT_REPORT_FILE, writeReport } from '../functions/local/report.ts';
+import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
 
 const program = new Command()
   .name('strata')
@@ -225,6 +227,56 @@ audience
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const result = await exportSegmentAudience(stack, segment, new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
+    });
+  });
+
+program
+  .command('report')
+  .description('the HTML performance report (campaigns against their holdout, sending health, segments over time, RFM grid) to a file and reports/<date>.html in the bucket')
+  .option('--out <file>', 'where to write the HTML', DEFAULT_REPORT_FILE)
+  .option('--as-of <date>', 'the report date (default: the stack\'s as-of date, else today)', isoDate)
+  .option('--attribution-days <days>', 'orders this many days after a send are credited to it', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of days');
+    return n;
+  })
+  .option('--json', 'print the figures as JSON on stdout')
+  .action(async (options: { out: string; asOf?: string; attributionDays?: number; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      const result = await writeReport(stack, {
+        out: options.out,
+        now: new Date(),
+        ...(options.asOf === undefined ? {} : { asOf: new Date(options.asOf) }),
+        ...(options.attributionDays === undefined ? {} : { attributionDays: options.attributionDays }),
+      });
+      if (options.json) {
+        const { data, ...where } = result;
+        process.stdout.write(`${JSON.stringify({ ...where, ...data }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`report written to ${result.file} (${(result.bytes / 1024).toFixed(0)} KiB) and s3://${stack.bucketName}/${result.key}\n`);
+      }
+    });
+  });
+
+program
+  .command('sending')
+  .description('whether the sending guard has paused campaigns, with the bounce and complaint rates over its window; --resume lifts the pause')
+  .option('--resume', 'resume sending after a pause')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { resume?: boolean; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const now = process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : new Date();
+      if (options.resume) await resumeSending(stack, now);
+      const status = await sendingStatus(stack, now);
+      if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else {
+        const w = status.window;
+        process.stdout.write(
+          `sending ${status.guard?.paused ? `PAUSED since ${status.guard.at}: ${status.guard.reasons.join('; ')}` : 'active'}\n` +
+            `  ${w.window.from} to ${w.window.to}: ${w.sends} sends, ${w.hardBounces} hard bounces (${(w.bounceRate * 100).toFixed(2)}%), ` +
+            `${w.complaints} complaints (${(w.complaintRate * 100).toFixed(3)}%)\n`,
+        );
+      }
     });
   });
 

@@ -4,6 +4,7 @@ import type { CompiledCampaign } from './campaigns.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
+import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
 import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 
@@ -42,6 +43,7 @@ export class SegmentationStack extends Stack {
       ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
       ...(props.frequencyCap === undefined ? {} : { frequencyCap: props.frequencyCap }),
     });
+    new Feedback(this, 'Feedback', { table, environment, configurationSet: dispatch.configurationSet });
     const workflow = new ResegmentWorkflow(this, 'Resegment', {
       table,
       bucket,

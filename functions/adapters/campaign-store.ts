@@ -179,7 +179,12 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
       }
     },
     async write(entries) {
-      for (const batch of chunk(entries.map((e) => ({ PutRequest: { Item: toItem(e) } })), 25)) {
+      // A sent message also gets MSG#<messageId>, so SES events (feedback) find their customer and campaign.
+      const items = entries.flatMap((e) => [
+        toItem(e),
+        ...(e.messageId === undefined ? [] : [{ pk: `MSG#${e.messageId}`, sk: 'MSG', customerId: e.customerId, campaign: e.campaign }]),
+      ]);
+      for (const batch of chunk(items.map((Item) => ({ PutRequest: { Item } })), 25)) {
         let pending: typeof batch | undefined = batch;
         for (let attempt = 0; pending && pending.length > 0; attempt++) {
           if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} ledger writes unprocessed after ${attempt} attempts`);

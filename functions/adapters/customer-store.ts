@@ -15,6 +15,8 @@ import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { emailHash } from '../core/privacy.ts';
+import type { StoredFeedback } from './feedback-store.ts';
+import type { EngagementFacts } from '../core/feedback/engagement.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -44,6 +46,8 @@ export interface Profile {
   readonly contact?: Contact;
   readonly orders?: OrderAggregates;
   readonly events?: EventAggregates;
+  /** E-mail engagement from SES feedback (the ENGAGEMENT item), as of the latest event. */
+  readonly engagement?: EngagementFacts;
   readonly updatedAt?: string;
 }
 
@@ -68,6 +72,8 @@ export interface CustomerState {
   readonly memberships: Membership[];
   /** Recorded enters and exits, oldest first. */
   readonly transitions?: Transition[];
+  /** SES feedback (sends, opens, clicks, ...), from which engagement facts are recomputed. */
+  readonly feedback?: StoredFeedback[];
 }
 
 export interface FileRecord {
@@ -268,9 +274,13 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const events: CustomerEvent[] = [];
       const memberships: Membership[] = [];
       const transitions: Transition[] = [];
+      const feedback: StoredFeedback[] = [];
+      let engagement: EngagementFacts | undefined;
       for (const { pk: _pk, sk, ...item } of items) {
         const kind = String(sk);
         if (kind === 'CONTACT') contact = item.contact as Contact;
+        else if (kind === 'ENGAGEMENT') engagement = item.engagement as EngagementFacts;
+        else if (kind.startsWith('FB#')) feedback.push(item as unknown as StoredFeedback);
         else if (kind === 'PROFILE') profile = item;
         else if (kind.startsWith('O#')) {
           const { source: _source, ...order } = item;
@@ -286,11 +296,14 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       }
       const known = contact !== undefined || profile !== undefined;
       return {
-        profile: known ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }) } as Profile) : undefined,
+        profile: known
+          ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }), ...(engagement === undefined ? {} : { engagement }) } as Profile)
+          : undefined,
         orders,
         events,
         memberships,
         transitions,
+        feedback,
       };
     },
     async putEvents(events, source) {

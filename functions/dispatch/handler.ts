@@ -5,6 +5,7 @@ import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient, s3Client, sesClient } from '../adapters/aws-clients.ts';
 import { dynamoCampaignStore } from '../adapters/campaign-store.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
+import { dynamoFeedbackStore } from '../adapters/feedback-store.ts';
 import { sesMailer } from '../adapters/mailer.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import { loadSigningKey } from '../adapters/signing-key.ts';
@@ -38,6 +39,7 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
   return runCampaigns(
     {
       catalog, store, members, mailer, logger,
+      guard: dynamoFeedbackStore(client, config.tableName),
       limiter: createRateLimiter(rate),
       clock: realClock,
       from: config.senderAddress,

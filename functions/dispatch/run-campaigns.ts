@@ -51,6 +51,8 @@ export interface CampaignRunSummary extends SendCounts {
   resumed: number;
   /** Entries a dead run left SENDING, now recorded UNCERTAIN. */
   abandoned: number;
+  /** True when the sending guard held the campaign back. */
+  paused?: boolean;
 }
 
 export interface DispatchDeps {
@@ -73,6 +75,8 @@ export interface DispatchDeps {
   readonly exportAudience?: (campaign: Campaign, now: Date) => Promise<number>;
   /** Customers read per step. */
   readonly pageSize?: number;
+  /** The sending guard (bounce or complaint rate too high, see feedback): while paused, no e-mail leaves. */
+  readonly guard?: { sendingPaused(): Promise<boolean> };
 }
 
 export function selectCampaigns(catalog: readonly Campaign[], names: readonly string[] | undefined): Campaign[] {
@@ -90,6 +94,7 @@ export async function runCampaigns(deps: DispatchDeps, event: DispatchEvent, now
   const campaigns = selectCampaigns(deps.catalog, event.campaigns);
   const taken = new Set<string>();
   const summaries: CampaignRunSummary[] = [];
+  let paused: boolean | undefined;
   for (const campaign of campaigns) {
     const summary: CampaignRunSummary = {
       campaign: campaign.name, segment: campaign.segments.join(','), channel: campaign.channel,
@@ -99,6 +104,12 @@ export async function runCampaigns(deps: DispatchDeps, event: DispatchEvent, now
     if (campaign.channel === 'audience') {
       if (event.trigger === 'schedule' && event.campaigns?.includes(campaign.name) && deps.exportAudience) summary.candidates = await deps.exportAudience(campaign, now);
       summaries.push(summary);
+      continue;
+    }
+    paused ??= (await deps.guard?.sendingPaused()) === true;
+    if (paused) {
+      deps.logger.warn('campaign held back: the sending guard has paused sending', { campaign: campaign.name });
+      summaries.push({ ...summary, paused: true });
       continue;
     }
     await runEmailCampaign(deps, campaign, event, now, taken, summary);

@@ -10,6 +10,8 @@ import type { IngestReport } from '../ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
 import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from './local-stack.ts';
 import { count, createProgress } from './progress.ts';
+import { deliverSesEvents, type DeliveryReport } from './ses-events.ts';
+import { writeReport } from './report.ts';
 
 export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
 /** CDNOW's purchases end on 1998-06-30; the demo looks at them from the next day. */
@@ -24,6 +26,8 @@ export interface DemoOptions {
   /** Keep the state of earlier runs instead of starting from an empty stack. */
   readonly keepState?: boolean;
   readonly quiet?: boolean;
+  /** Where the HTML report goes. Default out/report.html. */
+  readonly reportFile?: string;
 }
 
 export interface DemoResult {
@@ -33,6 +37,8 @@ export interface DemoResult {
   readonly files: readonly IngestReport[];
   readonly segments: Readonly<Record<string, number>>;
   readonly campaigns: readonly DemoCampaign[];
+  /** SES events of the demo's mail, from the local stand-in through the feedback handler. */
+  readonly feedback: DeliveryReport;
   readonly report: string | null;
   readonly mailbox: string;
   readonly durationMs: number;
@@ -111,6 +117,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
       )));
     }
 
+    const asOf = new Date(options.asOf ?? DEMO_AS_OF);
+    const feedback = await progress.step(
+      'delivering SES events of the sent mail to the feedback handler (local stand-in)',
+      () => deliverSesEvents(stack, { sentAt: asOf }),
+      (r) => Object.entries(r.byKind).map(([kind, n]) => `${count(n)} ${kind}`).join(', ') || 'no new mail',
+    );
+    const report = await progress.step('writing the performance report', () => writeReport(stack, { asOf, now: new Date(), ...(options.reportFile === undefined ? {} : { out: options.reportFile }) }), (r) => `${path.relative(process.cwd(), r.file) || r.file} and s3://${stack.bucketName}/${r.key}`);
+
     const orders = files.filter((f) => f.kind === 'orders');
     const customers = await countProfiles(stack);
     const result: DemoResult = {
@@ -132,7 +146,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
         alreadySent: s.alreadySent,
         bulkCalls: s.bulkCalls,
       })),
-      report: null,
+      feedback,
+      report: report.file,
       mailbox: `${stack.endpoints.ses}/`,
       durationMs: Math.round(performance.now() - started),
     };
@@ -188,6 +203,9 @@ export function formatSummary(r: DemoResult, kept: boolean): string {
         (c.outranked > 0 ? `, ${count(c.outranked)} taken by a higher-priority campaign` : '') +
         (c.alreadySent > 0 ? `, ${count(c.alreadySent)} already sent before` : ''),
     ),
+    `  SES feedback      ${Object.entries(r.feedback.byKind).map(([kind, n]) => `${count(n)} ${kind}`).join(', ') || 'none'}` +
+      (r.feedback.suppressed > 0 ? `; ${count(r.feedback.suppressed)} addresses suppressed` : '') + (r.feedback.paused ? '; sending PAUSED by the guard' : ''),
+    `  report            ${r.report ?? '-'}`,
     `  took              ${(r.durationMs / 1000).toFixed(1)}s`,
     kept
       ? `  see the e-mails   ${r.mailbox} (mailbox web UI; Ctrl-C stops the stack)`

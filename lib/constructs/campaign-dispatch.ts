@@ -118,7 +118,7 @@ export class CampaignDispatch extends Construct {
     this.handler.role.addToPolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         resources: [props.table.tableArn, `${props.table.tableArn}/index/*`],
       }),
     );
