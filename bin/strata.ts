@@ -11,6 +11,8 @@ import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
 import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
 import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
+import { formatFit, formatScores, modelFit, modelScore, modelValidate } from '../functions/local/model-commands.ts';
+import { formatValidation } from '../functions/core/models/validation.ts';
 
 const program = new Command()
   .name('strata')
@@ -226,6 +228,63 @@ audience
       const result = await exportSegmentAudience(stack, segment, new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
     });
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const rate = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a rate like 0.01');
+  return n;
+};
+
+const model = program.command('model').description('BG/NBD purchase and Gamma-Gamma spend models: fit, score, validate (files in, no stack needed)');
+model
+  .command('fit')
+  .description('fit both models by maximum likelihood on the purchases up to the calibration end')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; json?: boolean }) => {
+    const fitted = await modelFit(options, options.calibrationEnd, new Date());
+    process.stdout.write(`${options.json ? JSON.stringify(fitted, null, 2) : formatFit(fitted)}\n`);
+  });
+model
+  .command('score')
+  .description('P(alive), expected purchases over a horizon, expected spend and 12-month CLV per customer')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period (scores are as of that day)', isoDate)
+  .requiredOption('--horizon-weeks <n>', 'weeks ahead for expectedPurchases', positiveNumber)
+  .option('--customer <id>', 'only this customer')
+  .option('--discount-rate <rate>', 'monthly discount rate of the CLV', rate, 0.01)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; horizonWeeks: number; customer?: string; discountRate: number; json?: boolean }) => {
+    const scores = await modelScore(options, options.calibrationEnd, {
+      horizonWeeks: options.horizonWeeks,
+      monthlyDiscountRate: options.discountRate,
+      ...(options.customer === undefined ? {} : { customer: options.customer }),
+    }, new Date());
+    process.stdout.write(`${options.json ? JSON.stringify(scores, null, 2) : formatScores(scores, options.horizonWeeks)}\n`);
+  });
+model
+  .command('validate')
+  .description('fit on the calibration period and compare with the holdout: by calibration frequency and weekly cumulative tracking')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period', isoDate)
+  .option('--holdout-end <date>', 'last day of the holdout (default: the last purchase in the file)', isoDate)
+  .option('--out <file>', 'write the chart as SVG to this file')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; holdoutEnd?: string; out?: string; json?: boolean }) => {
+    const result = await modelValidate(options, options.calibrationEnd, {
+      ...(options.holdoutEnd === undefined ? {} : { holdoutEnd: options.holdoutEnd }),
+      ...(options.out === undefined ? {} : { out: options.out }),
+    }, new Date());
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`${formatValidation(result.report)}${result.chart === undefined ? '' : `\n\nchart: ${result.chart}`}\n`);
   });
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */
