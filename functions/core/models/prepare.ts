@@ -80,20 +80,21 @@ export function summarizeHistory(history: PurchaseHistory, calibrationEndDay: nu
   if (first === undefined || first > calibrationEndDay) return undefined;
   let last = first;
   let repeats = 0;
-  let repeatSpend = 0;
+  // In whole cents, so a mean ending in half a cent rounds up as the published summary does (not down by float error).
+  let repeatCents = 0;
   for (let i = 1; i < history.days.length; i++) {
     const day = history.days[i] as number;
     if (day > calibrationEndDay) break;
     last = day;
     repeats++;
-    repeatSpend += history.spend[i] ?? 0;
+    repeatCents += Math.round((history.spend[i] ?? 0) * 100);
   }
   return {
     customerId: history.customerId,
     x: repeats,
     tx: round2((last - first) / DAYS_PER_WEEK),
     T: round2((calibrationEndDay - first) / DAYS_PER_WEEK),
-    zbar: repeats === 0 ? 0 : round2(repeatSpend / repeats),
+    zbar: repeats === 0 ? 0 : Math.round(repeatCents / repeats) / 100,
     firstDay: first,
   };
 }
