@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bgnbdParamsSchema, fitBgNbd } from './bgnbd.ts';
 import { fitGammaGamma, gammaGammaParamsSchema } from './gamma-gamma.ts';
-import type { CustomerSummary } from './prepare.ts';
+import { InputError } from '../errors.ts';
+import { summarize, type CustomerSummary, type PurchaseHistory } from './prepare.ts';
 
 const diagnosticsSchema = z.object({
   logLikelihood: z.number(),
@@ -52,9 +53,18 @@ export function fitModels(summaries: readonly CustomerSummary[], calibrationEnd:
   };
 }
 
-/** The object key a model fitted at this time is stored under; ISO time with ':' made key-safe. */
-export function modelKey(fittedAt: string): string {
-  return `models/${fittedAt.replace(/:/g, '-')}.json`;
+/** Fits both models on the purchases up to the calibration end (inclusive), prepared per DESIGN.md. */
+export function fitFromHistories(histories: readonly PurchaseHistory[], calibrationEnd: string, fittedAt: Date): FittedModel {
+  const summaries = summarize(histories, calibrationEnd);
+  if (summaries.length === 0) throw new InputError(`no customer bought on or before ${calibrationEnd}`);
+  return fitModels(summaries, calibrationEnd, fittedAt);
 }
 
-export const LATEST_MODEL_KEY = 'models/latest.json';
+/** The bucket prefix fitted models live under (the refit Lambda may write only there). */
+export const MODELS_PREFIX = 'models/';
+export const LATEST_MODEL_KEY = `${MODELS_PREFIX}latest.json`;
+
+/** The object key a model fitted at this time is stored under; ISO time with ':' made key-safe. */
+export function modelKey(fittedAt: string): string {
+  return `${MODELS_PREFIX}${fittedAt.replace(/:/g, '-')}.json`;
+}

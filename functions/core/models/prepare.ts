@@ -55,20 +55,31 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
  * summary counts them).
  */
 export function purchaseHistories(purchases: Iterable<Purchase>): PurchaseHistory[] {
-  const byCustomer = new Map<string, Map<number, number>>();
-  for (const p of purchases) {
-    if (p.cancelled === true || p.amount < 0) continue;
-    let days = byCustomer.get(p.customerId);
-    if (days === undefined) byCustomer.set(p.customerId, (days = new Map()));
+  const builder = new HistoryBuilder();
+  for (const p of purchases) builder.add(p);
+  return builder.histories();
+}
+
+/** Accumulates purchases as they stream in (pages of a table scan) in memory per customer-day, not per line. */
+export class HistoryBuilder {
+  private readonly byCustomer = new Map<string, Map<number, number>>();
+
+  add(p: Purchase): void {
+    if (p.cancelled === true || p.amount < 0) return;
+    let days = this.byCustomer.get(p.customerId);
+    if (days === undefined) this.byCustomer.set(p.customerId, (days = new Map()));
     const day = dayOf(p.orderedAt);
     days.set(day, (days.get(day) ?? 0) + p.amount);
   }
-  const histories: PurchaseHistory[] = [];
-  for (const [customerId, days] of byCustomer) {
-    const sorted = [...days.keys()].sort((p, q) => p - q);
-    histories.push({ customerId, days: sorted, spend: sorted.map((d) => days.get(d) ?? 0) });
+
+  histories(): PurchaseHistory[] {
+    const histories: PurchaseHistory[] = [];
+    for (const [customerId, days] of this.byCustomer) {
+      const sorted = [...days.keys()].sort((p, q) => p - q);
+      histories.push({ customerId, days: sorted, spend: sorted.map((d) => days.get(d) ?? 0) });
+    }
+    return histories;
   }
-  return histories;
 }
 
 /**
