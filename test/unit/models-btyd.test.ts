@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedRepeatPurchases, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
+import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedPurchasesOver, expectedRepeatPurchases, remainingTermByHyp2f1, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
 import { clv, profileSummary, scoreProfile, WEEKS_PER_MONTH } from '../../functions/core/models/clv.ts';
 import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../functions/core/models/fitted-model.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
@@ -139,6 +139,32 @@ describe('BG/NBD (Fader, Hardie & Lee 2005)', () => {
     expect(byHorizon).toEqual([...byHorizon].sort((p, q) => p - q));
     const byX = [0, 1, 5, 20].map((x) => expectedPurchases(PUBLISHED_BGNBD, { x, tx: x === 0 ? 0 : 38, T: 39 }, 52));
     expect(byX).toEqual([...byX].sort((p, q) => p - q));
+  });
+
+  it('sums the series for many horizons at once to 1e-10 of stdlib hyp2f1 wherever that is finite, and stays finite where it is not', () => {
+    const horizons = [30 / 7, 90 / 7, ...Array.from({ length: 12 }, (_, m) => (m + 1) * WEEKS_PER_MONTH), 500, 5000].sort((u, v) => u - v);
+    const params = [PUBLISHED_BGNBD, { r: 1.5, alpha: 20, a: 2.5, b: 8 }, { r: 0.1, alpha: 0.5, a: 0.3, b: 0.9 }];
+    let worst = 0;
+    let compared = 0;
+    for (const p of params) {
+      for (const x of [0, 1, 2, 5, 20, 100]) {
+        for (const T of [0, 0.14, 10, 39, 150]) {
+          const c = { x, tx: x === 0 ? 0 : T / 2, T };
+          const together = expectedPurchasesOver(p, c, horizons);
+          horizons.forEach((t, j) => {
+            expect(Number.isFinite(together[j]!) && together[j]! > 0).toBe(true);
+            const remaining = remainingTermByHyp2f1(p, c, t);
+            if (!Number.isFinite(remaining)) return;
+            const reference = ((p.a + p.b + x - 1) / (p.a - 1)) * (1 - remaining) * pAlive(p, c);
+            worst = Math.max(worst, Math.abs(together[j]! / reference - 1));
+            compared++;
+          });
+          expect([...together]).toEqual([...together].sort((u, v) => u - v));
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    expect(worst).toBeLessThan(1e-10);
   });
 
   it('stays finite for heavy buyers, where the hypergeometric series alone would overflow', () => {

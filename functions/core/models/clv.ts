@@ -1,4 +1,4 @@
-import { expectedPurchases, pAlive, type BgNbdParams, type Rft } from './bgnbd.ts';
+import { expectedPurchasesOver, pAlive, type BgNbdParams, type Rft } from './bgnbd.ts';
 import { expectedSpend, type GammaGammaParams, type Spend } from './gamma-gamma.ts';
 import type { FittedModel } from './fitted-model.ts';
 import { dayOf, DAYS_PER_WEEK, purchaseHistories, summarizeHistory, type CustomerSummary, type Purchase } from './prepare.ts';
@@ -27,18 +27,31 @@ export interface Models {
  */
 export function clv(models: Models, customer: Rft & Spend, options: ClvOptions = {}): number {
   const months = options.months ?? 12;
-  const discount = 1 + (options.monthlyDiscountRate ?? 0.01);
-  const spend = expectedSpend(models.gammaGamma, customer);
+  const cumulative = expectedPurchasesOver(models.bgnbd, customer, monthEnds(months));
+  return discountedPurchases(cumulative, 0, months, options.monthlyDiscountRate ?? 0.01) * expectedSpend(models.gammaGamma, customer);
+}
+
+/** Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`. */
+function discountedPurchases(cumulative: Float64Array, from: number, months: number, monthlyDiscountRate: number): number {
+  const discount = 1 + monthlyDiscountRate;
   let total = 0;
   let previous = 0;
   let factor = 1;
-  for (let m = 1; m <= months; m++) {
-    const cumulative = expectedPurchases(models.bgnbd, customer, m * WEEKS_PER_MONTH);
+  for (let m = 0; m < months; m++) {
+    const value = cumulative[from + m] as number;
     factor /= discount;
-    total += (cumulative - previous) * factor;
-    previous = cumulative;
+    total += (value - previous) * factor;
+    previous = value;
   }
-  return total * spend;
+  return total;
+}
+
+const monthEndCache = new Map<number, number[]>();
+/** The ends of the next `months` months, in weeks. */
+function monthEnds(months: number): number[] {
+  let ends = monthEndCache.get(months);
+  if (ends === undefined) monthEndCache.set(months, (ends = Array.from({ length: months }, (_, m) => (m + 1) * WEEKS_PER_MONTH)));
+  return ends;
 }
 
 /** One row of `strata model score` (DESIGN.md). */
@@ -57,15 +70,19 @@ export interface CustomerScore {
 }
 
 export function scoreCustomer(models: Models, summary: CustomerSummary, horizonWeeks: number, options: ClvOptions = {}): CustomerScore {
+  const months = options.months ?? 12;
+  // One series pass for the horizon and every month end of the CLV.
+  const cumulative = expectedPurchasesOver(models.bgnbd, summary, [horizonWeeks, ...monthEnds(months)]);
+  const spend = expectedSpend(models.gammaGamma, summary);
   return {
     customerId: summary.customerId,
     x: summary.x,
     tx: summary.tx,
     T: summary.T,
-    expectedPurchases: expectedPurchases(models.bgnbd, summary, horizonWeeks),
+    expectedPurchases: cumulative[0] as number,
     pAlive: pAlive(models.bgnbd, summary),
-    expectedSpend: expectedSpend(models.gammaGamma, summary),
-    clv: clv(models, summary, options),
+    expectedSpend: spend,
+    clv: discountedPurchases(cumulative, 1, months, options.monthlyDiscountRate ?? 0.01) * spend,
   };
 }
 
@@ -81,17 +98,21 @@ export interface ModelFacts {
 /**
  * The model.* facts of one customer from their summary as of the evaluation date (T measured to
  * that date, see profileSummary). Pure and cheap enough to run for every customer on each
- * re-segmentation: 14 hypergeometric evaluations.
+ * re-segmentation: one series pass serves all 14 horizons.
  */
 export function scoreProfile(model: Pick<FittedModel, 'bgnbd' | 'gammaGamma'>, summary: Rft & Spend, options: Pick<ClvOptions, 'monthlyDiscountRate'> = {}): ModelFacts {
+  const cumulative = expectedPurchasesOver(model.bgnbd, summary, PROFILE_HORIZONS);
+  const spend = expectedSpend(model.gammaGamma, summary);
   return {
     pAlive: pAlive(model.bgnbd, summary),
-    expectedPurchases30d: expectedPurchases(model.bgnbd, summary, 30 / DAYS_PER_WEEK),
-    expectedPurchases90d: expectedPurchases(model.bgnbd, summary, 90 / DAYS_PER_WEEK),
-    expectedSpend: expectedSpend(model.gammaGamma, summary),
-    clv12m: clv(model, summary, { months: 12, ...options }),
+    expectedPurchases30d: cumulative[0] as number,
+    expectedPurchases90d: cumulative[1] as number,
+    expectedSpend: spend,
+    clv12m: discountedPurchases(cumulative, 2, 12, options.monthlyDiscountRate ?? 0.01) * spend,
   };
 }
+
+const PROFILE_HORIZONS = [30 / DAYS_PER_WEEK, 90 / DAYS_PER_WEEK, ...monthEnds(12)];
 
 /**
  * One customer's (x, t_x, T, zbar) as of a date, from their order lines (the ledger the segment

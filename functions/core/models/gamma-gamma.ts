@@ -26,37 +26,80 @@ export interface GammaGammaFit {
   readonly diagnostics: FitDiagnostics;
 }
 
+/** Mean spends with what the likelihood needs precomputed: ln zbar, ln x, and x grouped for the gamma terms. */
+export interface SpendData {
+  readonly n: number;
+  readonly x: Float64Array;
+  readonly zbar: Float64Array;
+  readonly logZbar: Float64Array;
+  readonly logX: Float64Array;
+  readonly xIndex: Uint32Array;
+  readonly xValues: readonly number[];
+}
+
+/** The customers the spend model is fitted on: x > 0 and zbar > 0. */
+export function spendData(customers: readonly Spend[]): SpendData {
+  const spends = customers.filter((c) => c.x > 0 && c.zbar > 0);
+  const index = new Map<number, number>();
+  const xValues: number[] = [];
+  const xIndex = Uint32Array.from(spends, (c) => {
+    let k = index.get(c.x);
+    if (k === undefined) {
+      k = xValues.length;
+      index.set(c.x, k);
+      xValues.push(c.x);
+    }
+    return k;
+  });
+  return {
+    n: spends.length,
+    x: Float64Array.from(spends, (c) => c.x),
+    zbar: Float64Array.from(spends, (c) => c.zbar),
+    logZbar: Float64Array.from(spends, (c) => Math.log(c.zbar)),
+    logX: Float64Array.from(spends, (c) => Math.log(c.x)),
+    xIndex,
+    xValues,
+  };
+}
+
 /**
  * Log-likelihood of the mean spends (FH 2013, eq. 4) of customers with x > 0 and zbar > 0:
  * ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln γ + (px−1) ln zbar + px ln x − (px+q) ln(γ + x·zbar).
  */
-export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, spends: readonly Spend[]): number {
-  let ll = 0;
+export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, data: SpendData): number {
   const constant = -gammaln(q) + q * Math.log(gamma);
-  for (const { x, zbar } of spends) {
+  const gammaTerms = data.xValues.map((x) => gammaln(p * x + q) - gammaln(p * x));
+  let ll = 0;
+  for (let i = 0; i < data.n; i++) {
+    const x = data.x[i] as number;
     const px = p * x;
-    ll += constant + gammaln(px + q) - gammaln(px) + (px - 1) * Math.log(zbar) + px * Math.log(x) - (px + q) * Math.log(gamma + x * zbar);
+    ll +=
+      constant +
+      (gammaTerms[data.xIndex[i] as number] as number) +
+      (px - 1) * (data.logZbar[i] as number) +
+      px * (data.logX[i] as number) -
+      (px + q) * Math.log(gamma + x * (data.zbar[i] as number));
   }
   return ll;
 }
 
 /** Maximum likelihood on log-parameters over the customers who bought again with a positive mean spend. */
 export function fitGammaGamma(customers: readonly Spend[]): GammaGammaFit {
-  const spends = customers.filter((c) => c.x > 0 && c.zbar > 0);
-  if (spends.length === 0) throw new InputError('cannot fit the Gamma-Gamma spend model: no customer bought twice with a positive spend');
+  const data = spendData(customers);
+  if (data.n === 0) throw new InputError('cannot fit the Gamma-Gamma spend model: no customer bought twice with a positive spend');
   const toParams = (v: readonly number[]): GammaGammaParams => ({ p: Math.exp(v[0] ?? 0), q: Math.exp(v[1] ?? 0), gamma: Math.exp(v[2] ?? 0) });
-  const objective = (v: readonly number[]) => -gammaGammaLogLikelihood(toParams(v), spends) / spends.length;
+  const objective = (v: readonly number[]) => -gammaGammaLogLikelihood(toParams(v), data) / data.n;
   const first = minimize(objective, [0, 0, 0]);
   const second = minimize(objective, first.x, { initialStep: 0.05 });
   const params = toParams(second.x);
   return {
     params,
     diagnostics: {
-      logLikelihood: gammaGammaLogLikelihood(params, spends),
+      logLikelihood: gammaGammaLogLikelihood(params, data),
       iterations: first.iterations + second.iterations,
       evaluations: first.evaluations + second.evaluations,
       converged: first.converged && second.converged,
-      customers: spends.length,
+      customers: data.n,
     },
   };
 }
