@@ -10,6 +10,7 @@ import { fittedModelSchema, LATEST_MODEL_KEY, modelKey } from '../../functions/c
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { uploadAndAwaitReport } from '../../functions/local/ingest-files.ts';
 import type { RefitResult } from '../../functions/model-refit/handler.ts';
+import { localSegmentMembers, lookalikeCommand } from '../../functions/local/segment-model-commands.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const run = promisify(execFile);
@@ -21,7 +22,8 @@ const EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'orders', 'cdnow_sample.csv'
 const EXAMPLE_MAPPING = path.join(PROJECT_ROOT, 'examples', 'orders', 'cdnow_sample.mapping.json');
 const within1 = (actual: number, published: number) => Math.abs(actual / published - 1) < 0.01;
 
-describe('strata model (CLI, as a process)', () => {
+// Each run is a fresh CLI process (tsx and the CLI's imports start first): generous time on a shared machine.
+describe('strata model, clusters and lookalike (CLI, as a process)', { timeout: 120_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-models-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -63,6 +65,25 @@ describe('strata model (CLI, as a process)', () => {
     expect(fs.readFileSync(out, 'utf-8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   });
 
+  it('clusters prints cluster-<n> segments with their descriptions and every customer assigned', async () => {
+    const { stdout } = await strata('clusters', '--orders', SAMPLE, '--k', '4', '--json');
+    const result = JSON.parse(stdout) as { k: number; clusters: { name: string; size: number; description: string }[]; assignments: { customerId: string; cluster: string }[]; model: unknown };
+    expect(result.clusters.map((c) => c.name)).toEqual(['cluster-1', 'cluster-2', 'cluster-3', 'cluster-4']);
+    expect(result.clusters.reduce((s, c) => s + c.size, 0)).toBe(2357);
+    expect(result.assignments).toHaveLength(2357);
+    for (const c of result.clusters) expect(c.description).toMatch(/σ\)/);
+  });
+
+  it('lookalike ranks the top N non-members for a seed file', async () => {
+    const seedFile = path.join(tmp, 'seed.txt');
+    fs.writeFileSync(seedFile, '1\n2\n6\n# a comment\n');
+    const { stdout } = await strata('lookalike', '--orders', SAMPLE, '--seed-file', seedFile, '--top', '25', '--name', 'like-my-best', '--json');
+    const result = JSON.parse(stdout) as { segment: string; seedSize: number; members: { customerId: string; score: number }[] };
+    expect(result).toMatchObject({ segment: 'like-my-best', seedSize: 3 });
+    expect(result.members).toHaveLength(25);
+    expect(result.members.map((m) => m.customerId)).not.toContain('1');
+  });
+
   it('says which date is wrong', async () => {
     await expect(strata('model', 'fit', '--orders', SAMPLE, '--calibration-end', '1990-01-01')).rejects.toMatchObject({ stderr: expect.stringContaining('no customer bought on or before 1990-01-01') });
   });
@@ -94,4 +115,16 @@ describe('the model refit Lambda on the embedded stack', () => {
     expect(within1(latest.bgnbd.r, 0.243) && within1(latest.bgnbd.alpha, 4.414) && within1(latest.bgnbd.a, 0.793) && within1(latest.bgnbd.b, 2.426)).toBe(true);
     expect(within1(latest.gammaGamma.p, 6.25) && within1(latest.gammaGamma.q, 3.74) && within1(latest.gammaGamma.gamma, 15.44)).toBe(true);
   }, 120_000);
+
+  it('seeds lookalikes from a segment stored in the stack', async () => {
+    const firstTimers: string[] = [];
+    const result = await lookalikeCommand({ orders: EXAMPLE, mapping: EXAMPLE_MAPPING, seedSegment: 'first-time-buyers', top: 10 }, async (segment) => {
+      firstTimers.push(...(await localSegmentMembers(stack, segment)));
+      return firstTimers;
+    });
+    expect(result.seedSize).toBe(firstTimers.length);
+    expect(firstTimers.length).toBeGreaterThan(1000);
+    expect(result.members).toHaveLength(10);
+    expect(result.members.some((m) => firstTimers.includes(m.customerId))).toBe(false);
+  }, 60_000);
 });
