@@ -229,6 +229,8 @@ audience
       const result = await exportSegmentAudience(stack, segment, new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
     });
+  });
+
 const positiveNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
