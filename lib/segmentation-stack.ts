@@ -6,6 +6,7 @@ import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
 import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
+import { ModelRefit } from './constructs/model-refit.ts';
 import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 
 export interface SegmentationStackProps extends StackProps {
@@ -33,6 +34,7 @@ export class SegmentationStack extends Stack {
     const environment = { TABLE_NAME: table.tableName, BUCKET_NAME: bucket.bucketName };
 
     const ingest = new IngestPipeline(this, 'IngestPipeline', { bucket, table, environment });
+    const modelRefit = new ModelRefit(this, 'ModelRefit', { table, bucket, environment });
     const dispatch = new CampaignDispatch(this, 'CampaignDispatch', {
       table,
       bucket,
@@ -59,6 +61,7 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'IngestDeadLetterQueue', { value: ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ResegmentStateMachine', { value: workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModelRefitFunction', { value: modelRefit.function.functionName, description: 'Refits the CLV models; writes models/latest.json' });
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
   }
 }
