@@ -78,8 +78,19 @@ export async function runChunkTask(deps: IngestDeps, chunking: ChunkingDeps, tas
     await store.putChunkState(task.key, task.etag, task.phase, task.chunk, state);
   }
   const finished = await store.listChunkStates(task.key, task.etag, task.phase);
-  // Two chunks finishing together may both advance; every step after a phase is idempotent.
-  if (finished.length === planChunks(task.size, task.chunkBytes).length) await advance(deps, chunking, task);
+  if (finished.length === planChunks(task.size, task.chunkBytes).length && (await claimJoin(deps, task))) await advance(deps, chunking, task);
+}
+
+/**
+ * Two chunks finishing together both see the phase complete; the first to record itself as the
+ * phase's joiner moves the file on, so the next phase is dispatched once. A retry of the joiner's
+ * own invocation (it failed while joining) finds its claim and joins again.
+ */
+async function claimJoin(deps: IngestDeps, task: ChunkTask): Promise<boolean> {
+  const phase = `${task.phase}-join`;
+  await deps.store.putChunkState(task.key, task.etag, phase, 0, { by: task.chunk });
+  const [claim] = await deps.store.listChunkStates(task.key, task.etag, phase);
+  return claim?.by === task.chunk;
 }
 
 /** Finds the first unfinished phase, runs the joins of the finished ones, and dispatches what is missing. */

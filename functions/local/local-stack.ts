@@ -37,6 +37,16 @@ export interface DeadLetter {
   readonly error: string;
 }
 
+/** One attempt of an asynchronous invocation, with its times (performance.now() ms), so tests can see overlap and retries. */
+export interface InvocationAttempt {
+  readonly functionLogicalId: string;
+  readonly event: unknown;
+  readonly attempt: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  error?: string;
+}
+
 export interface LocalStackOptions {
   /** Where emulator state persists between runs. Default .strata/ in the project. */
   readonly stateDir?: string;
@@ -57,6 +67,8 @@ export interface LocalStack {
   readonly bucketName: string;
   readonly functions: readonly LocalFunction[];
   readonly deadLetters: readonly DeadLetter[];
+  /** Every attempt of every asynchronous invocation (S3 events, Lambda Invoke with InvocationType Event) so far. */
+  readonly invocations: readonly InvocationAttempt[];
   /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
   readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
@@ -220,14 +232,20 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
   // S3 → Lambda and Lambda → Lambda (Event) are asynchronous invocations: two retries, then the dead-letter list.
   const pending = new Set<Promise<void>>();
   const deadLetters: DeadLetter[] = [];
+  const invocations: InvocationAttempt[] = [];
   const invokeAsync = (fn: LocalFunction, event: unknown) => {
     const run = (async () => {
       let lastError: unknown;
       for (let attempt = 0; attempt < 3; attempt++) {
+        const record: InvocationAttempt = { functionLogicalId: fn.logicalId, event, attempt, startedAt: performance.now() };
+        invocations.push(record);
         try {
           await invokeFunction(fn, event);
+          record.endedAt = performance.now();
           return;
         } catch (error) {
+          record.endedAt = performance.now();
+          record.error = String(error);
           lastError = error;
         }
       }
@@ -273,6 +291,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     bucketName,
     functions,
     deadLetters,
+    invocations,
     asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
