@@ -10,7 +10,7 @@ import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
 import { StrataFunction } from './strata-function.ts';
-import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
+import { grantReadLatestModel, grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface IngestPipelineProps {
   readonly bucket: s3.IBucket;
@@ -66,6 +66,7 @@ export class IngestPipeline extends Construct {
       }),
     );
     grantReadSegmentDefinitions(this.handler.role, props.bucket);
+    grantReadLatestModel(this.handler.role, props.bucket);
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { prefix: PREFIXES.incoming });
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {

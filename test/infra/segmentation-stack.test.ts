@@ -108,7 +108,7 @@ describe('ingest', () => {
     });
   });
 
-  it('can read only incoming/ and the segment definitions, list only config/segments/, and write only quarantine/', () => {
+  it('can read only incoming/, the segment definitions and the latest model, list only config/segments/, and write only quarantine/', () => {
     const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -118,6 +118,7 @@ describe('ingest', () => {
       { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/quarantine/*']] } },
       { action: 's3:ListBucket', resource: { 'Fn::GetAtt': [dataBucket, 'Arn'] } },
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/segments/*']] } },
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/models/latest.json']] } },
     ]);
     const listing = s3Statements.find((s) => actionsOf(s).includes('s3:ListBucket'));
     expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['config/segments/*'] } });
