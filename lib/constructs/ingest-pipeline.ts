@@ -36,6 +36,7 @@ export class IngestPipeline extends Construct {
     });
     acknowledge(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the ingest Lambda.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is the end of the line for failed ingest events: nothing consumes it, so there is nothing to redrive to; its alarm calls a person (README, Operations).' },
     ]);
 
     this.handler = new StrataFunction(this, 'Ingest', {
