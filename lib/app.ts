@@ -1,5 +1,5 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from './nag.ts';
+import { AwsSolutionsChecks, ServerlessChecks } from './nag.ts';
 import { DEFAULT_CAMPAIGN_DIR, loadCampaigns } from './campaigns.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 
@@ -28,6 +28,6 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   return { app, stack };
 }

@@ -15,6 +15,7 @@ import {
   createApplier,
   csvCell,
   ingestObject,
+  refreshOptions,
   rejectedRows,
   rowFingerprint,
   rowResult,
@@ -170,7 +171,7 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
         if (id !== '' && partitionOf(id, chunks) === task.chunk) mine.add(id);
       }
     }
-    const summary = await refreshCustomers(deps.store, mine, deps.definitions, deps.now);
+    const summary = await refreshCustomers(deps.store, mine, deps.definitions, deps.now, refreshOptions(deps));
     return { ...summary };
   },
 };

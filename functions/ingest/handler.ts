@@ -6,6 +6,7 @@ import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import { loadSegmentDefinitions } from '../commons/segment-definitions.ts';
 import { lambdaChunkDispatcher } from '../adapters/chunk-dispatcher.ts';
+import { loadModelScorer } from '../commons/model-scorer.ts';
 import { InputError } from '../core/errors.ts';
 import { chunkTaskSchema } from '../core/chunks.ts';
 import { quarantineKeys } from '../core/object-key.ts';
@@ -27,6 +28,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
     store: dynamoCustomerStore(dynamoDocumentClient(), config.tableName),
     logger,
     definitions: await loadSegmentDefinitions(objects),
+    scoreModel: await loadModelScorer(objects),
     now: evaluationTime(config),
     maxRejectedShare: config.maxRejectedShare,
     chunking,

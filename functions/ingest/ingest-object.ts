@@ -8,7 +8,8 @@ import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
-import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
+import type { ModelScorer } from '../commons/model-scorer.ts';
+import { refreshCustomers, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
@@ -47,6 +48,8 @@ export interface IngestDeps {
   readonly store: CustomerStore;
   readonly logger: Logger;
   readonly definitions: readonly SegmentDefinition[];
+  /** model.* facts from the latest fitted model; absent before the first fit. */
+  readonly scoreModel?: ModelScorer | undefined;
   readonly now: Date;
   /** Above this share of bad rows the whole file is rejected and nothing of it applied. */
   readonly maxRejectedShare: number;
@@ -117,12 +120,17 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
   const { touched, merges } = await applier.finish();
 
-  const segments = await refreshCustomers(store, touched, deps.definitions, now);
+  const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
   const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
   logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
+}
+
+/** The refresh's model scorer, once a model has been fitted. */
+export function refreshOptions(deps: IngestDeps): RefreshOptions {
+  return deps.scoreModel === undefined ? {} : { scoreModel: deps.scoreModel };
 }
 
 export type CheckedRow =

@@ -13,7 +13,7 @@ import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import type { Campaign } from '../../functions/core/campaign.ts';
 import { StrataFunction } from './strata-function.ts';
-import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
+import { grantReadLatestModel, grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface ResegmentWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -58,6 +58,7 @@ export class ResegmentWorkflow extends Construct {
     );
     this.evaluator.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/*`] }));
     grantReadSegmentDefinitions(this.evaluator.role, props.bucket);
+    grantReadLatestModel(this.evaluator.role, props.bucket);
     acknowledge(this.evaluator.role, [
       segmentDefinitionsAcknowledgement(logicalIdOf(props.bucket)),
       { id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`, reason: "Counting segment members queries the table's own indexes (the segment index) only." },
