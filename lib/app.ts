@@ -17,6 +17,7 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const campaignDir = context('strata:campaignDir') ?? DEFAULT_CAMPAIGN_DIR;
   const defaultTimeZone = context('strata:defaultTimeZone');
   const frequencyCap = context('strata:frequencyCap');
+  const encryptionKey = context('strata:encryptionKey');
   const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
@@ -24,6 +25,7 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     campaignDir,
     ...(defaultTimeZone === undefined ? {} : { defaultTimeZone }),
     ...(frequencyCap === undefined ? {} : { frequencyCap }),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),

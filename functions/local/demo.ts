@@ -29,6 +29,8 @@ export interface DemoOptions {
   readonly quiet?: boolean;
   /** Where the HTML report goes. Default out/report.html. */
   readonly reportFile?: string;
+  /** The handlers' log level (Powertools); default WARN. */
+  readonly logLevel?: string;
 }
 
 export interface DemoResult {
@@ -77,7 +79,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
 
   const stack = await progress.step(
     'synthesizing the CDK app and starting the local stack (DynamoDB, S3, SES)',
-    () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF }),
+    () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF, ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }) }),
   );
   try {
     const files: IngestReport[] = [];

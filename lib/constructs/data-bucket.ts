@@ -22,17 +22,19 @@ export interface DataBucketProps {
  */
 export class DataBucket extends Construct {
   readonly bucket: s3.Bucket;
+  /** The server access log target (S3 allows only SSE-S3 there). */
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataBucketProps = {}) {
     super(scope, id);
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     acknowledge(accessLogs, [
       { id: 'AwsSolutions-S1', reason: 'This is the server access log bucket; logging it into itself would loop.' },
     ]);

@@ -54,11 +54,23 @@ describe('feedback and measurement on the embedded stack', () => {
   }
   const totalSent = () => result.campaigns.reduce((n, c) => n + c.sent, 0);
 
+  /** Everything the handlers log, at DEBUG, while the whole pipeline and these tests run. */
+  const logged: string[] = [];
+  const restoreOutput = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = ((chunk: string | Uint8Array) => {
+      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf-8'));
+      return true;
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  });
+
   beforeAll(async () => {
-    ({ result, stack } = await runDemo({ stateDir, quiet: true, reportFile }));
+    ({ result, stack } = await runDemo({ stateDir, quiet: true, reportFile, logLevel: 'DEBUG' }));
   }, 480_000);
 
   afterAll(async () => {
+    for (const restore of restoreOutput) restore();
     await stack?.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
@@ -215,5 +227,16 @@ describe('feedback and measurement on the embedded stack', () => {
         await browser.close();
       }
     });
+  });
+  it('logs no customer e-mail address or name, even at DEBUG', () => {
+    const lines = logged.join('').split('\n').filter((l) => l.startsWith('{') && l.includes('"level"'));
+    expect(lines.length).toBeGreaterThan(20);
+    const addresses = lines.flatMap((l) => l.match(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g) ?? []).filter((a) => a !== FROM);
+    expect(addresses).toEqual([]);
+    const customersCsv = fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'customers', 'customers.csv'), 'utf-8').trim().split('\n').slice(1);
+    const names = new Set(customersCsv.map((row) => row.split(',')[2] ?? '').filter((n) => n.length > 0));
+    expect(names.size).toBeGreaterThan(10);
+    const named = lines.filter((l) => [...names].some((name) => new RegExp(`\\b${name}\\b`).test(l)));
+    expect(named).toEqual([]);
   });
 });
