@@ -158,7 +158,7 @@ describe('chunked ingest on the embedded stack', () => {
     expect(Math.round(totals.revenue * 100)).toBe(fileCents);
     // Customer by customer: the same ledger, aggregates and memberships as one run of the file.
     expect(state).toEqual(await oneRun({ [key]: master }, key, now));
-  }, 1_200_000);
+  }, 1_800_000);
 
   it('retries a chunk whose write fails half-way, once, and ends exactly as one run: nothing lost or doubled, other chunks not redone', async () => {
     const key = 'incoming/orders/sample_retry.csv';
