@@ -90,7 +90,8 @@ export function formatValue(value: number, unit: Unit): string {
 
 export function formatRatio(ratio: number | undefined): string {
   if (ratio === undefined) return '—';
-  return `${ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+  // Small ratios keep two significant digits, so 0.0029× does not read as 0.00×.
+  return `${ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio >= 0.1 ? ratio.toFixed(2) : Number(ratio.toPrecision(2)).toString()}×`;
 }
 
 const verdict = (met: boolean | undefined) => (met === undefined ? '—' : met ? 'yes' : 'NO');

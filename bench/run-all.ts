@@ -1,11 +1,12 @@
 /**
- * npm run bench [-- --quick] [-- --only ingest,models] [-- --markdown]
+ * npm run bench [-- --quick] [-- --only ingest,models] [-- --markdown] [-- --print]
  *
  * Runs every benchmark of bench/suite.ts as its own process (so each one's peak RSS is its own),
  * then writes bench/results.json and prints one table: each figure with its baseline from the
  * same run, the ratio and the issues' aim. A benchmark that fails is shown as FAILED and makes
  * the command exit 1; the others still run. --quick (or STRATA_BENCH_QUICK=1) runs small sizes
- * as a smoke test; the full sizes are the default. --markdown prints the table for the README.
+ * as a smoke test; the full sizes are the default. --markdown prints the table for the README;
+ * --print prints the table of the last run from bench/results.json without running anything.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +19,12 @@ import { BENCHMARKS, resultsFile, type Benchmark } from './suite.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, markdown: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    markdown: { type: 'boolean', default: false },
+    print: { type: 'boolean', default: false },
+  },
 });
 const quick = args.quick || process.env.STRATA_BENCH_QUICK === '1';
 const only = args.only?.split(',').map((name) => name.trim());
@@ -50,18 +56,31 @@ function run(bench: Benchmark): BenchmarkOutcome {
   }
 }
 
-const started = new Date();
-const outcomes = selected.map(run);
-const results = {
-  measuredAt: started.toISOString(),
-  size: quick ? 'quick' : 'full',
-  machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown' },
-  benchmarks: outcomes,
-};
-fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = tableRows(outcomes);
+interface SuiteResults {
+  readonly measuredAt: string;
+  readonly size: 'quick' | 'full';
+  readonly machine: { readonly node: string; readonly cpus: number; readonly cpu: string };
+  readonly benchmarks: readonly BenchmarkOutcome[];
+}
+
+function runSuite(): SuiteResults {
+  const started = new Date();
+  const outcomes = selected.map(run);
+  const results: SuiteResults = {
+    measuredAt: started.toISOString(),
+    size: quick ? 'quick' : 'full',
+    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown' },
+    benchmarks: outcomes,
+  };
+  fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return results;
+}
+
+// Figures in results.json already carry their ratio and verdict, so --print only formats them.
+const results = args.print ? (JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf-8')) as SuiteResults) : runSuite();
+const rows = tableRows(results.benchmarks);
 process.stdout.write(
   `\n${args.markdown ? markdownTable(rows) : formatTable(rows)}\n\n` +
-    `${quick ? 'quick sizes (smoke run); ' : ''}${results.machine.cpus} cpus, Node ${process.version}; results in bench/results.json\n`,
+    `${results.size === 'quick' ? 'quick sizes (smoke run); ' : ''}measured ${results.measuredAt} on ${results.machine.cpus} cpus (${results.machine.cpu}), Node ${results.machine.node}; results in bench/results.json\n`,
 );
-process.exitCode = suiteExitCode(outcomes);
+process.exitCode = suiteExitCode(results.benchmarks);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, figure, formatTable, markdownTable, suiteExitCode, tableRows, type BenchmarkOutcome, type Comparison } from '../../bench/report.ts';
+import { compare, figure, formatRatio, formatTable, markdownTable, suiteExitCode, tableRows, type BenchmarkOutcome, type Comparison } from '../../bench/report.ts';
 import { BENCHMARKS } from '../../bench/suite.ts';
 
 const suite = (name: string) => {
@@ -123,6 +123,17 @@ describe('the table and the exit code', () => {
     const rows = tableRows([ok, failed]);
     expect(rows[1]).toEqual(['segments', 'all segments', '2.315 s', 'DuckDB: 0.134 s', '17.3×', '≤ 1.5× DuckDB', 'NO', '']);
     expect(rows[2]).toEqual(['dispatch', 'FAILED', '', '', '', '', 'NO', 'exit code 1']);
+  });
+
+  it.each([
+    [undefined, '—'],
+    [255.4, '255×'],
+    [17.255, '17.3×'],
+    [1.01, '1.01×'],
+    [0.33, '0.33×'],
+    [0.002878, '0.0029×'],
+  ])('ratio %s reads %s', (ratio, text) => {
+    expect(formatRatio(ratio)).toBe(text);
   });
 
   it('aligns columns in text and escapes pipes in Markdown', () => {
