@@ -10,6 +10,7 @@ import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
 import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
+import { formatResegment, runResegment, toResegmentJson } from '../functions/local/resegment-command.ts';
 
 const program = new Command()
   .name('strata')
@@ -211,6 +212,24 @@ program
     } else {
       process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
     }
+    });
+  });
+
+program
+  .command('resegment')
+  .description('run the re-segmentation workflow (the synthesized Step Functions definition) on the local stack now')
+  .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { asOf?: string; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
+      if (outcome.status !== 'SUCCEEDED') {
+        process.stderr.write(outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}\n` : `run ${outcome.runId} skipped: it ran already or another run holds the lock\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const json = toResegmentJson(outcome);
+      process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatResegment(json)}\n`);
     });
   });
 

@@ -14,6 +14,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const hour = context('strata:scheduleHour');
   const minute = context('strata:scheduleMinute');
   const timeZone = context('strata:scheduleTimeZone');
+  const maxConcurrency = context('strata:resegmentMaxConcurrency');
+  const maxSegments = context('strata:resegmentMaxSegments');
   const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
@@ -21,6 +23,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),
+    ...(maxConcurrency === undefined ? {} : { resegmentMaxConcurrency: Number(maxConcurrency) }),
+    ...(maxSegments === undefined ? {} : { resegmentMaxSegments: Number(maxSegments) }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

@@ -15,6 +15,9 @@ export interface SegmentationStackProps extends StackProps {
   readonly scheduleHour?: number;
   readonly scheduleMinute?: number;
   readonly scheduleTimeZone?: string;
+  /** Re-segmentation: scan segments evaluated at once, and the most a run uses. */
+  readonly resegmentMaxConcurrency?: number;
+  readonly resegmentMaxSegments?: number;
 }
 
 /** strata on AWS: one construct per capability, wired together here and nowhere else. */
@@ -41,6 +44,8 @@ export class SegmentationStack extends Stack {
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
       ...(props.scheduleTimeZone === undefined ? {} : { timeZone: props.scheduleTimeZone }),
+      ...(props.resegmentMaxConcurrency === undefined ? {} : { maxConcurrency: props.resegmentMaxConcurrency }),
+      ...(props.resegmentMaxSegments === undefined ? {} : { maxSegments: props.resegmentMaxSegments }),
     });
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop files under incoming/{customers,orders,events}/' });
