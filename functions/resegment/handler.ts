@@ -33,7 +33,9 @@ export const handler = withObservability(logger, async (event: unknown, context:
  * from where the previous invocation stopped; near its timeout it returns the position for the
  * workflow to loop it. Counts per invocation go to S3 under a key fixed by segment and stretch.
  * A stretch that was started before (a retry after a crash) counts the transitions as stored
- * instead of as diffed, because the crashed attempt may have written some of them already.
+ * instead of as diffed, because the crashed attempt may have written some of them already, and so
+ * do the segment's later stretches (new items move page boundaries, so the crashed attempt may
+ * have reached customers the retry leaves to the next stretch).
  */
 async function evaluateStretch(event: unknown, context: Context): Promise<WorkerResult> {
   const started = Date.now();
@@ -47,7 +49,7 @@ async function evaluateStretch(event: unknown, context: Context): Promise<Worker
   const definitions = await loadSegmentDefinitions(objects);
 
   const startedKey = workKeys.started(run.runId, segment, part);
-  const recount = (await objects.readText(startedKey)) !== undefined;
+  const recount = state.recount || (await objects.readText(startedKey)) !== undefined;
   await objects.put(startedKey, '{}', 'application/json');
 
   const counts = { customers: 0, changedCustomers: 0, entered: {} as Record<string, number>, exited: {} as Record<string, number> };
@@ -79,7 +81,7 @@ async function evaluateStretch(event: unknown, context: Context): Promise<Worker
   await objects.put(key, JSON.stringify(result), 'application/json');
   logger.info('scan stretch evaluated', { runId: run.runId, segment, part, pages: progress.pages, customers: counts.customers, recount });
   const keys = [...state.keys, key];
-  return progress.exhausted ? { done: true, segment, keys } : { ...state, part: part + 1, lastKey: progress.lastKey, keys, done: false };
+  return progress.exhausted ? { done: true, segment, keys } : { ...state, part: part + 1, lastKey: progress.lastKey, keys, recount, done: false };
 }
 
 async function loadPopulation(objects: ReturnType<typeof s3ObjectStore>, key: string | undefined): Promise<PopulationStats> {

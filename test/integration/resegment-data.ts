@@ -1,11 +1,12 @@
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import { refreshCustomers } from '../../functions/commons/refresh-customers.ts';
+import { resegmentEveryone } from '../../functions/commons/resegment-everyone.ts';
 import { chunk } from '../../functions/core/campaign.ts';
+import { aggregateEvents, aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerRecord, OrderLine } from '../../functions/core/records.ts';
 import type { Transition } from '../../functions/core/segments/assign.ts';
-import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
+import { assembleDefinitions } from '../../functions/core/segments/catalog.ts';
 
 /** Customers 0..n-1: one to three orders, some on a single day, some on several. */
 export function generatedCustomers(n: number, prefix = 'c'): { customers: CustomerRecord[]; orders: OrderLine[] } {
@@ -24,14 +25,24 @@ export function generatedCustomers(n: number, prefix = 'c'): { customers: Custom
   return { customers, orders };
 }
 
-/** Writes customers as ingest leaves them before their first evaluation: contact, ledger and a PROFILE item. */
-export async function writeCustomers(client: DynamoDBDocumentClient, table: string, data: { customers: CustomerRecord[]; orders: OrderLine[] }, now: Date): Promise<void> {
-  const store = dynamoCustomerStore(client, table);
+export interface Customers {
+  readonly customers: CustomerRecord[];
+  readonly orders: OrderLine[];
+}
+
+/** Contact, ledger and PROFILE aggregates of each customer, as an ingest leaves them before any segment is evaluated. */
+export async function seedCustomers(store: CustomerStore, data: Customers, now: Date): Promise<void> {
   await store.putContacts(data.customers, now);
   await store.putOrders(data.orders, 'test');
-  for (const batch of chunk(data.customers, 25)) {
-    await client.send(new BatchWriteCommand({ RequestItems: { [table]: batch.map((c) => ({ PutRequest: { Item: { pk: `C#${c.customerId}`, sk: 'PROFILE', customerId: c.customerId } } })) } }));
-  }
+  const updates = data.customers.map((c) => ({
+    customerId: c.customerId,
+    aggregates: { orders: aggregateOrders(data.orders.filter((o) => o.customerId === c.customerId)), events: aggregateEvents([]) },
+  }));
+  await store.applyRefresh(updates, now);
+}
+
+export async function writeCustomers(client: DynamoDBDocumentClient, table: string, data: Customers, now: Date): Promise<void> {
+  await seedCustomers(dynamoCustomerStore(client, table), data, now);
 }
 
 export async function scanAll(client: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
@@ -63,8 +74,8 @@ export async function storedOutcome(client: DynamoDBDocumentClient, table: strin
 }
 
 /**
- * What the runs must leave: the same data refreshed in memory, customer by customer, at the same
- * times (the reference the workflow's orchestration is held to).
+ * What the runs must leave: the same data re-segmented in memory in one process (statistics pass,
+ * then everyone), at the same times, with the definitions in force when config/segments/ is empty.
  */
 export function referenceStore(): { store: CustomerStore; transitions: Transition[]; outcome(): Promise<{ memberships: string[]; transitions: string[] }>; evaluate(now: Date): Promise<void> } {
   const memory = memoryCustomerStore();
@@ -80,7 +91,7 @@ export function referenceStore(): { store: CustomerStore; transitions: Transitio
     store,
     transitions,
     async evaluate(now) {
-      await refreshCustomers(store, memory.customerIds(), BUILTIN_SEGMENTS, now);
+      await resegmentEveryone(store, assembleDefinitions(undefined, []), now);
     },
     async outcome() {
       const memberships: string[] = [];

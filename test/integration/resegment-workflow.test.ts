@@ -8,7 +8,7 @@ import { RetryableError } from '../../functions/core/errors.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { runResegment, type ResegmentOutcome } from '../../functions/local/resegment-command.ts';
 import type { TaskInterceptor } from '../../functions/local/run-workflow.ts';
-import { emptyTable, generatedCustomers, referenceStore, storedOutcome, writeCustomers } from './resegment-data.ts';
+import { emptyTable, generatedCustomers, referenceStore, seedCustomers, storedOutcome, writeCustomers } from './resegment-data.ts';
 
 const FIRST = new Date('1998-07-01T00:00:00.000Z');
 const SECOND = new Date('1998-08-01T00:00:00.000Z');
@@ -61,8 +61,7 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     const data = generatedCustomers(60);
     const reference = referenceStore();
     await writeCustomers(client(), stack.tableName, data, FIRST);
-    await reference.store.putContacts(data.customers, FIRST);
-    await reference.store.putOrders(data.orders, 'test');
+    await seedCustomers(reference.store, data, FIRST);
 
     const first = succeeded(await run(FIRST));
     await reference.evaluate(FIRST);
@@ -71,8 +70,11 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     expect(first.report.totals.transitions).toBe(afterFirst.transitions.length);
 
     const again = data.customers.filter((_, i) => i % 3 === 0).map((c) => ({ customerId: c.customerId, orderId: `${c.customerId}-again`, lineId: '1', orderedAt: '1998-07-20T12:00:00.000Z', amount: 42 }));
-    await writeCustomers(client(), stack.tableName, { customers: [], orders: again }, SECOND);
-    await reference.store.putOrders(again, 'test');
+    // New orders with their PROFILE aggregates, as ingest writes them; the run moves the customers.
+    const buyers = data.customers.filter((_, i) => i % 3 === 0);
+    const ledger = { customers: buyers, orders: [...data.orders, ...again] };
+    await writeCustomers(client(), stack.tableName, ledger, SECOND);
+    await seedCustomers(reference.store, ledger, SECOND);
     const second = succeeded(await run(SECOND));
     await reference.evaluate(SECOND);
     const afterSecond = await reference.outcome();
@@ -87,7 +89,6 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     expect(first.report.totals.customers).toBe(60);
     expect(first.report.scanSegments).toHaveLength(3);
     expect(first.report.scanSegments.some((s) => s.invocations > 1)).toBe(true);
-    expect(second.report.segments['first-time-buyers']).toMatchObject({ exited: second.report.totals.exited });
   });
 
   it('changes nothing when run again at the same time', async () => {

@@ -100,6 +100,11 @@ export const workerStateSchema = z.object({
   part: z.number().int().min(0).default(0),
   lastKey: scanKeySchema.nullable().default(null),
   keys: z.array(z.string()).default([]),
+  /**
+   * Count transitions as stored from here to the segment's end: set once a stretch was retried,
+   * because its first attempt may have written past where the retry's pages end.
+   */
+  recount: z.boolean().default(false),
 });
 export type WorkerState = z.infer<typeof workerStateSchema>;
 
