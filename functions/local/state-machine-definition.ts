@@ -42,8 +42,9 @@ export interface AslDefinition {
  */
 export function synthesizedWorkflow(template: CfnTemplate, name: string): SynthesizedWorkflow {
   const found = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Metadata?.[WORKFLOW_METADATA_KEY] === name);
-  if (found.length !== 1) throw new Error(`expected one state machine with ${WORKFLOW_METADATA_KEY}=${name} in the template, found ${found.length}`);
-  const [logicalId, resource] = found[0]!;
+  const [match, ...others] = found;
+  if (match === undefined || others.length > 0) throw new Error(`expected one state machine with ${WORKFLOW_METADATA_KEY}=${name} in the template, found ${found.length}`);
+  const [logicalId, resource] = match;
   const text = resolveDefinitionString(resource.Properties?.DefinitionString);
   return { logicalId, definition: JSON.parse(text) as AslDefinition };
 }
