@@ -180,3 +180,29 @@ describe('one definition only', () => {
     expect(local).toEqual(withMarkers);
   });
 });
+
+describe('the optional model refit', () => {
+  it('runs first, unless the input says refit: false, when the stack passes a refit function', async () => {
+    const { App, Stack } = await import('aws-cdk-lib');
+    const dynamodb = await import('aws-cdk-lib/aws-dynamodb');
+    const lambda = await import('aws-cdk-lib/aws-lambda');
+    const s3 = await import('aws-cdk-lib/aws-s3');
+    const { Template } = await import('aws-cdk-lib/assertions');
+    const { ResegmentWorkflow } = await import('../../lib/constructs/resegment-workflow.ts');
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'RefitStack');
+    const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.handler', code: lambda.Code.fromInline('export const handler = async () => ({});') });
+    new ResegmentWorkflow(stack, 'Resegment', {
+      table: new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } }),
+      bucket: new s3.Bucket(stack, 'Bucket'),
+      environment: {},
+      dispatch: fn('Dispatch'),
+      campaigns: [],
+      modelRefit: fn('Refit'),
+    });
+    const refit = synthesizedWorkflow(Template.fromStack(stack).toJSON() as CfnTemplate, 'resegment').definition;
+    expect(refit.States['RunLockAcquired?']?.Choices?.[0]?.Next).toBe('RefitRequested?');
+    expect(refit.States['RefitRequested?']).toMatchObject({ Choices: [{ Variable: '$.run.refit', BooleanEquals: true, Next: 'RefitModels' }], Default: 'PlanScan' });
+    expect(refit.States.RefitModels).toMatchObject({ Next: 'PlanScan', Catch: [{ Next: 'MarkRunFailed' }] });
+    expect(validator(structuredClone(refit)).isValid).toBe(true);
+  });
+});
