@@ -38,8 +38,6 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     forgetCustomer: async () => ({ deleted: 0, suppressed: false }),
     suppress: async () => undefined,
     suppressedHashes: async () => new Set<string>(),
-    claimSend: async () => true,
-    recordSend: async () => undefined,
   };
 }
 

@@ -10,6 +10,12 @@ import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
 import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
+import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
+import { DEFAULT_REPORT_FILE, writeReport } from '../functions/local/report.ts';
+import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
+import { formatFit, formatScores, modelFit, modelScore, modelValidate } from '../functions/local/model-commands.ts';
+import { formatValidation } from '../functions/core/models/validation.ts';
+import { clustersCommand, formatClusters, formatLookalikes, localSegmentMembers, lookalikeCommand } from '../functions/local/segment-model-commands.ts';
 import { formatResegment, runResegment, toResegmentJson } from '../functions/local/resegment-command.ts';
 
 const program = new Command()
@@ -231,6 +237,170 @@ program
       const json = toResegmentJson(outcome);
       process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatResegment(json)}\n`);
     });
+  });
+
+const audience = program.command('audience').description('audiences for ad platforms');
+audience
+  .command('export')
+  .description('export a segment as customer-match files (normalized, SHA-256-hashed e-mails) for Google and Meta under exports/')
+  .argument('<segment>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (segment: string, options: { json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const result = await exportSegmentAudience(stack, segment, new Date());
+      process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
+    });
+  });
+
+program
+  .command('report')
+  .description('the HTML performance report (campaigns against their holdout, sending health, segments over time, RFM grid) to a file and reports/<date>.html in the bucket')
+  .option('--out <file>', 'where to write the HTML', DEFAULT_REPORT_FILE)
+  .option('--as-of <date>', 'the report date (default: the stack\'s as-of date, else today)', isoDate)
+  .option('--attribution-days <days>', 'orders this many days after a send are credited to it', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of days');
+    return n;
+  })
+  .option('--json', 'print the figures as JSON on stdout')
+  .action(async (options: { out: string; asOf?: string; attributionDays?: number; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      const result = await writeReport(stack, {
+        out: options.out,
+        now: new Date(),
+        ...(options.asOf === undefined ? {} : { asOf: new Date(options.asOf) }),
+        ...(options.attributionDays === undefined ? {} : { attributionDays: options.attributionDays }),
+      });
+      if (options.json) {
+        const { data, ...where } = result;
+        process.stdout.write(`${JSON.stringify({ ...where, ...data }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`report written to ${result.file} (${(result.bytes / 1024).toFixed(0)} KiB) and s3://${stack.bucketName}/${result.key}\n`);
+      }
+    });
+  });
+
+program
+  .command('sending')
+  .description('whether the sending guard has paused campaigns, with the bounce and complaint rates over its window; --resume lifts the pause')
+  .option('--resume', 'resume sending after a pause')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { resume?: boolean; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const now = process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : new Date();
+      if (options.resume) await resumeSending(stack, now);
+      const status = await sendingStatus(stack, now);
+      if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else {
+        const w = status.window;
+        process.stdout.write(
+          `sending ${status.guard?.paused ? `PAUSED since ${status.guard.at}: ${status.guard.reasons.join('; ')}` : 'active'}\n` +
+            `  ${w.window.from} to ${w.window.to}: ${w.sends} sends, ${w.hardBounces} hard bounces (${(w.bounceRate * 100).toFixed(2)}%), ` +
+            `${w.complaints} complaints (${(w.complaintRate * 100).toFixed(3)}%)\n`,
+        );
+      }
+    });
+  });
+
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const rate = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a rate like 0.01');
+  return n;
+};
+
+const model = program.command('model').description('BG/NBD purchase and Gamma-Gamma spend models: fit, score, validate (files in, no stack needed)');
+model
+  .command('fit')
+  .description('fit both models by maximum likelihood on the purchases up to the calibration end')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; json?: boolean }) => {
+    const fitted = await modelFit(options, options.calibrationEnd, new Date());
+    process.stdout.write(`${options.json ? JSON.stringify(fitted, null, 2) : formatFit(fitted)}\n`);
+  });
+model
+  .command('score')
+  .description('P(alive), expected purchases over a horizon, expected spend and 12-month CLV per customer')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period (scores are as of that day)', isoDate)
+  .requiredOption('--horizon-weeks <n>', 'weeks ahead for expectedPurchases', positiveNumber)
+  .option('--customer <id>', 'only this customer')
+  .option('--discount-rate <rate>', 'monthly discount rate of the CLV', rate, 0.01)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; horizonWeeks: number; customer?: string; discountRate: number; json?: boolean }) => {
+    const scores = await modelScore(options, options.calibrationEnd, {
+      horizonWeeks: options.horizonWeeks,
+      monthlyDiscountRate: options.discountRate,
+      ...(options.customer === undefined ? {} : { customer: options.customer }),
+    }, new Date());
+    process.stdout.write(`${options.json ? JSON.stringify(scores, null, 2) : formatScores(scores, options.horizonWeeks)}\n`);
+  });
+model
+  .command('validate')
+  .description('fit on the calibration period and compare with the holdout: by calibration frequency and weekly cumulative tracking')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .requiredOption('--calibration-end <date>', 'last day of the calibration period', isoDate)
+  .option('--holdout-end <date>', 'last day of the holdout (default: the last purchase in the file)', isoDate)
+  .option('--out <file>', 'write the chart as SVG to this file')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; holdoutEnd?: string; out?: string; json?: boolean }) => {
+    const result = await modelValidate(options, options.calibrationEnd, {
+      ...(options.holdoutEnd === undefined ? {} : { holdoutEnd: options.holdoutEnd }),
+      ...(options.out === undefined ? {} : { out: options.out }),
+    }, new Date());
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(`${formatValidation(result.report)}${result.chart === undefined ? '' : `\n\nchart: ${result.chart}`}\n`);
+  });
+
+const positiveInteger = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+
+program
+  .command('clusters')
+  .description('micro-segments: k-means over standardized behavioural features; each cluster usable as segment cluster-<n>')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .option('--k <n>', 'number of clusters (default: best silhouette in 3..8)', positiveInteger)
+  .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; k?: number; asOf?: string; json?: boolean }) => {
+    const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k });
+    process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatClusters(result)}\n`);
+  });
+
+program
+  .command('lookalike')
+  .description('rank customers outside a seed by similarity to it and keep the top N or those above a score')
+  .requiredOption('--orders <file>', 'orders file (CSV or JSONL, gzip or not)')
+  .option('--mapping <file>', 'mapping file for it')
+  .option('--seed-file <file>', 'customer ids of the seed, one per line')
+  .option('--seed-segment <name>', 'the seed: cluster-<n> of this file, or a segment of the local stack')
+  .option('--k <n>', 'k of the clustering a cluster-<n> seed comes from', positiveInteger)
+  .option('--top <n>', 'keep the N most similar', positiveInteger)
+  .option('--min-score <score>', 'keep those scoring at least this (0..1)', rate)
+  .option('--name <segment>', 'name of the resulting segment (default lookalike-<seed segment>)')
+  .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { orders: string; mapping?: string; seedFile?: string; seedSegment?: string; k?: number; top?: number; minScore?: number; name?: string; asOf?: string; json?: boolean }) => {
+    let stack: LocalStack | undefined;
+    try {
+      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment));
+      process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatLookalikes(result)}\n`);
+    } finally {
+      await stack?.stop();
+    }
   });
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */

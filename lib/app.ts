@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from './nag.ts';
-import { loadCampaigns } from './campaigns.ts';
+import { DEFAULT_CAMPAIGN_DIR, loadCampaigns } from './campaigns.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 
 export const STACK_NAME = 'Strata';
@@ -16,10 +16,16 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const timeZone = context('strata:scheduleTimeZone');
   const maxConcurrency = context('strata:resegmentMaxConcurrency');
   const maxSegments = context('strata:resegmentMaxSegments');
+  const campaignDir = context('strata:campaignDir') ?? DEFAULT_CAMPAIGN_DIR;
+  const defaultTimeZone = context('strata:defaultTimeZone');
+  const frequencyCap = context('strata:frequencyCap');
   const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
-    campaigns: loadCampaigns(),
+    campaigns: loadCampaigns(campaignDir),
+    campaignDir,
+    ...(defaultTimeZone === undefined ? {} : { defaultTimeZone }),
+    ...(frequencyCap === undefined ? {} : { frequencyCap }),
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),

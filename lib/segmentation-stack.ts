@@ -1,16 +1,24 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Campaign } from '../functions/core/campaign.ts';
+import type { CompiledCampaign } from './campaigns.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
+import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
+import { ModelRefit } from './constructs/model-refit.ts';
 import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 
 export interface SegmentationStackProps extends StackProps {
   /** Verified SES address campaigns are sent from. */
   readonly senderAddress: string;
-  readonly campaigns: readonly Campaign[];
+  readonly campaigns: readonly CompiledCampaign[];
+  /** The folder the campaigns were read from (the dispatch bundle carries a copy). */
+  readonly campaignDir: string;
+  /** Zone for customers without contact.timezone (send windows). Default UTC. */
+  readonly defaultTimeZone?: string;
+  /** "count/days" of marketing e-mails per customer. Default 3/7. */
+  readonly frequencyCap?: string;
   /** Daily re-segmentation time and its IANA time zone. Default 06:00 UTC. */
   readonly scheduleHour?: number;
   readonly scheduleMinute?: number;
@@ -29,18 +37,24 @@ export class SegmentationStack extends Stack {
     const environment = { TABLE_NAME: table.tableName, BUCKET_NAME: bucket.bucketName };
 
     const ingest = new IngestPipeline(this, 'IngestPipeline', { bucket, table, environment });
+    const modelRefit = new ModelRefit(this, 'ModelRefit', { table, bucket, environment });
     const dispatch = new CampaignDispatch(this, 'CampaignDispatch', {
       table,
+      bucket,
       environment,
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
+      campaignDir: props.campaignDir,
+      ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
+      ...(props.frequencyCap === undefined ? {} : { frequencyCap: props.frequencyCap }),
     });
+    new Feedback(this, 'Feedback', { table, environment, configurationSet: dispatch.configurationSet });
     const workflow = new ResegmentWorkflow(this, 'Resegment', {
       table,
       bucket,
       environment,
       dispatch: dispatch.handler.function,
-      campaigns: props.campaigns,
+      campaigns: props.campaigns.map((c) => c.campaign),
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
       ...(props.scheduleTimeZone === undefined ? {} : { timeZone: props.scheduleTimeZone }),
@@ -52,6 +66,7 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'IngestDeadLetterQueue', { value: ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ResegmentStateMachine', { value: workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModelRefitFunction', { value: modelRefit.function.functionName, description: 'Refits the CLV models; writes models/latest.json' });
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
   }
 }

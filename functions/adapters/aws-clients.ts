@@ -25,7 +25,8 @@ export function s3Client(): S3Client {
 }
 
 export function sesClient(): SESv2Client {
-  ses ??= new SESv2Client({ maxAttempts: 6 });
+  // No SDK retries: a retry after a timeout could send a batch twice; the dispatcher retries what is safe.
+  ses ??= new SESv2Client({ maxAttempts: 1 });
   return ses;
 }
 

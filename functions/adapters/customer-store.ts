@@ -6,10 +6,8 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
@@ -17,6 +15,8 @@ import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { emailHash } from '../core/privacy.ts';
+import type { StoredFeedback } from './feedback-store.ts';
+import type { EngagementFacts } from '../core/feedback/engagement.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -25,6 +25,17 @@ import { emailHash } from '../core/privacy.ts';
  * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
  * Table-wide items: STATS/POPULATION (population statistics of the last full evaluation) and
  * SNAPSHOT/<date> (segment sizes per day).
+ *
+ * Send ledger (written by functions/adapters/campaign-store.ts), one item per customer and campaign:
+ *   pk=C#<id> sk=SEND#<campaign> {customerId, campaign, status, claimedAt, marketing, segment?,
+ *   sentAt?, messageId?, notBefore?, reason?, error?}. status is CLAIMED | SENDING | SENT | FAILED |
+ *   HOLDOUT | DEFERRED | UNCERTAIN | DROPPED (meanings in functions/core/send-decision.ts). The item
+ *   is created only by a conditional put, so a customer gets a campaign at most once. While DEFERRED
+ *   it carries gsi1pk=DEFER#<campaign> and while CLAIMED or SENDING gsi1pk=PENDING#<campaign>
+ *   (gsi1sk=C#<id>), so later runs find what waits through the segment index without a scan.
+ * Campaign runs: pk=CAMPAIGN#<name> sk=LAST_RUN {at}: where the next entry-triggered run starts.
+ * Suppression: pk=SUPPRESS#<sha256 of the address> sk=SUPPRESS {reason: erased | unsubscribed |
+ *   bounced | complained, at}.
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
@@ -35,6 +46,8 @@ export interface Profile {
   readonly contact?: Contact;
   readonly orders?: OrderAggregates;
   readonly events?: EventAggregates;
+  /** E-mail engagement from SES feedback (the ENGAGEMENT item), as of the latest event. */
+  readonly engagement?: EngagementFacts;
   readonly updatedAt?: string;
 }
 
@@ -59,6 +72,8 @@ export interface CustomerState {
   readonly memberships: Membership[];
   /** Recorded enters and exits, oldest first. */
   readonly transitions?: Transition[];
+  /** SES feedback (sends, opens, clicks, ...), from which engagement facts are recomputed. */
+  readonly feedback?: StoredFeedback[];
 }
 
 export interface FileRecord {
@@ -103,9 +118,6 @@ export interface CustomerStore {
   suppress(hash: string, reason: string, now: Date): Promise<void>;
   /** Which of these address hashes are suppressed (erased, unsubscribed, bounced, complained). */
   suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
-  /** Claims the send of a campaign to a customer; false when it was claimed before. */
-  claimSend(customerId: string, campaign: string, now: Date): Promise<boolean>;
-  recordSend(customerId: string, campaign: string, status: string, messageId: string | undefined): Promise<void>;
   /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
   getPopulation(): Promise<PopulationStats | undefined>;
   putPopulation(stats: PopulationStats, asOf: Date): Promise<void>;
@@ -303,34 +315,6 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     },
-    async claimSend(customerId, campaign, now) {
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: table,
-            Item: { pk: customerPk(customerId), sk: `SEND#${campaign}`, campaign, status: 'CLAIMED', claimedAt: now.toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
-          return false;
-        }
-        throw error;
-      }
-    },
-    async recordSend(customerId, campaign, status, messageId) {
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: customerPk(customerId), sk: `SEND#${campaign}` },
-          UpdateExpression: 'SET #status = :status, messageId = :messageId',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': status, ':messageId': messageId ?? null },
-        }),
-      );
-    },
     async getPopulation() {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));
       return Item === undefined ? undefined : (Item.stats as PopulationStats);
@@ -395,9 +379,13 @@ export function customerStateFromItems(customerId: string, items: readonly Recor
   const events: CustomerEvent[] = [];
   const memberships: Membership[] = [];
   const transitions: Transition[] = [];
+  const feedback: StoredFeedback[] = [];
+  let engagement: EngagementFacts | undefined;
   for (const { pk: _pk, sk, ...item } of items) {
     const kind = String(sk);
     if (kind === 'CONTACT') contact = item.contact as Contact;
+    else if (kind === 'ENGAGEMENT') engagement = item.engagement as EngagementFacts;
+    else if (kind.startsWith('FB#')) feedback.push(item as unknown as StoredFeedback);
     else if (kind === 'PROFILE') profile = item;
     else if (kind.startsWith('O#')) {
       const { source: _source, ...order } = item;
@@ -413,11 +401,14 @@ export function customerStateFromItems(customerId: string, items: readonly Recor
   }
   const known = contact !== undefined || profile !== undefined;
   return {
-    profile: known ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }) } as Profile) : undefined,
+    profile: known
+      ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }), ...(engagement === undefined ? {} : { engagement }) } as Profile)
+      : undefined,
     orders,
     events,
     memberships,
     transitions,
+    feedback,
   };
 }
 

@@ -1,5 +1,11 @@
-import { SendBulkEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-import type { BulkEntry } from '../core/campaign.ts';
+import { GetAccountCommand, SendBulkEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+
+export interface BulkEntry {
+  readonly customerId: string;
+  readonly email: string;
+  readonly templateData: string;
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+}
 
 export interface BulkSendRequest {
   readonly from: string;
@@ -10,30 +16,68 @@ export interface BulkSendRequest {
 
 export interface EntryResult {
   readonly customerId: string;
+  /** SES's BulkEmailStatus, e.g. SUCCESS, TRANSIENT_FAILURE, MESSAGE_REJECTED. */
   readonly status: string;
   readonly messageId?: string;
   readonly error?: string;
 }
 
+/**
+ * A SendBulkEmail call that failed as a whole. `throttled`: SES refused it for rate, resend later;
+ * `refused`: SES answered with an error, nothing was sent; `unreached`: the request never got to
+ * SES; `ambiguous`: no answer (timeout, 5xx, reset) — SES may have accepted it.
+ */
+export class BulkSendError extends Error {
+  override readonly name = 'BulkSendError';
+  constructor(readonly kind: 'throttled' | 'refused' | 'unreached' | 'ambiguous', message: string) {
+    super(message);
+  }
+}
+
 export interface Mailer {
   /** One SendBulkEmail call; the caller keeps it to at most 50 entries. */
   sendBulk(request: BulkSendRequest): Promise<EntryResult[]>;
+  /** The account's MaxSendRate (recipients per second), undefined when SES will not say. */
+  maxSendRate(): Promise<number | undefined>;
 }
 
+const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'LimitExceededException', 'Throttling']);
+const UNREACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function classifySendError(error: unknown): BulkSendError {
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const message = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+  if (THROTTLING.has(e.name ?? '') || status === 429) return new BulkSendError('throttled', message);
+  if (status !== undefined && status >= 400 && status < 500) return new BulkSendError('refused', message);
+  if (UNREACHED.has(e.code ?? '') || UNREACHED.has(e.name ?? '')) return new BulkSendError('unreached', message);
+  return new BulkSendError('ambiguous', message);
+}
+
+/**
+ * SES v2 through a client that must not retry on its own (maxAttempts 1): an SDK retry after a
+ * timeout could send a batch twice, so the dispatcher decides which failures are safe to resend.
+ */
 export function sesMailer(client: SESv2Client): Mailer {
   return {
     async sendBulk({ from, templateName, configurationSet, entries }) {
-      const response = await client.send(
-        new SendBulkEmailCommand({
-          FromEmailAddress: from,
-          ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
-          DefaultContent: { Template: { TemplateName: templateName, TemplateData: '{}' } },
-          BulkEmailEntries: entries.map((e) => ({
-            Destination: { ToAddresses: [e.email] },
-            ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: e.templateData } },
-          })),
-        }),
-      );
+      let response;
+      try {
+        response = await client.send(
+          new SendBulkEmailCommand({
+            FromEmailAddress: from,
+            ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
+            DefaultContent: { Template: { TemplateName: templateName, TemplateData: '{}' } },
+            BulkEmailEntries: entries.map((e) => ({
+              Destination: { ToAddresses: [e.email] },
+              ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: e.templateData } },
+              ...(e.headers.length > 0 ? { ReplacementHeaders: e.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {}),
+            })),
+          }),
+        );
+      } catch (error) {
+        throw classifySendError(error);
+      }
       const results = response.BulkEmailEntryResults ?? [];
       return entries.map((entry, i) => {
         const result = results[i];
@@ -44,6 +88,14 @@ export function sesMailer(client: SESv2Client): Mailer {
           ...(result?.Error ? { error: result.Error } : {}),
         };
       });
+    },
+    async maxSendRate() {
+      try {
+        const account = await client.send(new GetAccountCommand({}));
+        return account.SendQuota?.MaxSendRate;
+      } catch {
+        return undefined; // the local emulator has no account unless told; the configured fallback applies
+      }
     },
   };
 }

@@ -26,7 +26,6 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const ledger = new Map<string, Map<string, OrderLine>>();
   const eventLedger = new Map<string, Map<string, CustomerEvent>>();
   const memberships = new Map<string, Map<string, Membership>>();
-  const sends = new Map<string, string>();
   const suppressed = new Map<string, string>();
   const aliases = new Map<string, string>();
   const merges: { aliasId: string; canonicalId: string; reason: string }[] = [];
@@ -159,10 +158,6 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       }
       const aliasContact = contacts.get(aliasId);
       if (aliasContact !== undefined) contacts.set(canonicalId, { ...aliasContact, ...contacts.get(canonicalId) });
-      for (const [key, status] of sends) {
-        const [id, campaign] = key.split('\u001f');
-        if (id === aliasId) sends.set(`${canonicalId}\u001f${campaign}`, status);
-      }
       ledger.delete(aliasId);
       contacts.delete(aliasId);
       profiles.delete(aliasId);
@@ -208,17 +203,6 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     },
     async suppressedHashes(hashes) {
       return new Set(hashes.filter((h) => suppressed.has(h)));
-    },
-    async claimSend(customerId, campaign) {
-      const key = `${customerId}\u001f${campaign}`;
-      if (sends.has(key)) return false;
-      writes++;
-      sends.set(key, 'CLAIMED');
-      return true;
-    },
-    async recordSend(customerId, campaign, status) {
-      writes++;
-      sends.set(`${customerId}\u001f${campaign}`, status);
     },
   };
 }

@@ -7,6 +7,7 @@ import { buildFacts, type ModelFacts } from '../core/segments/facts.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
+import { engagementFacts, feedbackAsEvents } from '../core/feedback/engagement.ts';
 import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
 
 export interface RefreshSummary {
@@ -47,14 +48,17 @@ export async function refreshCustomers(
   for (const batch of chunk(ids, REFRESH_BATCH)) {
     const updates: CustomerUpdate[] = [];
     await mapLimit(batch, 16, async (customerId) => {
-      const { profile, orders, events, memberships } = await store.loadCustomer(customerId);
+      const { profile, orders, events, memberships, feedback = [] } = await store.loadCustomer(customerId);
       const aggregates = { orders: aggregateOrders(orders), events: aggregateEvents(events) };
       // A PROFILE item for every known customer, rewritten only when its aggregates change.
       const changedAggregates =
         profile?.updatedAt === undefined || stableJson(aggregates) !== stableJson({ orders: profile.orders, events: profile.events });
       const model = aggregates.orders === undefined ? undefined : options.scoreModel?.(aggregates.orders, now);
-      const facts = buildFacts({ customerId, contact: profile?.contact, ...aggregates, model }, now, population);
-      const changes = diffMemberships(customerId, facts, ordered, memberships, { now, population, ledgers: { events, orderLines: orders } });
+      // SES feedback: engagement.* facts, and opens, clicks and deliveries among the events conditions count.
+      const engagement = feedback.length === 0 ? undefined : { ...engagementFacts(feedback, now) };
+      const facts = buildFacts({ customerId, contact: profile?.contact, ...aggregates, model, engagement }, now, population);
+      const ledgers = { events: feedback.length === 0 ? events : [...events, ...feedbackAsEvents(feedback)], orderLines: orders };
+      const changes = diffMemberships(customerId, facts, ordered, memberships, { now, population, ledgers });
       if (changedAggregates || changes.transitions.length > 0) {
         updates.push({ customerId, ...(changedAggregates ? { aggregates } : {}), ...(changes.transitions.length > 0 ? { changes } : {}) });
       }

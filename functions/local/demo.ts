@@ -5,15 +5,19 @@ import { loadCampaigns } from '../../lib/campaigns.ts';
 import { RECORD_KINDS } from '../core/fields.ts';
 import { countProfiles } from './count-profiles.ts';
 import { uploadAndAwaitReport } from './ingest-files.ts';
-import type { SendSummary } from '../dispatch/send-campaign.ts';
+import type { CampaignRunSummary, DispatchEvent } from '../dispatch/run-campaigns.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../core/segments/builtin.ts';
 import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } from './local-stack.ts';
 import { count, createProgress } from './progress.ts';
+import { deliverSesEvents, type DeliveryReport } from './ses-events.ts';
+import { writeReport } from './report.ts';
 
 export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
 /** CDNOW's purchases end on 1998-06-30; the demo looks at them from the next day. */
 export const DEMO_AS_OF = '1998-07-01';
+/** The demo sends at 16:00 UTC of the as-of day: afternoon in the Americas, evening in Europe, night in Asia (deferred). */
+export const DEMO_SEND_HOUR_UTC = 16;
 
 export interface DemoOptions {
   readonly dataDir?: string;
@@ -22,6 +26,8 @@ export interface DemoOptions {
   /** Keep the state of earlier runs instead of starting from an empty stack. */
   readonly keepState?: boolean;
   readonly quiet?: boolean;
+  /** Where the HTML report goes. Default out/report.html. */
+  readonly reportFile?: string;
 }
 
 export interface DemoResult {
@@ -30,10 +36,28 @@ export interface DemoResult {
   readonly rows: { readonly accepted: number; readonly rejected: number };
   readonly files: readonly IngestReport[];
   readonly segments: Readonly<Record<string, number>>;
-  readonly campaigns: readonly { name: string; segment: string; sent: number; suppressed: number; holdout: number; alreadySent: number; bulkCalls: number }[];
+  readonly campaigns: readonly DemoCampaign[];
+  /** SES events of the demo's mail, from the local stand-in through the feedback handler. */
+  readonly feedback: DeliveryReport;
   readonly report: string | null;
   readonly mailbox: string;
   readonly durationMs: number;
+}
+
+export interface DemoCampaign {
+  readonly name: string;
+  readonly segment: string;
+  readonly sent: number;
+  /** No consent, no address or on the suppression list. */
+  readonly suppressed: number;
+  readonly holdout: number;
+  /** Outside the customer's local send window: waiting in the ledger for the next run. */
+  readonly deferred: number;
+  readonly capped: number;
+  readonly outranked: number;
+  readonly failed: number;
+  readonly alreadySent: number;
+  readonly bulkCalls: number;
 }
 
 /** The whole pipeline on the embedded stack: upload → ingest → profiles → segments → e-mails. */
@@ -75,12 +99,31 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
     );
     const segments: Record<string, number> = resegmented.sizes;
 
-    const campaigns = loadCampaigns();
-    const sent = await progress.step(
-      `sending ${campaigns.map((c) => c.name).join(', ')} through SES SendBulkEmail`,
-      () => stack.invoke<SendSummary[]>('functions/dispatch/handler.ts', { campaigns }),
-      (summaries) => summaries.map((s) => `${count(s.sent)} sent in ${count(s.bulkCalls)} calls`).join(', '),
+    // Every bundled campaign whose segment has members: entry campaigns as after a re-segmentation,
+    // broadcasts as if their schedule fired now.
+    const catalog = loadCampaigns().map((c) => c.campaign).filter((c) => c.channel === 'email' && c.segments.some((s) => (segments[s] ?? 0) > 0));
+    const sendAt = new Date(Date.parse((options.asOf ?? DEMO_AS_OF).slice(0, 10)) + DEMO_SEND_HOUR_UTC * 3_600_000).toISOString();
+    const all: DispatchEvent[] = [
+      { trigger: 'transitions', campaigns: catalog.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name), asOf: sendAt },
+      { trigger: 'schedule', campaigns: catalog.filter((c) => c.trigger.type === 'broadcast').map((c) => c.name), asOf: sendAt },
+    ];
+    const runs = all.filter((run) => (run.campaigns ?? []).length > 0);
+    const sent: CampaignRunSummary[] = [];
+    for (const run of runs) {
+      sent.push(...(await progress.step(
+        `sending ${(run.campaigns ?? []).join(', ')} through SES SendBulkEmail (${run.trigger})`,
+        () => stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', run),
+        (summaries) => summaries.map((s) => `${s.campaign}: ${count(s.sent)} sent in ${count(s.bulkCalls)} calls`).join(', '),
+      )));
+    }
+
+    const asOf = new Date(options.asOf ?? DEMO_AS_OF);
+    const feedback = await progress.step(
+      'delivering SES events of the sent mail to the feedback handler (local stand-in)',
+      () => deliverSesEvents(stack, { sentAt: asOf }),
+      (r) => Object.entries(r.byKind).map(([kind, n]) => `${count(n)} ${kind}`).join(', ') || 'no new mail',
     );
+    const report = await progress.step('writing the performance report', () => writeReport(stack, { asOf, now: new Date(), ...(options.reportFile === undefined ? {} : { out: options.reportFile }) }), (r) => `${path.relative(process.cwd(), r.file) || r.file} and s3://${stack.bucketName}/${r.key}`);
 
     const orders = files.filter((f) => f.kind === 'orders');
     const customers = await countProfiles(stack);
@@ -95,11 +138,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
         segment: s.segment,
         sent: s.sent,
         suppressed: s.suppressed + s.noAddress,
-        holdout: 0,
+        holdout: s.holdout,
+        deferred: s.deferred,
+        capped: s.capped,
+        outranked: s.outranked,
+        failed: s.failed,
         alreadySent: s.alreadySent,
         bulkCalls: s.bulkCalls,
       })),
-      report: null,
+      feedback,
+      report: report.file,
       mailbox: `${stack.endpoints.ses}/`,
       durationMs: Math.round(performance.now() - started),
     };
@@ -150,8 +198,14 @@ export function formatSummary(r: DemoResult, kept: boolean): string {
     ...r.campaigns.map(
       (c) =>
         `  e-mails sent      ${count(c.sent)} for campaign ${c.name} (segment ${c.segment}) in ${count(c.bulkCalls)} SendBulkEmail calls; ` +
-        `${count(c.suppressed)} suppressed (no consent or address)` + (c.alreadySent > 0 ? `, ${count(c.alreadySent)} already sent before` : ''),
+        `${count(c.suppressed)} suppressed (no consent or address), ${count(c.holdout)} held out, ${count(c.deferred)} deferred to their local send window` +
+        (c.capped > 0 ? `, ${count(c.capped)} over the frequency cap` : '') +
+        (c.outranked > 0 ? `, ${count(c.outranked)} taken by a higher-priority campaign` : '') +
+        (c.alreadySent > 0 ? `, ${count(c.alreadySent)} already sent before` : ''),
     ),
+    `  SES feedback      ${Object.entries(r.feedback.byKind).map(([kind, n]) => `${count(n)} ${kind}`).join(', ') || 'none'}` +
+      (r.feedback.suppressed > 0 ? `; ${count(r.feedback.suppressed)} addresses suppressed` : '') + (r.feedback.paused ? '; sending PAUSED by the guard' : ''),
+    `  report            ${r.report ?? '-'}`,
     `  took              ${(r.durationMs / 1000).toFixed(1)}s`,
     kept
       ? `  see the e-mails   ${r.mailbox} (mailbox web UI; Ctrl-C stops the stack)`

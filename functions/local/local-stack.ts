@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as crypto from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
@@ -11,6 +12,7 @@ import { resetClients } from '../adapters/aws-clients.ts';
 import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './cloud-template.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
+import { serveFunctionUrl } from './function-url.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const REGION = 'us-east-1';
@@ -43,10 +45,12 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** CDK context for the synthesized app, e.g. { 'strata:senderAddress': ... }. */
   readonly context?: Record<string, unknown>;
+  /** The MaxSendRate the SES emulator's GetAccount reports (recipients per second). Default 500. */
+  readonly sesMaxSendRate?: number;
 }
 
 export interface LocalStack {
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string };
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe: string | undefined };
   readonly template: CfnTemplate;
   readonly tableName: string;
   readonly bucketName: string;
@@ -78,16 +82,21 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
   if (owner !== undefined) return wire(template, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);
   const emulators = await startEmulators(stateDir);
   const ownerFile = path.join(stateDir, OWNER_FILE);
-  fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses } }));
+  const endpoints = { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses };
+  fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints }));
   const owned: LocalEmulators = {
     ...emulators,
+    unsubscribe: undefined,
     stop: async () => {
       fs.rmSync(ownerFile, { force: true });
       await emulators.stop();
     },
   };
   try {
-    return await wire(template, owned, options);
+    const stack = await wire(template, owned, options);
+    // Processes attaching to this stack link to the unsubscribe endpoint this one serves.
+    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { ...endpoints, unsubscribe: stack.endpoints.unsubscribe } }));
+    return stack;
   } catch (error) {
     await owned.stop();
     throw error;
@@ -115,7 +124,7 @@ function clockOf(stateDir: string, asOf: string | undefined): { asOf?: string } 
 
 interface Owner {
   readonly pid: number;
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string };
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe?: string };
 }
 
 /** The live process that owns the emulators of this state folder, if another one does. */
@@ -133,7 +142,7 @@ export function runningOwner(stateDir: string): Owner | undefined {
 }
 
 /** Emulators this process started (with s3rver's in-process events), or endpoints of another process's. */
-type LocalEmulators = Omit<Emulators, 's3rver'> & { readonly s3rver: Emulators['s3rver'] | undefined };
+type LocalEmulators = Omit<Emulators, 's3rver'> & { readonly s3rver: Emulators['s3rver'] | undefined; readonly unsubscribe?: string | undefined };
 
 async function wire(template: CfnTemplate, emulators: LocalEmulators, options: LocalStackOptions): Promise<LocalStack> {
   // Point the unchanged SDK clients of the handlers at the emulators.
@@ -186,6 +195,13 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       return { logicalId, entry: String(r.Metadata?.[ENTRY_METADATA_KEY]), environment };
     });
   applyFunctionEnvironment(functions, options);
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  // Stand-ins for what Lambda and Secrets Manager provide when deployed.
+  Object.assign(process.env, {
+    LAMBDA_TASK_ROOT: PROJECT_ROOT,
+    UNSUBSCRIBE_SECRET_FILE: localSigningKey(stateDir),
+    AWS_SES_ACCOUNT: JSON.stringify(localSesAccount(options.sesMaxSendRate ?? 500)),
+  });
 
   const notifications = bucketNotifications(template, names);
   const handlers = new Map<string, Promise<LambdaHandler>>();
@@ -230,10 +246,18 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     }
   });
 
+  // The unsubscribe Function URL: served here by the process owning the emulators.
+  const unsubscribeFn = functions.find((f) => f.entry === 'functions/unsubscribe/handler.ts');
+  const urlServer = emulators.s3rver === undefined || unsubscribeFn === undefined
+    ? undefined
+    : await serveFunctionUrl((event) => invokeFunction(unsubscribeFn, event));
+  const unsubscribeUrl = urlServer?.url ?? emulators.unsubscribe;
+  if (unsubscribeUrl !== undefined) process.env.UNSUBSCRIBE_URL = unsubscribeUrl;
+
   const tableName = names.get(tables[0]?.[0] ?? '') ?? '';
   const bucketName = dataBucketName(template, names);
   return {
-    endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses },
+    endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses, unsubscribe: unsubscribeUrl },
     template,
     tableName,
     bucketName,
@@ -253,6 +277,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     },
     async stop() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
+      await urlServer?.close();
       dynamodb.destroy();
       s3.destroy();
       ses.destroy();
@@ -263,6 +288,29 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
 }
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** The unsubscribe signing key of this state folder, created on first use (Secrets Manager's stand-in). */
+function localSigningKey(stateDir: string): string {
+  const file = path.join(stateDir, 'unsubscribe-signing-key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return file;
+}
+
+/** What aws-ses-v2-local answers to GetAccount (it reads AWS_SES_ACCOUNT), so the dispatcher learns a send rate as on AWS. */
+function localSesAccount(maxSendRate: number): Record<string, unknown> {
+  return {
+    DedicatedIpAutoWarmupEnabled: false,
+    Details: { AdditionalContactEmailAddresses: [], ContactLanguage: 'EN', MailType: 'MARKETING', ReviewDetails: { CaseId: 'local', Status: 'GRANTED' }, UseCaseDescription: 'strata local stack', WebsiteURL: 'http://localhost' },
+    EnforcementStatus: 'HEALTHY',
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+    SendQuota: { Max24HourSend: 10_000_000, MaxSendRate: maxSendRate, SentLast24Hours: 0 },
+    SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+  };
+}
 
 /** Local physical names: the logical id (lower-cased for buckets, as S3 requires). */
 function localNames(template: CfnTemplate): Map<string, string> {

@@ -1,27 +1,47 @@
-import { Arn, Duration, Stack } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Arn, CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
-import { templateName, type Campaign } from '../../functions/core/campaign.ts';
+import { templateName } from '../../functions/core/campaign.ts';
+import type { CompiledCampaign } from '../campaigns.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
 import { StrataFunction } from './strata-function.ts';
 
 export interface CampaignDispatchProps {
   readonly table: dynamodb.ITable;
+  readonly bucket: s3.IBucket;
   readonly environment: Readonly<Record<string, string>>;
   /** The verified address campaigns are sent from. */
   readonly senderAddress: string;
-  readonly campaigns: readonly Campaign[];
+  readonly campaigns: readonly CompiledCampaign[];
+  /** The folder the campaign definitions were read from; the dispatch bundle carries a copy. */
+  readonly campaignDir: string;
+  /** Zone for customers without one. Default UTC. */
+  readonly defaultTimeZone?: string;
+  /** "count/days". Default 3/7. */
+  readonly frequencyCap?: string;
 }
 
 /**
  * Sending through SES v2: a configuration set (TLS required, reputation metrics, account-level
- * suppression of bounces and complaints), one SES template per campaign, and the dispatch Lambda.
+ * suppression of bounces and complaints), one SES template per e-mail campaign compiled from MJML,
+ * the dispatch Lambda with one EventBridge Scheduler schedule per broadcast and an hourly sweep for
+ * deferred sends, and the unsubscribe endpoint (a Function URL) with its signing key.
  */
 export class CampaignDispatch extends Construct {
   readonly configurationSet: ses.ConfigurationSet;
   readonly handler: StrataFunction;
+  readonly unsubscribe: StrataFunction;
+  readonly unsubscribeUrl: lambda.FunctionUrl;
+  readonly signingKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: CampaignDispatchProps) {
     super(scope, id);
@@ -31,53 +51,118 @@ export class CampaignDispatch extends Construct {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
-    for (const campaign of props.campaigns) {
+    const emailCampaigns = props.campaigns.filter((c) => c.campaign.content !== undefined);
+    for (const { campaign, html } of emailCampaigns) {
+      if (campaign.content === undefined) continue;
       new ses.CfnTemplate(this, `Template-${campaign.name}`, {
-        template: {
-          templateName: templateName(campaign),
-          subjectPart: campaign.template.subject,
-          htmlPart: campaign.template.html,
-          textPart: campaign.template.text,
-        },
+        template: { templateName: templateName(campaign), subjectPart: campaign.content.subject, htmlPart: html, textPart: campaign.content.text },
       });
     }
 
+    this.signingKey = new secretsmanager.Secret(this, 'UnsubscribeSigningKey', {
+      description: 'HMAC key that signs the unsubscribe links of strata e-mails',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    acknowledge(this.signingKey, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason: 'Rotating the key would void the unsubscribe links of every e-mail already sent (RFC 8058 clients use them for weeks); links expire after 60 days instead.',
+      },
+    ]);
+
+    const shared = { ...props.environment, UNSUBSCRIBE_SECRET_ARN: this.signingKey.secretArn };
+    this.unsubscribe = new StrataFunction(this, 'Unsubscribe', {
+      entry: 'functions/unsubscribe/handler.ts',
+      description: 'One-click unsubscribe endpoint behind the List-Unsubscribe header',
+      environment: shared,
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+    });
+    // Public on purpose: mail providers POST here without credentials (RFC 8058); the signed token is the authorization.
+    this.unsubscribeUrl = this.unsubscribe.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.signingKey.grantRead(this.unsubscribe.role);
+    this.unsubscribe.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [props.table.tableArn] }),
+    );
+
+    const campaignDir = path.relative(PROJECT_ROOT, props.campaignDir);
     this.handler = new StrataFunction(this, 'Dispatch', {
       entry: 'functions/dispatch/handler.ts',
-      description: 'Sends each segment its campaign through SES SendBulkEmail',
+      description: 'Sends each segment its campaigns through SES SendBulkEmail',
       environment: {
-        ...props.environment,
+        ...shared,
         SENDER_ADDRESS: props.senderAddress,
         CONFIGURATION_SET: this.configurationSet.configurationSetName,
+        CAMPAIGN_DIR: campaignDir,
+        UNSUBSCRIBE_URL: this.unsubscribeUrl.url,
+        DEFAULT_TIMEZONE: props.defaultTimeZone ?? 'UTC',
+        FREQUENCY_CAP: props.frequencyCap ?? '3/7',
       },
       timeout: Duration.minutes(15),
+      copyFolders: [campaignDir],
     });
     const stack = Stack.of(this);
-    const sesArn = (resource: string, resourceName: string) =>
-      Arn.format({ service: 'ses', resource, resourceName }, stack);
+    const sesArn = (resource: string, resourceName: string) => Arn.format({ service: 'ses', resource, resourceName }, stack);
     const senderDomain = props.senderAddress.split('@')[1] ?? props.senderAddress;
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['ses:SendBulkEmail', 'ses:SendBulkTemplatedEmail'],
+        actions: ['ses:SendBulkEmail'],
         resources: [
           sesArn('identity', senderDomain),
           sesArn('identity', props.senderAddress),
           sesArn('configuration-set', this.configurationSet.configurationSetName),
-          ...props.campaigns.map((c) => sesArn('template', templateName(c))),
+          ...emailCampaigns.map((c) => sesArn('template', templateName(c.campaign))),
         ],
       }),
     );
+    this.handler.role.addToPolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         resources: [props.table.tableArn, `${props.table.tableArn}/index/*`],
       }),
     );
+    this.handler.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects('exports/*')] }));
+    this.signingKey.grantRead(this.handler.role);
     acknowledge(this.handler.role, [
       {
         id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`,
-        reason: "Members are listed through the table's segment index; the wildcard covers only that table's indexes.",
+        reason: "Members and queued sends are listed through the table's segment index; the wildcard covers only that table's indexes.",
+      },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ses:GetAccount (the account\'s MaxSendRate) has no resource-level permission.' },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/exports/*]`,
+        reason: 'Audience campaigns write their export files under exports/ and nowhere else.',
       },
     ]);
+
+    for (const { campaign } of props.campaigns) {
+      if (campaign.trigger.type !== 'broadcast') continue;
+      new scheduler.Schedule(this, `Broadcast-${campaign.name}`, {
+        description: `Broadcast of campaign ${campaign.name}`,
+        schedule: scheduler.ScheduleExpression.expression(`cron(${campaign.trigger.cron})`, TimeZone.of(campaign.trigger.timeZone)),
+        // The ledger makes a re-delivered invocation harmless.
+        target: new targets.LambdaInvoke(this.handler.function, {
+          input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', campaigns: [campaign.name] }),
+          retryAttempts: 2,
+        }),
+      });
+    }
+    new scheduler.Schedule(this, 'DeferredSweep', {
+      description: 'Hourly: sends deferred e-mails whose local send window has come',
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      target: new targets.LambdaInvoke(this.handler.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        retryAttempts: 2,
+      }),
+    });
+    // The schedules share the stack's scheduler role, which CDK lets invoke the function and its versions.
+    acknowledge(stack, [
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.handler.function)}.Arn>:*]`,
+        reason: "lambda:InvokeFunction on the dispatch function's own versions and aliases (ARN:*), as CDK grants for a scheduler target.",
+      },
+    ]);
+    new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' });
   }
 }

@@ -19,6 +19,8 @@ export interface StrataFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Lambda runtime. Default Node.js 20, the version the local stack and CI run. */
   readonly runtime?: lambda.Runtime;
+  /** Project folders whose files the function reads at run time, copied into the bundle at the same path. */
+  readonly copyFolders?: readonly string[];
 }
 
 const RUNTIMES: Readonly<Record<string, lambda.Runtime>> = {
@@ -43,13 +45,14 @@ function runtimeFromContext(scope: Construct): lambda.Runtime {
 export class StrataFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: StrataFunctionProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    const logGroup = (this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
-    });
+    }));
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.description} (strata)`,
@@ -80,6 +83,16 @@ export class StrataFunction extends Construct {
         mainFields: ['module', 'main'],
         // ESM bundles need require() for the CommonJS dependencies esbuild inlines.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        ...(props.copyFolders === undefined || props.copyFolders.length === 0
+          ? {}
+          : {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  (props.copyFolders ?? []).map((folder) => `mkdir -p "${outputDir}/${folder}" && cp -R "${inputDir}/${folder}/." "${outputDir}/${folder}/"`),
+              },
+            }),
       },
     });
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);

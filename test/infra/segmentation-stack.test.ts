@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app.ts';
+import { loadCampaigns } from '../../lib/campaigns.ts';
 import { actionsOf, logicalIdWhere, resourcesOf, roleOfFunction, statementsOfRole, synthesize } from './stack-template.ts';
 
 const { app, template, json } = synthesize();
@@ -95,7 +96,8 @@ describe('ingest', () => {
   });
 
   it('sends events that keep failing to a dead-letter queue, with an alarm on it', () => {
-    const queue = logicalIdWhere(json, 'AWS::SQS::Queue', () => true);
+    // The feedback construct has queues of its own; this one is the ingest pipeline's.
+    const queue = Object.keys(json.Resources).find((id) => json.Resources[id]!.Type === 'AWS::SQS::Queue' && id.startsWith('IngestPipeline'))!;
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ingestFunction },
       MaximumRetryAttempts: 2,
@@ -139,7 +141,8 @@ describe('table access per function', () => {
         { actions: ['dynamodb:Query'], resources: [indexArn] },
       ],
     ],
-    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
+    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
+    ['functions/unsubscribe/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [tableArn] }]],
   ])('%s gets exactly the calls it makes', (entry, statements) => {
     expect(dynamoGrants(entry)).toEqual(statements);
   });
@@ -155,17 +158,42 @@ describe('least privilege everywhere', () => {
     expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
+  const sesStatements = Object.entries(json.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+    .flatMap(([, r]) =>
+      (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement
+        .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('ses:')))
+        .map((s) => ({ roles: r.Properties!.Roles, actions: Array.isArray(s.Action) ? s.Action : [s.Action], resources: s.Resource })),
+    );
+  const dispatchRole = [{ Ref: roleOfFunction(json, 'functions/dispatch/handler.ts') }];
+
   it('lets only the dispatch function send e-mail, and only from its identity, configuration set and templates', () => {
-    const sesStatements = Object.entries(json.Resources)
-      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
-      .flatMap(([, r]) =>
-        (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement
-          .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('ses:')))
-          .map((s) => ({ roles: r.Properties!.Roles, resources: s.Resource })),
-      );
-    expect(sesStatements).toHaveLength(1);
-    expect(sesStatements[0]!.roles).toEqual([{ Ref: roleOfFunction(json, 'functions/dispatch/handler.ts') }]);
-    expect(JSON.stringify(sesStatements[0]!.resources)).not.toContain('"*"');
+    const sending = sesStatements.filter((s) => s.actions.includes('ses:SendBulkEmail'));
+    expect(sending).toHaveLength(1);
+    expect(sending[0]).toMatchObject({ roles: dispatchRole, actions: ['ses:SendBulkEmail'] });
+    expect(JSON.stringify(sending[0]!.resources)).not.toContain('"*"');
+    const templates = resourcesOf({ Effect: 'Allow', Action: [], Resource: sending[0]!.resources }).filter((r) => JSON.stringify(r).includes(':template/'));
+    expect(templates).toHaveLength(Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template').length);
+  });
+
+  it('grants the one SES action without resource-level permissions, GetAccount, alone', () => {
+    expect(sesStatements.filter((s) => !s.actions.includes('ses:SendBulkEmail'))).toEqual([{ roles: dispatchRole, actions: ['ses:GetAccount'], resources: '*' }]);
+  });
+
+  it('lets the dispatch function write audience files under exports/ only', () => {
+    const s3 = statementsOfRole(json, roleOfFunction(json, 'functions/dispatch/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual([
+      { actions: ['s3:PutObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/exports/*']] }] },
+    ]);
+  });
+
+  it('lets only the dispatch and unsubscribe functions read the signing key', () => {
+    const secret = logicalIdWhere(json, 'AWS::SecretsManager::Secret', () => true);
+    const readers = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .filter((r) => JSON.stringify(r.Properties!.PolicyDocument).includes(`"Ref":"${secret}"`))
+      .flatMap((r) => r.Properties!.Roles as { Ref: string }[]);
+    expect(readers.map((r) => r.Ref).sort()).toEqual([roleOfFunction(json, 'functions/dispatch/handler.ts'), roleOfFunction(json, 'functions/unsubscribe/handler.ts')].sort());
   });
 });
 
@@ -216,9 +244,41 @@ describe('sending', () => {
     });
   });
 
-  it('creates one SES template per bundled campaign', () => {
-    template.hasResourceProperties('AWS::SES::Template', {
-      Template: Match.objectLike({ TemplateName: 'strata-second-purchase', SubjectPart: Match.stringLikeRegexp('{{firstName}}') }),
+  const campaigns = loadCampaigns().map((c) => c.campaign);
+  const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/dispatch/handler.ts');
+
+  it('creates one SES template per bundled e-mail campaign, its HTML compiled from MJML with the Handlebars intact', () => {
+    const templates = Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template').map((r) => r.Properties!.Template as Record<string, string>);
+    expect(templates.map((t) => t.TemplateName).sort()).toEqual(campaigns.filter((c) => c.channel === 'email').map((c) => `strata-${c.name}`).sort());
+    for (const t of templates) {
+      expect(t.HtmlPart).toMatch(/^<!doctype html>/);
+      expect(t.HtmlPart).not.toContain('<mj-');
+      expect(t.HtmlPart).toContain('{{unsubscribeUrl}}');
+      expect(t.TextPart).toContain('{{unsubscribeUrl}}');
+    }
+  });
+
+  it('schedules each broadcast with its cron and time zone, and sweeps deferred sends hourly, all invoking dispatch', () => {
+    for (const c of campaigns) {
+      if (c.trigger.type !== 'broadcast') continue;
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: `cron(${c.trigger.cron})`,
+        ScheduleExpressionTimezone: c.trigger.timeZone,
+        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [dispatchFunction, 'Arn'] }, Input: JSON.stringify({ trigger: 'schedule', campaigns: [c.name] }) }),
+      });
+    }
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [dispatchFunction, 'Arn'] }, Input: JSON.stringify({ trigger: 'schedule' }) }),
     });
+  });
+
+  it('serves unsubscribes from a public Function URL whose address the dispatcher puts in every link', () => {
+    const fn = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/unsubscribe/handler.ts');
+    const url = logicalIdWhere(json, 'AWS::Lambda::Url', () => true);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fn, 'Arn'] } });
+    const env = (json.Resources[dispatchFunction]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.UNSUBSCRIBE_URL).toEqual({ 'Fn::GetAtt': [url, 'FunctionUrl'] });
+    expect(env.CAMPAIGN_DIR).toBe('examples/campaigns');
   });
 });

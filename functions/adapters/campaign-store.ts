@@ -1,0 +1,297 @@
+import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chunk } from '../core/campaign.ts';
+import type { RecipientProfile } from '../core/campaign-content.ts';
+import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
+import { emailHash } from '../core/privacy.ts';
+import { mapLimit, SEGMENT_INDEX, type Contact } from './customer-store.ts';
+
+/** A customer as the dispatcher sees them: contact, order aggregates, last open, memberships asked for. */
+export interface Recipient extends RecipientProfile {
+  readonly lastOpenAt?: string;
+  /** Segment → membership start, for the segments the caller asked about that the customer is in. */
+  readonly memberSince: Readonly<Record<string, string>>;
+}
+
+/** Ledger items also sit in the segment index under these keys while a later run must find them. */
+export type LedgerQueue = 'DEFER' | 'PENDING';
+
+export interface ClaimRequest {
+  readonly customerId: string;
+  readonly campaign: string;
+  readonly status: Extract<SendStatus, 'CLAIMED' | 'HOLDOUT' | 'DEFERRED'>;
+  readonly marketing: boolean;
+  readonly segment?: string;
+  readonly notBefore?: string;
+  readonly reason?: string;
+}
+
+/**
+ * The send ledger and the reads a campaign run needs. Every transition that could lead to a send
+ * is conditional (claim: the item must not exist; reclaim: it must still be what was read), so two
+ * runs never both own a send.
+ */
+export interface CampaignStore {
+  recipients(customerIds: readonly string[], segments: readonly string[]): Promise<Map<string, Recipient>>;
+  /** Every ledger entry of each customer (one Query per customer), for the cap and duplicates. */
+  ledgers(customerIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>;
+  suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
+  /** Creates the entry; false when one exists. */
+  claim(request: ClaimRequest, now: Date): Promise<boolean>;
+  /** Takes over an entry still exactly as read (a due deferral, a stale claim); false when it changed. */
+  reclaim(entry: LedgerEntry, now: Date): Promise<boolean>;
+  /** Overwrites entries this run owns (SENDING before the call, SENT / FAILED / UNCERTAIN after), in batches. */
+  write(entries: readonly LedgerEntry[]): Promise<void>;
+  /** Customer ids whose entry of this campaign waits in a queue. */
+  queued(queue: LedgerQueue, campaign: string): AsyncGenerator<string[]>;
+  lastRun(campaign: string): Promise<string | undefined>;
+  setLastRun(campaign: string, at: Date): Promise<void>;
+}
+
+const pk = (id: string) => `C#${id}`;
+const sk = (campaign: string) => `SEND#${campaign}`;
+
+/** Where an entry waits: deferred ones until due, claimed or sending ones until resolved. */
+function queueOf(status: SendStatus): LedgerQueue | undefined {
+  if (status === 'DEFERRED') return 'DEFER';
+  if (status === 'CLAIMED' || status === 'SENDING') return 'PENDING';
+  return undefined;
+}
+
+function toItem(e: LedgerEntry): Record<string, unknown> {
+  const queue = queueOf(e.status);
+  return {
+    pk: pk(e.customerId),
+    sk: sk(e.campaign),
+    ...e,
+    ...(queue === undefined ? {} : { gsi1pk: `${queue}#${e.campaign}`, gsi1sk: pk(e.customerId) }),
+  };
+}
+
+function fromItem(item: Record<string, unknown>): LedgerEntry {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+  return rest as unknown as LedgerEntry;
+}
+
+export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: string, concurrency = 16): CampaignStore {
+  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (const batch of chunk(keys, 100)) {
+      let pending: Record<string, unknown>[] | undefined = batch;
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await jitter(attempt);
+        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+        items.push(...(response.Responses?.[table] ?? []));
+        pending = response.UnprocessedKeys?.[table]?.Keys;
+      }
+    }
+    return items;
+  }
+
+  return {
+    async recipients(customerIds, segments) {
+      const keys = customerIds.flatMap((id) => [
+        { pk: pk(id), sk: 'CONTACT' },
+        { pk: pk(id), sk: 'PROFILE' },
+        ...segments.map((s) => ({ pk: pk(id), sk: `SEG#${s}` })),
+      ]);
+      const byCustomer = new Map<string, { contact?: Contact; profile?: Record<string, unknown>; since: Record<string, string> }>();
+      for (const item of await batchGet(keys)) {
+        const id = String(item.pk).slice(2);
+        const entry = byCustomer.get(id) ?? { since: {} };
+        const kind = String(item.sk);
+        if (kind === 'CONTACT') entry.contact = item.contact as Contact;
+        else if (kind === 'PROFILE') entry.profile = item;
+        else if (kind.startsWith('SEG#')) entry.since[kind.slice(4)] = String(item.since);
+        byCustomer.set(id, entry);
+      }
+      const result = new Map<string, Recipient>();
+      for (const [customerId, { contact, profile, since }] of byCustomer) {
+        const orders = profile?.orders as Recipient['orders'];
+        const engagement = profile?.engagement as { lastOpenAt?: string } | undefined;
+        const events = profile?.events as { lastByType?: Record<string, string> } | undefined;
+        const lastOpenAt = engagement?.lastOpenAt ?? events?.lastByType?.email_open;
+        result.set(customerId, {
+          customerId,
+          memberSince: since,
+          ...(contact === undefined ? {} : { contact }),
+          ...(orders === undefined ? {} : { orders }),
+          ...(lastOpenAt === undefined ? {} : { lastOpenAt }),
+        });
+      }
+      return result;
+    },
+    async ledgers(customerIds) {
+      const result = new Map<string, LedgerEntry[]>();
+      await mapLimit([...new Set(customerIds)], concurrency, async (id) => {
+        const entries: LedgerEntry[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :send)',
+              ExpressionAttributeValues: { ':pk': pk(id), ':send': 'SEND#' },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          entries.push(...(page.Items ?? []).map(fromItem));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        result.set(id, entries);
+      });
+      return result;
+    },
+    async suppressedHashes(hashes) {
+      const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' })));
+      return new Set(items.map((i) => String(i.pk).slice('SUPPRESS#'.length)));
+    },
+    async claim(request, now) {
+      const entry: LedgerEntry = { ...request, claimedAt: now.toISOString() };
+      try {
+        await client.send(new PutCommand({ TableName: table, Item: toItem(entry), ConditionExpression: 'attribute_not_exists(pk)' }));
+        return true;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+    async reclaim(entry, now) {
+      const queue = queueOf('CLAIMED');
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: pk(entry.customerId), sk: sk(entry.campaign) },
+            UpdateExpression: 'SET #status = :claimed, claimedAt = :now, gsi1pk = :queue, gsi1sk = :pk REMOVE notBefore, reason',
+            ConditionExpression: '#status = :status AND claimedAt = :claimedAt',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':claimed': 'CLAIMED', ':now': now.toISOString(), ':queue': `${queue}#${entry.campaign}`, ':pk': pk(entry.customerId),
+              ':status': entry.status, ':claimedAt': entry.claimedAt,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+    async write(entries) {
+      // A sent message also gets MSG#<messageId>, so SES events (feedback) find their customer and campaign.
+      const items = entries.flatMap((e) => [
+        toItem(e),
+        ...(e.messageId === undefined ? [] : [{ pk: `MSG#${e.messageId}`, sk: 'MSG', customerId: e.customerId, campaign: e.campaign }]),
+      ]);
+      for (const batch of chunk(items.map((Item) => ({ PutRequest: { Item } })), 25)) {
+        let pending: typeof batch | undefined = batch;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} ledger writes unprocessed after ${attempt} attempts`);
+          if (attempt > 0) await jitter(attempt);
+          const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+          pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
+        }
+      }
+    },
+    async *queued(queue, campaign) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: SEGMENT_INDEX,
+            KeyConditionExpression: 'gsi1pk = :queue',
+            ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    },
+    async lastRun(campaign) {
+      const items = await batchGet([{ pk: `CAMPAIGN#${campaign}`, sk: 'LAST_RUN' }]);
+      const at = items[0]?.at;
+      return typeof at === 'string' ? at : undefined;
+    },
+    async setLastRun(campaign, at) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: `CAMPAIGN#${campaign}`, sk: 'LAST_RUN', at: at.toISOString() } }));
+    },
+  };
+}
+
+/** The same contract in memory, for the dispatch benchmark and fast tests of the run logic. */
+export interface MemoryCampaignStore extends CampaignStore {
+  addRecipient(recipient: Recipient): void;
+  suppressHash(hash: string): void;
+  entries(): LedgerEntry[];
+}
+
+export function memoryCampaignStore(): MemoryCampaignStore {
+  const recipients = new Map<string, Recipient>();
+  const ledger = new Map<string, LedgerEntry>();
+  const suppressed = new Set<string>();
+  const runs = new Map<string, string>();
+  const key = (customerId: string, campaign: string) => `${customerId}\u001f${campaign}`;
+  return {
+    addRecipient(r) {
+      recipients.set(r.customerId, r);
+    },
+    suppressHash(hash) {
+      suppressed.add(hash);
+    },
+    entries: () => [...ledger.values()],
+    async recipients(ids, segments) {
+      const found = new Map<string, Recipient>();
+      for (const id of ids) {
+        const r = recipients.get(id);
+        if (r !== undefined) found.set(id, { ...r, memberSince: Object.fromEntries(Object.entries(r.memberSince).filter(([s]) => segments.includes(s))) });
+      }
+      return found;
+    },
+    async ledgers(ids) {
+      const byCustomer = new Map<string, LedgerEntry[]>(ids.map((id) => [id, []]));
+      for (const e of ledger.values()) byCustomer.get(e.customerId)?.push(e);
+      return byCustomer;
+    },
+    async suppressedHashes(hashes) {
+      return new Set(hashes.filter((h) => suppressed.has(h)));
+    },
+    async claim(request, now) {
+      const k = key(request.customerId, request.campaign);
+      if (ledger.has(k)) return false;
+      ledger.set(k, { ...request, claimedAt: now.toISOString() });
+      return true;
+    },
+    async reclaim(entry, now) {
+      const k = key(entry.customerId, entry.campaign);
+      const current = ledger.get(k);
+      if (current?.status !== entry.status || current.claimedAt !== entry.claimedAt) return false;
+      const { notBefore: _n, reason: _r, ...rest } = current;
+      ledger.set(k, { ...rest, status: 'CLAIMED', claimedAt: now.toISOString() });
+      return true;
+    },
+    async write(entries) {
+      for (const e of entries) ledger.set(key(e.customerId, e.campaign), e);
+    },
+    async *queued(queue, campaign) {
+      yield [...ledger.values()].filter((e) => e.campaign === campaign && queueOf(e.status) === queue).map((e) => e.customerId);
+    },
+    async lastRun(campaign) {
+      return runs.get(campaign);
+    },
+    async setLastRun(campaign, at) {
+      runs.set(campaign, at.toISOString());
+    },
+  };
+}
+
+/** The address hash used by the suppression list, for callers holding a recipient. */
+export function recipientHash(recipient: Recipient): string | undefined {
+  return recipient.contact?.email ? emailHash(recipient.contact.email) : undefined;
+}
+
+function jitter(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
+}

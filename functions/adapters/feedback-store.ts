@@ -1,0 +1,139 @@
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FeedbackKind } from '../core/feedback/ses-event.ts';
+import type { EngagementFacts } from '../core/feedback/engagement.ts';
+import type { DailyCounts, GuardDecision } from '../core/feedback/sending-guard.ts';
+import { chunk } from '../core/campaign.ts';
+
+/** A stored SES feedback event of one customer (item C#<id> / FB#<eventId>). */
+export interface StoredFeedback {
+  readonly eventId: string;
+  readonly messageId: string;
+  readonly campaign: string;
+  readonly kind: FeedbackKind;
+  readonly at: string;
+  readonly detail?: string;
+}
+
+/** What the send ledger knows of an SES message id (item MSG#<messageId>, written by recordSend). */
+export interface SentMessage {
+  readonly customerId: string;
+  readonly campaign: string;
+}
+
+/** The sending guard's flag (item GUARD / SENDING), which dispatch reads before every campaign. */
+export interface SendingGuardState {
+  readonly paused: boolean;
+  readonly reasons: readonly string[];
+  readonly at: string;
+}
+
+export const SENDING_COUNTERS = ['sends', 'deliveries', 'hardBounces', 'softBounces', 'complaints', 'opens', 'clicks', 'renderingFailures', 'rejects', 'delays'] as const;
+export type SendingCounter = (typeof SENDING_COUNTERS)[number];
+
+/** The feedback side of the single table: events per customer, daily counters and the guard flag. */
+export interface FeedbackStore {
+  /** The customer and campaign of each known SES message id. */
+  findSentMessages(messageIds: readonly string[]): Promise<Map<string, SentMessage>>;
+  /** Stores a feedback event once; false when an event with that id was stored before. */
+  putFeedback(customerId: string, feedback: StoredFeedback): Promise<boolean>;
+  listFeedback(customerId: string): Promise<StoredFeedback[]>;
+  putEngagement(customerId: string, facts: EngagementFacts, now: Date): Promise<void>;
+  /** Adds to a counter of the day (UTC yyyy-mm-dd). */
+  countSending(day: string, counter: SendingCounter, amount: number): Promise<void>;
+  dailySendingCounts(days: readonly string[]): Promise<DailyCounts[]>;
+  sendingGuard(): Promise<SendingGuardState | undefined>;
+  /** True while the guard holds sending paused. */
+  sendingPaused(): Promise<boolean>;
+  pauseSending(decision: GuardDecision, now: Date): Promise<void>;
+  resumeSending(now: Date): Promise<void>;
+}
+
+const GUARD_KEY = { pk: 'GUARD', sk: 'SENDING' } as const;
+const sendingDayKey = (day: string) => ({ pk: 'METRICS#SENDING', sk: `DAY#${day}` });
+
+export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: string): FeedbackStore {
+  return {
+    async findSentMessages(messageIds) {
+      const found = new Map<string, SentMessage>();
+      for (const batch of chunk([...new Set(messageIds)], 100)) {
+        let keys: Record<string, unknown>[] | undefined = batch.map((id) => ({ pk: `MSG#${id}`, sk: 'MSG' }));
+        while (keys && keys.length > 0) {
+          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          for (const i of response.Responses?.[table] ?? []) found.set(String(i.pk).slice('MSG#'.length), { customerId: String(i.customerId), campaign: String(i.campaign) });
+          keys = response.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return found;
+    },
+    async putFeedback(customerId, feedback) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: `C#${customerId}`, sk: `FB#${feedback.eventId}`, customerId, ...feedback },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+    async listFeedback(customerId) {
+      const items: StoredFeedback[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fb)',
+            ExpressionAttributeValues: { ':pk': `C#${customerId}`, ':fb': 'FB#' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...((page.Items ?? []) as unknown as StoredFeedback[]));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
+    async putEngagement(customerId, engagement, now) {
+      await client.send(new PutCommand({ TableName: table, Item: { pk: `C#${customerId}`, sk: 'ENGAGEMENT', customerId, engagement, updatedAt: now.toISOString() } }));
+    },
+    async countSending(day, counter, amount) {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: sendingDayKey(day),
+          UpdateExpression: 'ADD #counter :amount SET #day = :day',
+          ExpressionAttributeNames: { '#counter': counter, '#day': 'day' },
+          ExpressionAttributeValues: { ':amount': amount, ':day': day },
+        }),
+      );
+    },
+    async dailySendingCounts(days) {
+      if (days.length === 0) return [];
+      const response = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: days.map(sendingDayKey) } } }));
+      return (response.Responses?.[table] ?? []).map((i) => ({
+        day: String(i.day),
+        sends: Number(i.sends ?? 0),
+        hardBounces: Number(i.hardBounces ?? 0),
+        complaints: Number(i.complaints ?? 0),
+      }));
+    },
+    async sendingGuard() {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: GUARD_KEY }));
+      return Item === undefined ? undefined : { paused: Item.paused === true, reasons: (Item.reasons ?? []) as string[], at: String(Item.at) };
+    },
+    async sendingPaused() {
+      return (await this.sendingGuard())?.paused === true;
+    },
+    async pauseSending(decision, now) {
+      const { paused: _paused, reasons, ...figures } = decision;
+      await client.send(new PutCommand({ TableName: table, Item: { ...GUARD_KEY, paused: true, reasons, figures, at: now.toISOString() } }));
+    },
+    async resumeSending(now) {
+      await client.send(new PutCommand({ TableName: table, Item: { ...GUARD_KEY, paused: false, reasons: [], at: now.toISOString() } }));
+    },
+  };
+}

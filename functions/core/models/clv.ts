@@ -1,0 +1,125 @@
+import { expectedPurchasesOver, pAlive, type BgNbdParams, type Rft } from './bgnbd.ts';
+import { expectedSpend, type GammaGammaParams, type Spend } from './gamma-gamma.ts';
+import type { FittedModel } from './fitted-model.ts';
+import { dayOf, DAYS_PER_WEEK, purchaseHistories, summarizeHistory, type CustomerSummary, type Purchase } from './prepare.ts';
+
+/** An average month (365.25 / 12 days) in weeks, the models' unit of time. */
+export const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
+
+export interface ClvOptions {
+  /** Months ahead; default 12. */
+  readonly months?: number;
+  /** Discount rate per month; default 0.01 (about 12.7% a year). */
+  readonly monthlyDiscountRate?: number;
+}
+
+export interface Models {
+  readonly bgnbd: BgNbdParams;
+  readonly gammaGamma: GammaGammaParams;
+}
+
+/**
+ * Discounted expected spend over the next `months`:
+ *   CLV = Σ_{m=1..M} (E[Y(m·w)] − E[Y((m−1)·w)]) · E[spend] / (1 + d)^m,
+ * where E[Y(t)] is BG/NBD's expected purchases in the next t weeks, w a month in weeks, E[spend]
+ * Gamma-Gamma's expected spend per purchase and d the monthly discount rate: each month's expected
+ * purchases are valued at the expected spend and discounted to today from the month's end.
+ */
+export function clv(models: Models, customer: Rft & Spend, options: ClvOptions = {}): number {
+  const months = options.months ?? 12;
+  const cumulative = expectedPurchasesOver(models.bgnbd, customer, monthEnds(months));
+  return discountedPurchases(cumulative, 0, months, options.monthlyDiscountRate ?? 0.01) * expectedSpend(models.gammaGamma, customer);
+}
+
+/** Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`. */
+function discountedPurchases(cumulative: Float64Array, from: number, months: number, monthlyDiscountRate: number): number {
+  const discount = 1 + monthlyDiscountRate;
+  let total = 0;
+  let previous = 0;
+  let factor = 1;
+  for (let m = 0; m < months; m++) {
+    const value = cumulative[from + m] as number;
+    factor /= discount;
+    total += (value - previous) * factor;
+    previous = value;
+  }
+  return total;
+}
+
+const monthEndCache = new Map<number, number[]>();
+/** The ends of the next `months` months, in weeks. */
+function monthEnds(months: number): number[] {
+  let ends = monthEndCache.get(months);
+  if (ends === undefined) monthEndCache.set(months, (ends = Array.from({ length: months }, (_, m) => (m + 1) * WEEKS_PER_MONTH)));
+  return ends;
+}
+
+/** One row of `strata model score` (DESIGN.md). */
+export interface CustomerScore {
+  readonly customerId: string;
+  readonly x: number;
+  readonly tx: number;
+  readonly T: number;
+  /** Expected purchases in the next horizonWeeks. */
+  readonly expectedPurchases: number;
+  readonly pAlive: number;
+  /** Expected spend per purchase. */
+  readonly expectedSpend: number;
+  /** CLV over the next 12 months (ClvOptions), discounted. */
+  readonly clv: number;
+}
+
+export function scoreCustomer(models: Models, summary: CustomerSummary, horizonWeeks: number, options: ClvOptions = {}): CustomerScore {
+  const months = options.months ?? 12;
+  // One series pass for the horizon and every month end of the CLV.
+  const cumulative = expectedPurchasesOver(models.bgnbd, summary, [horizonWeeks, ...monthEnds(months)]);
+  const spend = expectedSpend(models.gammaGamma, summary);
+  return {
+    customerId: summary.customerId,
+    x: summary.x,
+    tx: summary.tx,
+    T: summary.T,
+    expectedPurchases: cumulative[0] as number,
+    pAlive: pAlive(models.bgnbd, summary),
+    expectedSpend: spend,
+    clv: discountedPurchases(cumulative, 1, months, options.monthlyDiscountRate ?? 0.01) * spend,
+  };
+}
+
+/** The contract's model.* profile facts (issue 5). */
+export interface ModelFacts {
+  readonly pAlive: number;
+  readonly expectedPurchases30d: number;
+  readonly expectedPurchases90d: number;
+  readonly expectedSpend: number;
+  readonly clv12m: number;
+}
+
+/**
+ * The model.* facts of one customer from their summary as of the evaluation date (T measured to
+ * that date, see profileSummary). Pure and cheap enough to run for every customer on each
+ * re-segmentation: one series pass serves all 14 horizons.
+ */
+export function scoreProfile(model: Pick<FittedModel, 'bgnbd' | 'gammaGamma'>, summary: Rft & Spend, options: Pick<ClvOptions, 'monthlyDiscountRate'> = {}): ModelFacts {
+  const cumulative = expectedPurchasesOver(model.bgnbd, summary, PROFILE_HORIZONS);
+  const spend = expectedSpend(model.gammaGamma, summary);
+  return {
+    pAlive: pAlive(model.bgnbd, summary),
+    expectedPurchases30d: cumulative[0] as number,
+    expectedPurchases90d: cumulative[1] as number,
+    expectedSpend: spend,
+    clv12m: discountedPurchases(cumulative, 2, 12, options.monthlyDiscountRate ?? 0.01) * spend,
+  };
+}
+
+const PROFILE_HORIZONS = [30 / DAYS_PER_WEEK, 90 / DAYS_PER_WEEK, ...monthEnds(12)];
+
+/**
+ * One customer's (x, t_x, T, zbar) as of a date, from their order lines (the ledger the segment
+ * engine already loads), prepared exactly as for fitting. Undefined without a purchase by then.
+ */
+export function profileSummary(orders: readonly Purchase[], asOf: Date): CustomerSummary | undefined {
+  const [history] = purchaseHistories(orders);
+  // The as-of instant's UTC day is "today": purchases of that day count, T runs to its start.
+  return history === undefined ? undefined : summarizeHistory(history, dayOf(asOf.toISOString()));
+}

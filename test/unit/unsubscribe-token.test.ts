@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { signUnsubscribeToken, unsubscribeHeaders, unsubscribeUrl, verifyUnsubscribeToken } from '../../functions/core/unsubscribe-token.ts';
+
+const key = 'k'.repeat(64);
+const now = new Date('2024-05-14T15:00:00Z');
+const claim = { customerId: '42', campaign: 'win-back', expiresAt: Date.parse('2024-07-13T15:00:00Z') / 1000 };
+
+describe('unsubscribe tokens', () => {
+  it('verifies what it signed', () => {
+    expect(verifyUnsubscribeToken(signUnsubscribeToken(claim, key), key, now)).toEqual({ ok: true, claim });
+  });
+
+  it.each<{ readonly label: string; readonly token: () => string; readonly reason: string }>([
+    { label: 'signed with another key', token: () => signUnsubscribeToken(claim, 'x'.repeat(64)), reason: 'forged' },
+    { label: 'for another customer with the original MAC', token: () => {
+      const [, mac] = signUnsubscribeToken(claim, key).split('.');
+      return `${Buffer.from(JSON.stringify(['43', 'win-back', claim.expiresAt])).toString('base64url')}.${mac}`;
+    }, reason: 'forged' },
+    { label: 'with a truncated MAC', token: () => signUnsubscribeToken(claim, key).slice(0, -4), reason: 'forged' },
+    { label: 'past its expiry', token: () => signUnsubscribeToken({ ...claim, expiresAt: Date.parse('2024-05-14T14:59:59Z') / 1000 }, key), reason: 'expired' },
+    { label: 'without a MAC', token: () => signUnsubscribeToken(claim, key).split('.')[0] ?? '', reason: 'malformed' },
+    { label: 'with three parts', token: () => `${signUnsubscribeToken(claim, key)}.x`, reason: 'malformed' },
+  ])('refuses a token $label', ({ token, reason }) => {
+    expect(verifyUnsubscribeToken(token(), key, now)).toEqual({ ok: false, reason });
+  });
+
+  it('puts the token in the link and the RFC 8058 headers', () => {
+    const url = unsubscribeUrl('https://u.example.com/', claim, key);
+    expect(new URL(url).searchParams.get('t')).toBe(signUnsubscribeToken(claim, key));
+    expect(unsubscribeHeaders(url)).toEqual([
+      { name: 'List-Unsubscribe', value: `<${url}>` },
+      { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+    ]);
+  });
+});
