@@ -54,6 +54,7 @@ export class SegmentationStack extends Stack {
       bucket,
       environment,
       dispatch: dispatch.handler.function,
+      modelRefit: modelRefit.function,
       campaigns: props.campaigns.map((c) => c.campaign),
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),

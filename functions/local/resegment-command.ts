@@ -26,6 +26,8 @@ export interface ResegmentJson {
   readonly segments: RunSummary['segments'];
   readonly scanSegments: RunSummary['scanSegments'];
   readonly totals: RunSummary['totals'] & { readonly durationMs: number };
+  /** What the entry-triggered campaigns started after the run did (dispatch's summary per campaign). */
+  readonly campaigns: unknown;
 }
 
 /** Runs the re-segmentation workflow (the synthesized definition) on the local stack and reads its report. */
@@ -50,6 +52,7 @@ export function toResegmentJson(outcome: Extract<ResegmentOutcome, { status: 'SU
     segments: report.segments,
     scanSegments: report.scanSegments,
     totals: { ...report.totals, durationMs: outcome.durationMs },
+    campaigns: report.campaigns,
   };
 }
 

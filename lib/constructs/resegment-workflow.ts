@@ -203,36 +203,32 @@ export class ResegmentWorkflow extends Construct {
       payload: { action: 'release', status: 'succeeded', run },
       resultPath: sfn.JsonPath.DISCARD,
     }).addCatch(markFailed, onFailure);
-    const noCampaigns = new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' });
-    // The dispatch event is the campaigns engineer's: the campaigns plus this run's transitions window.
-    const campaignsStep: sfn.IChainable =
-      props.campaigns.length === 0
-        ? noCampaigns
-        : new sfn.Choice(this, 'AnyoneEntered?')
-            .when(
-              sfn.Condition.numberGreaterThan('$.aggregate.entered', 0),
-              invoke('StartEntryCampaigns', props.dispatch, stepTimeout, {
-                payload: { campaigns: props.campaigns, transitions: { runId: sfn.JsonPath.stringAt('$.run.runId'), from: sfn.JsonPath.stringAt('$.run.now'), to: sfn.JsonPath.stringAt('$.run.now') } },
-                resultPath: '$.campaigns',
-              })
-                .addCatch(markFailed, onFailure)
-                .next(writeReport),
-            )
-            .otherwise(noCampaigns);
-    noCampaigns.next(writeReport);
+    // Enter / exit campaigns, started exactly as dispatch expects after a re-segmentation
+    // (functions/dispatch/run-campaigns.ts): trigger "transitions" at the run's time, no customer
+    // list (it could not fit in the state at scale), so dispatch takes the members whose membership
+    // began since each campaign's previous run, and a series step whose delay fell due today. It
+    // runs even when nobody entered in this run: series steps and deferrals fall due with time.
+    const triggered = props.campaigns.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
+    const campaignsStep =
+      triggered.length === 0
+        ? new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' })
+        : invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
+            payload: { trigger: 'transitions', campaigns: triggered, asOf: sfn.JsonPath.stringAt('$.run.now') },
+            resultPath: '$.campaigns',
+          }).addCatch(markFailed, onFailure);
 
     let afterLock: sfn.IChainable = planScan;
     if (props.modelRefit !== undefined) {
+      // The refit Lambda (lib/constructs/model-refit.ts) fits as of the run's time, so a repeat writes the same model.
       const refit = invoke('RefitModels', props.modelRefit, workerTimeout, {
-        payload: { runId: sfn.JsonPath.stringAt('$.run.runId'), asOf: sfn.JsonPath.stringAt('$.run.now') },
+        payload: { asOf: sfn.JsonPath.stringAt('$.run.now') },
         resultPath: '$.refit',
       })
         .addCatch(markFailed, onFailure)
         .next(planScan);
       afterLock = new sfn.Choice(this, 'RefitRequested?').when(sfn.Condition.booleanEquals('$.run.refit', true), refit).otherwise(planScan);
     }
-    planScan.next(statsMap).next(mergeStats).next(evaluateMap).next(aggregateStep).next(campaignsStep);
-    writeReport.next(release).next(new sfn.Succeed(this, 'Done'));
+    planScan.next(statsMap).next(mergeStats).next(evaluateMap).next(aggregateStep).next(campaignsStep).next(writeReport).next(release).next(new sfn.Succeed(this, 'Done'));
 
     const definition = acquire.next(
       new sfn.Choice(this, 'RunLockAcquired?').when(sfn.Condition.booleanEquals('$.acquired', true), afterLock).otherwise(skipped),

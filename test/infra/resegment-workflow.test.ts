@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
+import { loadCampaigns } from '../../lib/campaigns.ts';
+import { dispatchEventSchema } from '../../functions/dispatch/run-campaigns.ts';
 import { historyEvents, HISTORY_EVENT_LIMIT } from '../../functions/core/resegment/history-events.ts';
 import { allStates, synthesizedWorkflow, type AslDefinition } from '../../functions/local/state-machine-definition.ts';
 import type { CfnTemplate } from '../../functions/local/cloud-template.ts';
@@ -37,7 +39,7 @@ describe('the re-segmentation definition as synthesized', () => {
     for (const [, map] of maps) expect(map.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'INLINE' } });
   });
 
-  it('runs the steps in order: lock, plan, statistics, merge, evaluate, aggregate, campaigns, report, release', () => {
+  it('runs the steps in order: lock, model refit, plan, statistics, merge, evaluate, aggregate, campaigns, report, release', () => {
     const path: string[] = [];
     for (let name: string | undefined = definition.StartAt; name !== undefined && path.length < 30; ) {
       path.push(name);
@@ -45,14 +47,14 @@ describe('the re-segmentation definition as synthesized', () => {
       name = state.Type === 'Choice' ? (state.Choices?.[0]?.Next ?? state.Default) : state.Next;
     }
     expect(path).toEqual([
-      'AcquireRunLock', 'RunLockAcquired?', 'PlanScan', 'ComputeStats', 'MergeStats', 'EvaluateSegments', 'AggregateRun',
-      'AnyoneEntered?', 'StartEntryCampaigns', 'WriteReport', 'ReleaseRunLock', 'Done',
+      'AcquireRunLock', 'RunLockAcquired?', 'RefitRequested?', 'RefitModels', 'PlanScan', 'ComputeStats', 'MergeStats', 'EvaluateSegments', 'AggregateRun',
+      'StartEntryCampaigns', 'WriteReport', 'ReleaseRunLock', 'Done',
     ]);
   });
 
   it('retries every task (nested ones too) with backoff and full jitter, and catches every failure into the Fail state', () => {
     const tasks = states.filter(([, s]) => s.Type === 'Task');
-    expect(tasks.length).toBe(10);
+    expect(tasks.length).toBe(11);
     for (const [, task] of tasks) {
       expect(task.Retry).toEqual([expect.objectContaining({ BackoffRate: 2, JitterStrategy: 'FULL', ErrorEquals: expect.arrayContaining(['Lambda.Unknown', 'RetryableError', 'States.Timeout']) })]);
       expect(task.Catch?.length).toBe(1);
@@ -63,6 +65,24 @@ describe('the re-segmentation definition as synthesized', () => {
       expect([name, state.Catch?.[0]?.Next]).toEqual([name, target]);
     }
     expect(definition.States.MarkRunFailed?.Next).toBe('ResegmentFailed');
+  });
+
+  it("invokes the model refit Lambda of the stack (ModelRefit's function) with the run's time, and dispatch as its contract asks", () => {
+    const refitFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/model-refit/handler.ts');
+    const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/dispatch/handler.ts');
+    expect(definition.States.RefitModels).toMatchObject({
+      Resource: `arn:aws:lambda:us-east-1:000000000000:function:${refitFunction}`,
+      Parameters: { 'asOf.$': '$.run.now' },
+      ResultPath: '$.refit',
+    });
+    // functions/dispatch/run-campaigns.ts: trigger "transitions" names the enter / exit campaigns; asOf is the run's time.
+    const triggered = loadCampaigns().map((c) => c.campaign).filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
+    expect(triggered.length).toBeGreaterThan(0);
+    expect(definition.States.StartEntryCampaigns).toMatchObject({
+      Resource: `arn:aws:lambda:us-east-1:000000000000:function:${dispatchFunction}`,
+      Parameters: { trigger: 'transitions', campaigns: triggered, 'asOf.$': '$.run.now' },
+    });
+    expect(dispatchEventSchema.safeParse({ trigger: 'transitions', campaigns: triggered, asOf: '1998-07-01T00:00:00.000Z' }).success).toBe(true);
   });
 
   it('evaluates scan segments with the configured MaxConcurrency, and loops each worker until it is done', () => {
@@ -95,17 +115,17 @@ describe('history events at 10 million profiles in the deployed configuration', 
       choose: (choice, visit) => {
         if (choice === 'EvaluateScanSegmentDone?') return visit < loops.EvaluateScanSegment ? 'EvaluateScanSegment' : 'EvaluateScanSegmentFinished';
         if (choice === 'ScanSegmentStatsDone?') return visit < loops.ScanSegmentStats ? 'ScanSegmentStats' : 'ScanSegmentStatsFinished';
-        return { 'RunLockAcquired?': 'PlanScan', 'AnyoneEntered?': 'StartEntryCampaigns' }[choice] ?? '';
+        return { 'RunLockAcquired?': 'RefitRequested?', 'RefitRequested?': 'RefitModels' }[choice] ?? '';
       },
       retries: () => retriesPerTask,
     });
     return { segments, loops, events };
   }
 
-  it('counts a small run exactly as the model says: lock, plan, two one-item Maps, and the rest', () => {
-    // 2 execution + 5 lock + 2 choice + 5 plan + (4 + 2 + 5 + 2 + 2) stats + 5 merge + (4 + 2 + 5 + 2 + 2) evaluate
-    // + 5 aggregate + 2 choice + 5 campaigns + 5 report + 5 release + 2 succeed
-    expect(eventsFor(1_000, 0).events).toBe(2 + 5 + 2 + 5 + 15 + 5 + 15 + 5 + 2 + 5 + 5 + 5 + 2);
+  it('counts a small run exactly as the model says: lock, refit, plan, two one-item Maps, and the rest', () => {
+    // 2 execution + 5 lock + 2 choice + 2 choice + 5 refit + 5 plan + (4 + 2 + 5 + 2 + 2) stats + 5 merge
+    // + (4 + 2 + 5 + 2 + 2) evaluate + 5 aggregate + 5 campaigns + 5 report + 5 release + 2 succeed
+    expect(eventsFor(1_000, 0).events).toBe(2 + 5 + 2 + 2 + 5 + 5 + 15 + 5 + 15 + 5 + 5 + 5 + 5 + 2);
   });
 
   it('stays under 25,000 events, even with every task retried once', () => {
