@@ -1,5 +1,5 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from './nag.ts';
+import { AwsSolutionsChecks, ServerlessChecks } from './nag.ts';
 import { DEFAULT_CAMPAIGN_DIR, loadCampaigns } from './campaigns.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 
@@ -19,6 +19,7 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const campaignDir = context('strata:campaignDir') ?? DEFAULT_CAMPAIGN_DIR;
   const defaultTimeZone = context('strata:defaultTimeZone');
   const frequencyCap = context('strata:frequencyCap');
+  const encryptionKey = context('strata:encryptionKey');
   const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
@@ -26,12 +27,13 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     campaignDir,
     ...(defaultTimeZone === undefined ? {} : { defaultTimeZone }),
     ...(frequencyCap === undefined ? {} : { frequencyCap }),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),
     ...(maxConcurrency === undefined ? {} : { resegmentMaxConcurrency: Number(maxConcurrency) }),
     ...(maxSegments === undefined ? {} : { resegmentMaxSegments: Number(maxSegments) }),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   return { app, stack };
 }

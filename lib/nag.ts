@@ -3,7 +3,7 @@ import type { IConstruct } from 'constructs';
 // cdk-nag is CommonJS whose exports Node's ESM loader cannot detect by name; take them from the default import.
 import cdkNag from 'cdk-nag';
 
-export const { AwsSolutionsChecks } = cdkNag;
+export const { AwsSolutionsChecks, ServerlessChecks } = cdkNag;
 
 export interface Acknowledgment {
   /** The cdk-nag finding, e.g. "AwsSolutions-L1" or "AwsSolutions-IAM5[Resource::*]". */

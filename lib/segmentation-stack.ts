@@ -1,9 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { CompiledCampaign } from './campaigns.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
+import { createDataKey, CustomerManagedEncryption } from './constructs/encryption.ts';
 import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
 import { ModelRefit } from './constructs/model-refit.ts';
@@ -26,13 +28,20 @@ export interface SegmentationStackProps extends StackProps {
   /** Re-segmentation: scan segments evaluated at once, and the most a run uses. */
   readonly resegmentMaxConcurrency?: number;
   readonly resegmentMaxSegments?: number;
+  /**
+   * Encryption at rest: 'aws-managed' (default: SSE-S3, DynamoDB's and SQS's own keys), 'create'
+   * (a customer-managed KMS key made by the stack) or the ARN of an existing key whose policy allows
+   * the same uses as createDataKey's.
+   */
+  readonly encryptionKey?: string;
 }
 
 /** strata on AWS: one construct per capability, wired together here and nowhere else. */
 export class SegmentationStack extends Stack {
   constructor(scope: Construct, id: string, props: SegmentationStackProps) {
     super(scope, id, props);
-    const { bucket } = new DataBucket(this, 'Data');
+    const data = new DataBucket(this, 'Data');
+    const { bucket } = data;
     const { table } = new CustomerTable(this, 'Customers');
     const environment = { TABLE_NAME: table.tableName, BUCKET_NAME: bucket.bucketName };
 
@@ -62,6 +71,16 @@ export class SegmentationStack extends Stack {
       ...(props.resegmentMaxConcurrency === undefined ? {} : { maxConcurrency: props.resegmentMaxConcurrency }),
       ...(props.resegmentMaxSegments === undefined ? {} : { maxSegments: props.resegmentMaxSegments }),
     });
+
+    const key = props.encryptionKey === undefined || props.encryptionKey === 'aws-managed'
+      ? undefined
+      : props.encryptionKey === 'create'
+        ? createDataKey(this)
+        : kms.Key.fromKeyArn(this, 'DataKey', props.encryptionKey);
+    if (key !== undefined) {
+      Aspects.of(this).add(new CustomerManagedEncryption(key, { keepS3Managed: [data.accessLogs] }));
+      new CfnOutput(this, 'DataKeyArn', { value: key.keyArn, description: 'KMS key of the bucket, table, queues, logs and secret' });
+    }
 
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop files under incoming/{customers,orders,events}/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });

@@ -71,7 +71,8 @@ export function aggregateOrders(lines: readonly OrderLine[]): OrderAggregates | 
     firstOrderAt: orders[0]?.orderedAt ?? '',
     lastOrderAt: orders[orders.length - 1]?.orderedAt ?? '',
     ...(medianGapDays === undefined ? {} : { medianGapDays }),
-    ...(repeatDays.length === 0 ? {} : { repeatDaySpend: round2(repeatDays.reduce((a, b) => a + b, 0) / repeatDays.length) }),
+    // In whole cents, as the models' preparation (a mean ending in half a cent rounds up, not down by float error).
+    ...(repeatDays.length === 0 ? {} : { repeatDaySpend: Math.round(repeatDays.reduce((a, b) => a + Math.round(b * 100), 0) / repeatDays.length) / 100 }),
     cancelledOrders: lines.filter((l) => l.cancelled).reduce((ids, l) => ids.add(l.orderId), new Set<string>()).size,
     discountShareOfOrders: round4(discounted.length / orders.length),
     discountShareOfRevenue: gross > 0 ? round4(discounted.reduce((sum, o) => sum + o.amount, 0) / gross) : 0,

@@ -5,6 +5,7 @@ import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import { loadSegmentDefinitions } from '../commons/segment-definitions.ts';
+import { loadModelScorer } from '../commons/model-scorer.ts';
 import { InputError } from '../core/errors.ts';
 import { quarantineKeys } from '../core/object-key.ts';
 import { ingestObject, type IngestOutcome } from './ingest-object.ts';
@@ -23,7 +24,7 @@ export const handler = withObservability(logger, async (event: S3Event): Promise
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     const objects = s3ObjectStore(s3Client(), config.bucketName);
-    const deps = { objects, store, logger, definitions: await loadSegmentDefinitions(objects), now: evaluationTime(config), maxRejectedShare: config.maxRejectedShare };
+    const deps = { objects, store, logger, definitions: await loadSegmentDefinitions(objects), scoreModel: await loadModelScorer(objects), now: evaluationTime(config), maxRejectedShare: config.maxRejectedShare };
     try {
       outcomes.push(await ingestObject(deps, key, record.s3.object.eTag ?? record.s3.object.sequencer));
     } catch (error) {

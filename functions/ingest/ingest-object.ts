@@ -8,6 +8,7 @@ import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
+import type { ModelScorer } from '../commons/model-scorer.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
@@ -41,6 +42,8 @@ export interface IngestDeps {
   readonly store: CustomerStore;
   readonly logger: Logger;
   readonly definitions: readonly SegmentDefinition[];
+  /** model.* facts from the latest fitted model; absent before the first fit. */
+  readonly scoreModel?: ModelScorer | undefined;
   readonly now: Date;
   /** Above this share of bad rows the whole file is rejected and nothing of it applied. */
   readonly maxRejectedShare: number;
@@ -141,7 +144,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   });
   await flush();
 
-  const segments = await refreshCustomers(store, touched, deps.definitions, now);
+  const segments = await refreshCustomers(store, touched, deps.definitions, now, deps.scoreModel === undefined ? {} : { scoreModel: deps.scoreModel });
   const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });

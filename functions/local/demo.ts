@@ -1,3 +1,4 @@
+import type { RefitResult } from '../model-refit/handler.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
@@ -28,6 +29,8 @@ export interface DemoOptions {
   readonly quiet?: boolean;
   /** Where the HTML report goes. Default out/report.html. */
   readonly reportFile?: string;
+  /** The handlers' log level (Powertools); default WARN. */
+  readonly logLevel?: string;
 }
 
 export interface DemoResult {
@@ -76,7 +79,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
 
   const stack = await progress.step(
     'synthesizing the CDK app and starting the local stack (DynamoDB, S3, SES)',
-    () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF }),
+    () => startLocalStack({ stateDir, asOf: options.asOf ?? DEMO_AS_OF, ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }) }),
   );
   try {
     const files: IngestReport[] = [];
@@ -89,6 +92,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
       }, (r) => (r === undefined ? 'mapping stored' : r.error !== undefined ? `rejected: ${r.error}` : `${count(r.accepted ?? 0)} rows accepted, ${count(r.rejected ?? 0)} rejected`));
       if (report !== undefined && report.error === undefined) files.push(report as IngestReport);
     }
+
+    // The refit the schedule runs: churn risk, high value and likely-to-lapse then read P(alive),
+    // CLV and expected purchases instead of their rule-based fallbacks.
+    await progress.step(
+      'fitting BG/NBD and Gamma-Gamma on the order ledger (models/latest.json)',
+      () => stack.invoke<RefitResult>('functions/model-refit/handler.ts', {}),
+      (r) => `${count(r.customers)} customers, ${r.converged ? 'converged' : 'NOT converged'}`,
+    );
 
     // Time-based segments (RFM quintiles, percentiles, lifecycle) need the whole population:
     // the same re-segmentation the daily schedule runs.

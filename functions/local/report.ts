@@ -1,3 +1,4 @@
+import { forecastTransitions, periodBoundaries } from '../core/models/transitions.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -62,6 +63,10 @@ function chartLibrary(): string {
   return fs.readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf-8');
 }
 
+/** The transition matrix reads the lifecycle at six 30-day boundaries before the report date. */
+const FORECAST_PERIODS = 6;
+const FORECAST_PERIOD_DAYS = 30;
+
 /** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
 export async function reportData(stack: LocalStack, options: ReportOptions): Promise<ReportData> {
   const asOf = options.asOf ?? (process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : options.now);
@@ -124,6 +129,7 @@ export async function reportData(stack: LocalStack, options: ReportOptions): Pro
     sending: { decision: decideSending(daily, asOf), paused, feedback: feedbackTotals },
     sizes: sizesOverTime(options.snapshots ?? (snapshots.length > 0 ? snapshots : snapshotsFromTransitions(transitions))),
     flows: segmentFlows(transitions),
+    forecast: { ...forecastTransitions(transitions, periodBoundaries(asOf, FORECAST_PERIODS, FORECAST_PERIOD_DAYS)), periodDays: FORECAST_PERIOD_DAYS },
     segmentValue: segmentValue(members, values),
     // Scored as `strata rfm` and the rfm-* segments score them, as of the report's date.
     rfm: rfmGrid(scoreRfm(profiles, asOf).map((row) => ({ r: row.r, f: row.f, revenue: row.monetary }))),

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { loadSegmentDefinitions } from '../commons/segment-definitions.ts';
+import { loadModelScorer } from '../commons/model-scorer.ts';
 import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import { resegmentStore } from '../adapters/resegment-store.ts';
@@ -24,6 +25,7 @@ export const handler = withObservability(logger, async (event: unknown, context:
   const scans = resegmentStore(dynamoDocumentClient(), config.tableName);
   const objects = s3ObjectStore(s3Client(), config.bucketName);
   let partial = emptyPartial(await loadSegmentDefinitions(objects));
+  const scoreModel = await loadModelScorer(objects);
   const progress = await workScanSegment(
     state,
     context,
@@ -31,7 +33,7 @@ export const handler = withObservability(logger, async (event: unknown, context:
     async (items) => {
       for (const item of items) {
         const profile = { customerId: String(item.customerId), orders: item.orders as OrderAggregates | undefined, events: item.events as EventAggregates | undefined };
-        partial = addProfile(partial, profile, now);
+        partial = addProfile(partial, profile, now, scoreModel);
       }
     },
   );

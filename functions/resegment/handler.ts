@@ -3,6 +3,7 @@ import { evaluationTime, loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { resegmentEveryone, type ResegmentSummary } from '../commons/resegment-everyone.ts';
 import { loadSegmentDefinitions } from '../commons/segment-definitions.ts';
+import { loadModelScorer } from '../commons/model-scorer.ts';
 import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
 import { customerStateFromItems, dynamoCustomerStore, mapLimit, type CustomerState, type CustomerStore } from '../adapters/customer-store.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
@@ -22,8 +23,10 @@ const populations = new Map<string, PopulationStats>();
 export const handler = withObservability(logger, async (event: unknown, context: Context): Promise<WorkerResult | Omit<ResegmentSummary, 'population'>> => {
   if (event !== null && typeof event === 'object' && 'run' in event) return evaluateStretch(event, context);
   const store = dynamoCustomerStore(dynamoDocumentClient(), config.tableName);
-  const definitions = await loadSegmentDefinitions(s3ObjectStore(s3Client(), config.bucketName));
-  const { population: _population, ...summary } = await resegmentEveryone(store, definitions, evaluationTime(config));
+  const objects = s3ObjectStore(s3Client(), config.bucketName);
+  const definitions = await loadSegmentDefinitions(objects);
+  const scoreModel = await loadModelScorer(objects);
+  const { population: _population, ...summary } = await resegmentEveryone(store, definitions, evaluationTime(config), scoreModel === undefined ? {} : { scoreModel });
   logger.info('re-segmentation done', { customers: summary.customers, writes: summary.writes });
   return summary;
 });
@@ -47,6 +50,7 @@ async function evaluateStretch(event: unknown, context: Context): Promise<Worker
   const runStore = resegmentStore(client, config.tableName);
   const population = await loadPopulation(objects, state.populationKey);
   const definitions = await loadSegmentDefinitions(objects);
+  const scoreModel = await loadModelScorer(objects);
 
   const startedKey = workKeys.started(run.runId, segment, part);
   const recount = state.recount || (await objects.readText(startedKey)) !== undefined;
@@ -62,7 +66,7 @@ async function evaluateStretch(event: unknown, context: Context): Promise<Worker
     async (items) => {
       const { ids, complete } = partitionsOfPage(items);
       const store = countingChanges(readingFrom(tableStore, complete), () => { if (!recount) counts.changedCustomers += 1; });
-      const summary = await refreshWithPopulation(store, ids, definitions, now, population);
+      const summary = await refreshWithPopulation(store, ids, definitions, now, population, scoreModel);
       counts.customers += ids.length;
       if (!recount) {
         for (const [name, n] of Object.entries(summary.entered)) add(counts.entered, name, n);

@@ -1,3 +1,4 @@
+import type { ModelScorer } from '../commons/model-scorer.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
@@ -26,8 +27,10 @@ export function emptyPartial(definitions: readonly SegmentDefinition[]): Partial
   return emptyStats(statsFields(definitions));
 }
 
-export function addProfile(partial: PartialStats, profile: ProfileFacts, now: Date): PartialStats {
-  addToStats(partial, buildFacts({ customerId: profile.customerId, orders: profile.orders, events: profile.events }, now, EMPTY_POPULATION));
+/** `scoreModel` (the latest refit, when there is one) adds the model.* facts, as evaluation sees them. */
+export function addProfile(partial: PartialStats, profile: ProfileFacts, now: Date, scoreModel?: ModelScorer): PartialStats {
+  const model = profile.orders === undefined ? undefined : scoreModel?.(profile.orders, now);
+  addToStats(partial, buildFacts({ customerId: profile.customerId, orders: profile.orders, events: profile.events, model }, now, EMPTY_POPULATION));
   return partial;
 }
 
@@ -47,6 +50,7 @@ export function refreshWithPopulation(
   definitions: readonly SegmentDefinition[],
   now: Date,
   population: PopulationStats,
+  scoreModel?: ModelScorer,
 ): Promise<RefreshSummary> {
-  return refreshCustomers(store, customerIds, definitions, now, { population });
+  return refreshCustomers(store, customerIds, definitions, now, scoreModel === undefined ? { population } : { population, scoreModel });
 }

@@ -5,6 +5,7 @@ import { acknowledge } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
 import { SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
+import { LATEST_MODEL_KEY } from '../../functions/core/models/fitted-model.ts';
 
 export interface DataBucketProps {
   /** Days an applied upload stays in incoming/ before it expires. */
@@ -21,17 +22,19 @@ export interface DataBucketProps {
  */
 export class DataBucket extends Construct {
   readonly bucket: s3.Bucket;
+  /** The server access log target (S3 allows only SSE-S3 there). */
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataBucketProps = {}) {
     super(scope, id);
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     acknowledge(accessLogs, [
       { id: 'AwsSolutions-S1', reason: 'This is the server access log bucket; logging it into itself would loop.' },
     ]);
@@ -70,6 +73,11 @@ export function grantReadSegmentDefinitions(role: iam.IRole, bucket: s3.IBucket)
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${SEGMENTS_PREFIX}*`] } } }),
   );
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${SEGMENTS_PREFIX}*`)] }));
+}
+
+/** Segment evaluation reads the latest fitted model (model.* facts): that one object, nothing else of models/. */
+export function grantReadLatestModel(role: iam.IRole, bucket: s3.IBucket): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(LATEST_MODEL_KEY)] }));
 }
 
 export function segmentDefinitionsAcknowledgement(bucketLogicalId: string): { id: string; reason: string } {

@@ -89,6 +89,7 @@ export class Feedback extends Construct {
     });
     acknowledge(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the SES feedback queue.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is the dead-letter queue of the feedback queue: nothing consumes it, so there is nothing to redrive to; its alarm calls a person (README, Operations).' },
     ]);
     this.queue = new sqs.Queue(this, 'Events', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -109,6 +110,12 @@ export class Feedback extends Construct {
       targets: [new targets.SqsQueue(this.queue, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetterQueue })],
     });
     this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, maxBatchingWindow: Duration.seconds(10) }));
+    acknowledge(this.handler.function, [
+      {
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: 'Lambda supports on-failure destinations only for stream and Kafka sources; for this SQS source a batch that keeps failing goes to the dead-letter queue by the queue\'s redrive policy (maxReceiveCount 5).',
+      },
+    ]);
 
     const pausedMetric = new logs.MetricFilter(this, 'SendingPausedFilter', {
       logGroup: this.handler.logGroup,

@@ -10,7 +10,7 @@ import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
 import { StrataFunction } from './strata-function.ts';
-import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
+import { grantReadLatestModel, grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface IngestPipelineProps {
   readonly bucket: s3.IBucket;
@@ -36,6 +36,7 @@ export class IngestPipeline extends Construct {
     });
     acknowledge(this.deadLetterQueue, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the ingest Lambda.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is the end of the line for failed ingest events: nothing consumes it, so there is nothing to redrive to; its alarm calls a person (README, Operations).' },
     ]);
 
     this.handler = new StrataFunction(this, 'Ingest', {
@@ -66,6 +67,7 @@ export class IngestPipeline extends Construct {
       }),
     );
     grantReadSegmentDefinitions(this.handler.role, props.bucket);
+    grantReadLatestModel(this.handler.role, props.bucket);
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { prefix: PREFIXES.incoming });
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {

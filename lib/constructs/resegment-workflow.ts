@@ -15,7 +15,7 @@ import type { Campaign } from '../../functions/core/campaign.ts';
 import { RESEGMENT_PREFIXES } from '../../functions/core/resegment/run.ts';
 import { WORKFLOW_METADATA_KEY } from '../metadata-keys.ts';
 import { StrataFunction } from './strata-function.ts';
-import { grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
+import { grantReadLatestModel, grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface ResegmentWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -113,6 +113,8 @@ export class ResegmentWorkflow extends Construct {
       { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
     ]);
     for (const f of [stats, this.evaluator, aggregate]) grantReadSegmentDefinitions(f.role, props.bucket);
+    // Model facts (model.*) come from the latest refit: statistics and evaluation score each customer with it.
+    for (const f of [stats, this.evaluator]) grantReadLatestModel(f.role, props.bucket);
     const report = fn('Report', 'functions/resegment-report/handler.ts', "Writes a re-segmentation run's report", stepTimeout, [
       { actions: ['s3:GetObject'], resources: [workObjects] },
       { actions: ['s3:PutObject'], resources: [reportObjects] },

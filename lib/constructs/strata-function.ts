@@ -68,6 +68,8 @@ export class StrataFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(1),
       role: this.role,
       logGroup,
+      // X-Ray traces across S3, DynamoDB, SES and Step Functions calls; sampled, no payloads.
+      tracing: lambda.Tracing.ACTIVE,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
@@ -95,12 +97,27 @@ export class StrataFunction extends Construct {
             }),
       },
     });
+    acknowledge(this.role, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (an infrastructure test checks that nothing else is granted on "*").',
+      },
+    ]);
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
 
     acknowledge(this.function, [
       {
         id: 'AwsSolutions-L1',
         reason: 'strata targets the Node.js 20 runtime on purpose: the embedded local stack and CI run the same code on Node 20. Set the strata:lambdaRuntime context to move on.',
+      },
+      {
+        id: 'Serverless-LambdaLatestVersion',
+        reason: 'Node.js 20 on purpose, as for AwsSolutions-L1: the local stack and CI run the same code on Node 20; the strata:lambdaRuntime context selects nodejs22.x or nodejs24.x.',
+      },
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'A Lambda dead-letter target only catches asynchronous invocations. The one function S3 invokes asynchronously (ingest) sends failures to an SQS on-failure destination with an alarm; the others are invoked synchronously (Step Functions with Retry/Catch, the Scheduler with its own retry policy, an SQS event source with a redrive policy, a function URL), where the caller sees the error.',
       },
       {
         id: 'CloudFormation-Validate::W2531',

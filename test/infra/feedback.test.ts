@@ -53,7 +53,7 @@ describe('SES feedback', () => {
         resources: [{ 'Fn::GetAtt': [table, 'Arn'] }],
       },
     ]);
-    const others = statements.flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('sqs:'));
+    const others = statements.flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('sqs:') && !a.startsWith('xray:'));
     expect(others).toEqual([]);
     const sqsResources = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:'))).flatMap(resourcesOf);
     expect(sqsResources).toEqual([{ 'Fn::GetAtt': [eventsQueue, 'Arn'] }]);

@@ -148,11 +148,12 @@ describe('least privilege for the workflow functions', () => {
     { actions: ['s3:ListBucket'], resources: [{ 'Fn::GetAtt': [bucket, 'Arn'] }] },
     { actions: ['s3:GetObject'], resources: [objects('config/segments/')] },
   ];
+  const latestModel = { actions: ['s3:GetObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/latest.json']] }] };
 
   it.each([
     ['functions/resegment-lock/handler.ts', [{ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], resources: [tableArn] }]],
     ['functions/resegment-plan/handler.ts', [{ actions: ['dynamodb:DescribeTable'], resources: [tableArn] }]],
-    ['functions/resegment-stats/handler.ts', [{ actions: ['dynamodb:Scan'], resources: [tableArn] }, { actions: ['s3:PutObject'], resources: [objects('work/resegment/')] }, ...definitions]],
+    ['functions/resegment-stats/handler.ts', [{ actions: ['dynamodb:Scan'], resources: [tableArn] }, { actions: ['s3:PutObject'], resources: [objects('work/resegment/')] }, ...definitions, latestModel]],
     ['functions/resegment-merge/handler.ts', [{ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects('work/resegment/')] }, { actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
     [
       'functions/resegment/handler.ts',
@@ -161,6 +162,7 @@ describe('least privilege for the workflow functions', () => {
         { actions: ['dynamodb:Query'], resources: [indexArn] },
         { actions: ['s3:GetObject', 's3:PutObject'], resources: [objects('work/resegment/')] },
         ...definitions,
+        latestModel,
       ],
     ],
     [

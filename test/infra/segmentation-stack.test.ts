@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app.ts';
+import { ENTRY_METADATA_KEY } from '../../lib/metadata-keys.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { actionsOf, logicalIdWhere, resourcesOf, roleOfFunction, statementsOfRole, synthesize } from './stack-template.ts';
 
@@ -13,6 +15,13 @@ const table = logicalIdWhere(json, 'AWS::DynamoDB::Table', () => true);
 describe('cdk-nag', () => {
   it('synthesizes with every AwsSolutions finding fixed or acknowledged with a reason', () => {
     expect(() => app.synth()).not.toThrow();
+  });
+
+  it('runs the Serverless pack too', () => {
+    const broken = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack } = buildApp(broken);
+    new sqs.Queue(stack, 'QueueWithoutRedrive', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    expect(() => broken.synth()).toThrow(/Serverless-SQSRedrivePolicy'/);
   });
 
   it('fails the synth when a construct breaks a rule (the checks really run)', () => {
@@ -108,7 +117,7 @@ describe('ingest', () => {
     });
   });
 
-  it('can read only incoming/ and the segment definitions, list only config/segments/, and write only quarantine/', () => {
+  it('can read only incoming/, the segment definitions and the latest model, list only config/segments/, and write only quarantine/', () => {
     const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -118,6 +127,7 @@ describe('ingest', () => {
       { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/quarantine/*']] } },
       { action: 's3:ListBucket', resource: { 'Fn::GetAtt': [dataBucket, 'Arn'] } },
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/segments/*']] } },
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/models/latest.json']] } },
     ]);
     const listing = s3Statements.find((s) => actionsOf(s).includes('s3:ListBucket'));
     expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['config/segments/*'] } });
@@ -156,6 +166,26 @@ describe('least privilege everywhere', () => {
   it('grants no service-wide wildcard actions', () => {
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('grants on every resource ("*") only actions that have no resource-level permissions', () => {
+    const onEverything = statements
+      .filter((s) => (s as { Resource?: unknown }).Resource === '*')
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    const allowed = new Set([
+      'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+      'ses:GetAccount',
+      'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+    ]);
+    expect(onEverything.length).toBeGreaterThan(0);
+    expect(onEverything.filter((a) => !allowed.has(a))).toEqual([]);
+  });
+
+  it('traces every function with X-Ray', () => {
+    const functions = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && (r as { Metadata?: Record<string, unknown> }).Metadata?.[ENTRY_METADATA_KEY] !== undefined);
+    expect(functions.length).toBeGreaterThan(4);
+    for (const f of functions) expect((f.Properties as { TracingConfig?: unknown }).TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   const sesStatements = Object.entries(json.Resources)

@@ -54,11 +54,23 @@ describe('feedback and measurement on the embedded stack', () => {
   }
   const totalSent = () => result.campaigns.reduce((n, c) => n + c.sent, 0);
 
+  /** Everything the handlers log, at DEBUG, while the whole pipeline and these tests run. */
+  const logged: string[] = [];
+  const restoreOutput = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = ((chunk: string | Uint8Array) => {
+      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf-8'));
+      return true;
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  });
+
   beforeAll(async () => {
-    ({ result, stack } = await runDemo({ stateDir, quiet: true, reportFile }));
+    ({ result, stack } = await runDemo({ stateDir, quiet: true, reportFile, logLevel: 'DEBUG' }));
   }, 480_000);
 
   afterAll(async () => {
+    for (const restore of restoreOutput) restore();
     await stack?.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
@@ -179,7 +191,7 @@ describe('feedback and measurement on the embedded stack', () => {
       const html = fs.readFileSync(file, 'utf-8');
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/);
       const charts = html.match(/data-chart role="img"/g)?.length ?? 0;
-      expect(charts).toBe(7);
+      expect(charts).toBe(8);
       expect(html.match(/<caption>/g)?.length).toBe(charts);
       expect(html).not.toMatch(/<th>/); // every header cell has a scope
       expect(html).toContain('Sending is <strong>paused</strong>');
@@ -201,7 +213,7 @@ describe('feedback and measurement on the embedded stack', () => {
         const charts = await page.$$eval('[data-chart]', (elements) =>
           elements.map((e) => ({ id: e.id, shapes: e.querySelectorAll('svg path, svg rect, svg text').length, width: e.getBoundingClientRect().width })),
         );
-        expect(charts).toHaveLength(7);
+        expect(charts).toHaveLength(8);
         for (const chart of charts) {
           expect(chart.shapes, chart.id).toBeGreaterThan(5);
           expect(chart.width, chart.id).toBeGreaterThan(100);
@@ -215,5 +227,16 @@ describe('feedback and measurement on the embedded stack', () => {
         await browser.close();
       }
     });
+  });
+  it('logs no customer e-mail address or name, even at DEBUG', () => {
+    const lines = logged.join('').split('\n').filter((l) => l.startsWith('{') && l.includes('"level"'));
+    expect(lines.length).toBeGreaterThan(20);
+    const addresses = lines.flatMap((l) => l.match(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g) ?? []).filter((a) => a !== FROM);
+    expect(addresses).toEqual([]);
+    const customersCsv = fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'customers', 'customers.csv'), 'utf-8').trim().split('\n').slice(1);
+    const names = new Set(customersCsv.map((row) => row.split(',')[2] ?? '').filter((n) => n.length > 0));
+    expect(names.size).toBeGreaterThan(10);
+    const named = lines.filter((l) => [...names].some((name) => new RegExp(`\\b${name}\\b`).test(l)));
+    expect(named).toEqual([]);
   });
 });

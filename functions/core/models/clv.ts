@@ -1,7 +1,7 @@
 import { expectedPurchasesOver, pAlive, type BgNbdParams, type Rft } from './bgnbd.ts';
 import { expectedSpend, type GammaGammaParams, type Spend } from './gamma-gamma.ts';
-import type { FittedModel } from './fitted-model.ts';
 import { dayOf, DAYS_PER_WEEK, purchaseHistories, summarizeHistory, type CustomerSummary, type Purchase } from './prepare.ts';
+import type { OrderAggregates } from '../profile.ts';
 
 /** An average month (365.25 / 12 days) in weeks, the models' unit of time. */
 export const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
@@ -100,7 +100,7 @@ export interface ModelFacts {
  * that date, see profileSummary). Pure and cheap enough to run for every customer on each
  * re-segmentation: one series pass serves all 14 horizons.
  */
-export function scoreProfile(model: Pick<FittedModel, 'bgnbd' | 'gammaGamma'>, summary: Rft & Spend, options: Pick<ClvOptions, 'monthlyDiscountRate'> = {}): ModelFacts {
+export function scoreProfile(model: Models, summary: Rft & Spend, options: Pick<ClvOptions, 'monthlyDiscountRate'> = {}): ModelFacts {
   const cumulative = expectedPurchasesOver(model.bgnbd, summary, PROFILE_HORIZONS);
   const spend = expectedSpend(model.gammaGamma, summary);
   return {
@@ -122,4 +122,31 @@ export function profileSummary(orders: readonly Purchase[], asOf: Date): Custome
   const [history] = purchaseHistories(orders);
   // The as-of instant's UTC day is "today": purchases of that day count, T runs to its start.
   return history === undefined ? undefined : summarizeHistory(history, dayOf(asOf.toISOString()));
+}
+
+/** The order aggregates the scorer reads: the single customer view's, recomputed from the ledger. */
+export type ScoredAggregates = Pick<OrderAggregates, 'purchaseDays' | 'firstOrderAt' | 'lastOrderAt' | 'repeatDaySpend'>;
+
+/**
+ * The model.* facts of a stored profile at an evaluation time, prepared as for the fit
+ * (prepare.ts): x = distinct purchase days − 1, t_x and T in weeks from the first purchase day to
+ * the last one and to the evaluation day, zbar the mean spend of the repeat days. Undefined when
+ * the first purchase is after the evaluation day (a file from the future is not scored into the past).
+ */
+export function scoreAggregates(
+  model: Models,
+  orders: ScoredAggregates,
+  now: Date,
+  options: Pick<ClvOptions, 'monthlyDiscountRate'> = {},
+): ModelFacts | undefined {
+  const first = dayOf(orders.firstOrderAt);
+  const today = dayOf(now.toISOString());
+  if (first > today) return undefined;
+  const last = Math.min(dayOf(orders.lastOrderAt), today);
+  const weeks = (days: number): number => Math.round((days / DAYS_PER_WEEK) * 100) / 100;
+  return scoreProfile(
+    model,
+    { x: Math.max(0, orders.purchaseDays - 1), tx: weeks(last - first), T: weeks(today - first), zbar: orders.repeatDaySpend ?? 0 },
+    options,
+  );
 }

@@ -2,6 +2,7 @@ import type { CampaignPerformance } from './attribution.ts';
 import type { Interval } from './stats.ts';
 import type { GuardDecision } from '../feedback/sending-guard.ts';
 import type { Flow, RfmGrid, SegmentValue, SizeSeries } from './segment-performance.ts';
+import type { TransitionForecast } from '../models/transitions.ts';
 
 /** Everything the report shows, computed beforehand from the ledgers. */
 export interface ReportData {
@@ -14,6 +15,8 @@ export interface ReportData {
   readonly flows: readonly Flow[];
   readonly segmentValue: readonly SegmentValue[];
   readonly rfm: RfmGrid;
+  /** Lifecycle transition matrix estimated from the recorded history, with next period's sizes. */
+  readonly forecast: TransitionForecast & { readonly periodDays: number };
 }
 
 export interface RenderOptions {
@@ -50,6 +53,7 @@ export function renderReport(data: ReportData, options: RenderOptions): string {
     sendingSection(data),
     sizesSection(data),
     flowsSection(data),
+    forecastSection(data),
     valueSection(data),
     rfmSection(data),
   ];
@@ -257,6 +261,42 @@ function flowsSection(data: ReportData): Section {
       caption: 'Customers moving between segments',
       columns: ['from', 'to', 'customers'],
       rows: data.flows.map((f) => [f.from, f.to, f.customers]),
+    },
+  };
+}
+
+function forecastSection(data: ReportData): Section {
+  const { states, probabilities, current, forecast, periodDays, boundaries } = data.forecast;
+  const lifecycle = states.filter((s) => s !== 'none');
+  return {
+    id: 'forecast',
+    title: 'Predicted lifecycle transitions',
+    intro:
+      `Each customer's lifecycle segment read every ${periodDays} days from ${boundaries[0]?.slice(0, 10) ?? '-'} to ${boundaries[boundaries.length - 1]?.slice(0, 10) ?? '-'} ` +
+      'gives the share moving from one segment to another per period (a first-order transition matrix); applied to today\'s sizes, ' +
+      'with the average number of new arrivals, it forecasts the sizes one period ahead.',
+    chart: {
+      id: 'chart-forecast',
+      label: 'Bar chart of lifecycle segment sizes today and forecast for the next period',
+      option: {
+        ...BASE,
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        xAxis: { type: 'category', data: lifecycle },
+        yAxis: { type: 'value', name: 'customers' },
+        series: [
+          { type: 'bar', name: 'today', data: lifecycle.map((s) => current[s] ?? 0) },
+          { type: 'bar', name: `in ${periodDays} days (forecast)`, data: lifecycle.map((s) => Math.round(forecast[s] ?? 0)) },
+        ],
+      },
+    },
+    table: {
+      caption: `Share of each segment's customers in each segment ${periodDays} days later, today's size and the forecast`,
+      columns: ['from', ...states.map((s) => `to ${s}`), 'today', 'forecast'],
+      rows: lifecycle.map((from) => {
+        const row = probabilities[states.indexOf(from)] ?? [];
+        return [from, ...states.map((_, j) => `${pct(row[j] ?? 0)}%`), current[from] ?? 0, Math.round(forecast[from] ?? 0)];
+      }),
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { EventAggregates, OrderAggregates } from '../profile.ts';
 import type { CustomerRecord, CustomerEvent, OrderLine } from '../records.ts';
+import type { ModelFacts } from '../models/clv.ts';
 import { RFM_FIELDS, quintileScore, type PopulationStats } from './population.ts';
 
 /**
@@ -10,13 +11,7 @@ import { RFM_FIELDS, quintileScore, type PopulationStats } from './population.ts
 export type Facts = Readonly<Record<string, unknown>>;
 
 /** Model outputs per customer (issue "Predictive models"); absent until a model has been fitted. */
-export interface ModelFacts {
-  readonly pAlive: number;
-  readonly expectedPurchases30d: number;
-  readonly expectedPurchases90d: number;
-  readonly expectedSpend: number;
-  readonly clv12m: number;
-}
+export type { ModelFacts };
 
 export interface CustomerFactsInput {
   readonly customerId: string;
