@@ -87,7 +87,8 @@ try {
   process.stderr.write(`loaded ${profiles} customers (${items} items) in ${loadSeconds.toFixed(1)} s\n`);
 
   const runOnce = async (label: string) => {
-    const outcome = await runResegment(stack, { asOf: AS_OF, scanSegments });
+    // Evaluation only, like the baseline: no model refit, no campaigns (bench:models and bench:dispatch measure those).
+    const outcome = await runResegment(stack, { asOf: AS_OF, scanSegments, refit: false, campaigns: false });
     if (outcome.status !== 'SUCCEEDED') throw new Error(`${label} run did not succeed: ${JSON.stringify(outcome)}`);
     const { totals } = outcome.report;
     const seconds = outcome.durationMs / 1000;

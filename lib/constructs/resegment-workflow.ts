@@ -211,13 +211,20 @@ export class ResegmentWorkflow extends Construct {
     // began since each campaign's previous run, and a series step whose delay fell due today. It
     // runs even when nobody entered in this run: series steps and deferrals fall due with time.
     const triggered = props.campaigns.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
+    const noCampaigns = new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' });
     const campaignsStep =
       triggered.length === 0
-        ? new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' })
-        : invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
-            payload: { trigger: 'transitions', campaigns: triggered, asOf: sfn.JsonPath.stringAt('$.run.now') },
-            resultPath: '$.campaigns',
-          }).addCatch(markFailed, onFailure);
+        ? noCampaigns
+        : new sfn.Choice(this, 'CampaignsRequested?')
+            .when(
+              sfn.Condition.booleanEquals('$.run.campaigns', true),
+              invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
+                payload: { trigger: 'transitions', campaigns: triggered, asOf: sfn.JsonPath.stringAt('$.run.now') },
+                resultPath: '$.campaigns',
+              }).addCatch(markFailed, onFailure),
+            )
+            .otherwise(noCampaigns)
+            .afterwards();
 
     let afterLock: sfn.IChainable = planScan;
     if (props.modelRefit !== undefined) {

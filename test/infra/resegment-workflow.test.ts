@@ -48,7 +48,7 @@ describe('the re-segmentation definition as synthesized', () => {
     }
     expect(path).toEqual([
       'AcquireRunLock', 'RunLockAcquired?', 'RefitRequested?', 'RefitModels', 'PlanScan', 'ComputeStats', 'MergeStats', 'EvaluateSegments', 'AggregateRun',
-      'StartEntryCampaigns', 'WriteReport', 'ReleaseRunLock', 'Done',
+      'CampaignsRequested?', 'StartEntryCampaigns', 'WriteReport', 'ReleaseRunLock', 'Done',
     ]);
   });
 
@@ -115,7 +115,7 @@ describe('history events at 10 million profiles in the deployed configuration', 
       choose: (choice, visit) => {
         if (choice === 'EvaluateScanSegmentDone?') return visit < loops.EvaluateScanSegment ? 'EvaluateScanSegment' : 'EvaluateScanSegmentFinished';
         if (choice === 'ScanSegmentStatsDone?') return visit < loops.ScanSegmentStats ? 'ScanSegmentStats' : 'ScanSegmentStatsFinished';
-        return { 'RunLockAcquired?': 'RefitRequested?', 'RefitRequested?': 'RefitModels' }[choice] ?? '';
+        return { 'RunLockAcquired?': 'RefitRequested?', 'RefitRequested?': 'RefitModels', 'CampaignsRequested?': 'StartEntryCampaigns' }[choice] ?? '';
       },
       retries: () => retriesPerTask,
     });
@@ -124,8 +124,8 @@ describe('history events at 10 million profiles in the deployed configuration', 
 
   it('counts a small run exactly as the model says: lock, refit, plan, two one-item Maps, and the rest', () => {
     // 2 execution + 5 lock + 2 choice + 2 choice + 5 refit + 5 plan + (4 + 2 + 5 + 2 + 2) stats + 5 merge
-    // + (4 + 2 + 5 + 2 + 2) evaluate + 5 aggregate + 5 campaigns + 5 report + 5 release + 2 succeed
-    expect(eventsFor(1_000, 0).events).toBe(2 + 5 + 2 + 2 + 5 + 5 + 15 + 5 + 15 + 5 + 5 + 5 + 5 + 2);
+    // + (4 + 2 + 5 + 2 + 2) evaluate + 5 aggregate + 2 choice + 5 campaigns + 5 report + 5 release + 2 succeed
+    expect(eventsFor(1_000, 0).events).toBe(2 + 5 + 2 + 2 + 5 + 5 + 15 + 5 + 15 + 5 + 2 + 5 + 5 + 5 + 2);
   });
 
   it('stays under 25,000 events, even with every task retried once', () => {

@@ -26,6 +26,8 @@ export const runInputSchema = z.object({
   maxPagesPerInvocation: z.number().int().min(1).optional(),
   /** Whether to refit the predictive models first, when the stack has a refit step. Default true. */
   refit: z.boolean().default(true),
+  /** Whether to start the entry-triggered campaigns after the run (replays and benches may not). Default true. */
+  campaigns: z.boolean().default(true),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
@@ -40,6 +42,7 @@ export const runSchema = z.object({
   maxPagesPerInvocation: z.number().int().min(1).nullable(),
   scanSegments: z.number().int().min(1).nullable(),
   refit: z.boolean(),
+  campaigns: z.boolean(),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -68,6 +71,7 @@ export function describeRun(input: RunInput, execution: { name: string; id: stri
     maxPagesPerInvocation: input.maxPagesPerInvocation ?? null,
     scanSegments: input.scanSegments ?? null,
     refit: input.refit,
+    campaigns: input.campaigns,
   };
 }
 
