@@ -233,4 +233,32 @@ const bundles = benchmark({
     ]),
 });
 
-export const BENCHMARKS: readonly Benchmark[] = [ingest, segments, dispatch, models, bundles];
+const resegment = benchmark({
+  name: 'resegment',
+  script: 'resegment.ts',
+  quickArgs: ['--profiles', '5000', '--baseline', '1000'],
+  results: z.object({
+    profiles: z.number(),
+    first: z.object({ seconds: z.number(), changed: z.number(), customersPerSecond: z.number(), historyEvents: z.number() }),
+    second: z.object({ seconds: z.number(), changed: z.number(), customersPerSecond: z.number(), historyEvents: z.number() }),
+    baseline: z.object({ customers: z.number(), customersPerSecond: z.number() }),
+  }),
+  figures: (r) => [
+    {
+      name: `re-segmentation workflow, ${count(r.profiles)} profiles, first run`,
+      value: r.first.customersPerSecond,
+      unit: 'customers/s',
+      baseline: { label: 'sequential refresh', value: r.baseline.customersPerSecond },
+      note: `${count(r.first.changed)} changed in ${Math.round(r.first.seconds)} s, ${r.first.historyEvents} history events`,
+    },
+    {
+      name: `re-segmentation workflow, ${count(r.profiles)} profiles, nothing changed`,
+      value: r.second.customersPerSecond,
+      unit: 'customers/s',
+      baseline: { label: 'sequential refresh', value: r.baseline.customersPerSecond },
+      note: `${count(r.second.changed)} changed in ${Math.round(r.second.seconds)} s`,
+    },
+  ],
+});
+
+export const BENCHMARKS: readonly Benchmark[] = [ingest, segments, dispatch, models, resegment, bundles];
