@@ -16,6 +16,7 @@ import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
 import { formatFit, formatScores, modelFit, modelScore, modelValidate } from '../functions/local/model-commands.ts';
 import { formatValidation } from '../functions/core/models/validation.ts';
 import { clustersCommand, formatClusters, formatLookalikes, localSegmentMembers, lookalikeCommand } from '../functions/local/segment-model-commands.ts';
+import { formatResegment, runResegment, toResegmentJson } from '../functions/local/resegment-command.ts';
 
 const program = new Command()
   .name('strata')
@@ -217,6 +218,24 @@ program
     } else {
       process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
     }
+    });
+  });
+
+program
+  .command('resegment')
+  .description('run the re-segmentation workflow (the synthesized Step Functions definition) on the local stack now')
+  .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { asOf?: string; json?: boolean }) => {
+    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
+      if (outcome.status !== 'SUCCEEDED') {
+        process.stderr.write(outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}\n` : `run ${outcome.runId} skipped: it ran already or another run holds the lock\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const json = toResegmentJson(outcome);
+      process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatResegment(json)}\n`);
     });
   });
 

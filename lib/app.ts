@@ -14,6 +14,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const hour = context('strata:scheduleHour');
   const minute = context('strata:scheduleMinute');
   const timeZone = context('strata:scheduleTimeZone');
+  const maxConcurrency = context('strata:resegmentMaxConcurrency');
+  const maxSegments = context('strata:resegmentMaxSegments');
   const campaignDir = context('strata:campaignDir') ?? DEFAULT_CAMPAIGN_DIR;
   const defaultTimeZone = context('strata:defaultTimeZone');
   const frequencyCap = context('strata:frequencyCap');
@@ -29,6 +31,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),
+    ...(maxConcurrency === undefined ? {} : { resegmentMaxConcurrency: Number(maxConcurrency) }),
+    ...(maxSegments === undefined ? {} : { resegmentMaxSegments: Number(maxSegments) }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   return { app, stack };

@@ -25,6 +25,9 @@ export interface SegmentationStackProps extends StackProps {
   readonly scheduleHour?: number;
   readonly scheduleMinute?: number;
   readonly scheduleTimeZone?: string;
+  /** Re-segmentation: scan segments evaluated at once, and the most a run uses. */
+  readonly resegmentMaxConcurrency?: number;
+  readonly resegmentMaxSegments?: number;
   /**
    * Encryption at rest: 'aws-managed' (default: SSE-S3, DynamoDB's and SQS's own keys), 'create'
    * (a customer-managed KMS key made by the stack) or the ARN of an existing key whose policy allows
@@ -60,10 +63,13 @@ export class SegmentationStack extends Stack {
       bucket,
       environment,
       dispatch: dispatch.handler.function,
+      modelRefit: modelRefit.function,
       campaigns: props.campaigns.map((c) => c.campaign),
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
       ...(props.scheduleTimeZone === undefined ? {} : { timeZone: props.scheduleTimeZone }),
+      ...(props.resegmentMaxConcurrency === undefined ? {} : { maxConcurrency: props.resegmentMaxConcurrency }),
+      ...(props.resegmentMaxSegments === undefined ? {} : { maxSegments: props.resegmentMaxSegments }),
     });
 
     const key = props.encryptionKey === undefined || props.encryptionKey === 'aws-managed'

@@ -316,50 +316,14 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return new Set(items.map((i) => String(i.pk).slice('SUPPRESS#'.length)));
     },
     async loadCustomer(customerId) {
-      const items = await queryAll(customerPk(customerId), '');
-      let contact: Contact | undefined;
-      let profile: Record<string, unknown> | undefined;
-      const orders: Order[] = [];
-      const events: CustomerEvent[] = [];
-      const memberships: Membership[] = [];
-      const transitions: Transition[] = [];
-      const feedback: StoredFeedback[] = [];
-      let engagement: EngagementFacts | undefined;
-      for (const { pk: _pk, sk, ...item } of items) {
-        const kind = String(sk);
-        if (kind === 'CONTACT') contact = item.contact as Contact;
-        else if (kind === 'ENGAGEMENT') engagement = item.engagement as EngagementFacts;
-        else if (kind.startsWith('FB#')) feedback.push(item as unknown as StoredFeedback);
-        else if (kind === 'PROFILE') profile = item;
-        else if (kind.startsWith('O#')) {
-          const { source: _source, ...order } = item;
-          orders.push(order as unknown as Order);
-        } else if (kind.startsWith('E#')) {
-          const { source: _source, ...event } = item;
-          events.push(event as unknown as CustomerEvent);
-        } else if (kind.startsWith('SEG#')) {
-          memberships.push({ segment: String(item.segment), since: String(item.since), why: (item.why ?? []) as Membership['why'] });
-        } else if (kind.startsWith('T#')) {
-          transitions.push(item as unknown as Transition);
-        }
-      }
-      const known = contact !== undefined || profile !== undefined;
-      return {
-        profile: known
-          ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }), ...(engagement === undefined ? {} : { engagement }) } as Profile)
-          : undefined,
-        orders,
-        events,
-        memberships,
-        transitions,
-        feedback,
-      };
+      return customerStateFromItems(customerId, await queryAll(customerPk(customerId), ''));
     },
     async putEvents(events, source) {
       const items = new Map(events.map((e) => [`${e.customerId}\u001f${e.eventId}`, e]));
       await batchWrite([...items.values()].map((e) => ({ pk: customerPk(e.customerId), sk: `E#${e.occurredAt}#${e.eventId}`, ...e, source })));
     },
     async applyRefresh(updates, now) {
+      const transitions: Record<string, unknown>[] = [];
       const puts: Record<string, unknown>[] = [];
       const deletes: Record<string, unknown>[] = [];
       for (const { customerId, aggregates, changes } of updates) {
@@ -369,11 +333,15 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         }
         if (changes === undefined) continue;
         for (const m of changes.enter) puts.push({ pk, sk: `SEG#${m.segment}`, ...m, customerId, gsi1pk: `SEG#${m.segment}`, gsi1sk: pk });
-        for (const t of changes.transitions) puts.push({ pk, sk: `T#${t.at}#${t.segment}#${t.change}`, ...t });
+        for (const t of changes.transitions) transitions.push({ pk, sk: `T#${t.at}#${t.segment}#${t.change}`, ...t });
         for (const m of changes.exit) deletes.push({ pk, sk: `SEG#${m.segment}` });
       }
+      // Transitions first, in calls of their own: a crash in between leaves a transition without
+      // its membership change, which the next evaluation at the same time redoes under the same
+      // key, never a membership change whose transition is lost.
+      await batchWrite(transitions);
       await batchWrite(puts, deletes);
-      return puts.length + deletes.length;
+      return transitions.length + puts.length + deletes.length;
     },
     async getContacts(customerIds) {
       const items = await batchGet(customerIds.map((id) => ({ pk: customerPk(id), sk: 'CONTACT' })));
@@ -446,6 +414,50 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const items = await queryAll('SNAPSHOT', '');
       return items.map((i) => ({ date: String(i.sk), sizes: i.sizes as Record<string, number> }));
     },
+  };
+}
+
+/**
+ * A customer's state from the items of its partition (as a Query or a Scan returns them), so a
+ * scan that already read them needs no second read.
+ */
+export function customerStateFromItems(customerId: string, items: readonly Record<string, unknown>[]): CustomerState {
+  let contact: Contact | undefined;
+  let profile: Record<string, unknown> | undefined;
+  const orders: Order[] = [];
+  const events: CustomerEvent[] = [];
+  const memberships: Membership[] = [];
+  const transitions: Transition[] = [];
+  const feedback: StoredFeedback[] = [];
+  let engagement: EngagementFacts | undefined;
+  for (const { pk: _pk, sk, ...item } of items) {
+    const kind = String(sk);
+    if (kind === 'CONTACT') contact = item.contact as Contact;
+    else if (kind === 'ENGAGEMENT') engagement = item.engagement as EngagementFacts;
+    else if (kind.startsWith('FB#')) feedback.push(item as unknown as StoredFeedback);
+    else if (kind === 'PROFILE') profile = item;
+    else if (kind.startsWith('O#')) {
+      const { source: _source, ...order } = item;
+      orders.push(order as unknown as Order);
+    } else if (kind.startsWith('E#')) {
+      const { source: _source, ...event } = item;
+      events.push(event as unknown as CustomerEvent);
+    } else if (kind.startsWith('SEG#')) {
+      memberships.push({ segment: String(item.segment), since: String(item.since), why: (item.why ?? []) as Membership['why'] });
+    } else if (kind.startsWith('T#')) {
+      transitions.push(item as unknown as Transition);
+    }
+  }
+  const known = contact !== undefined || profile !== undefined;
+  return {
+    profile: known
+      ? ({ ...profile, customerId, ...(contact === undefined ? {} : { contact }), ...(engagement === undefined ? {} : { engagement }) } as Profile)
+      : undefined,
+    orders,
+    events,
+    memberships,
+    transitions,
+    feedback,
   };
 }
 

@@ -11,8 +11,12 @@ import { parseOrThrow } from '../core/validation.ts';
 const config = loadConfig(process.env);
 const logger = createLogger('model-refit');
 
-/** The workflow (or a person) may pin the calibration end; by default it is the evaluation day. */
-const eventSchema = z.object({ calibrationEnd: z.iso.date().optional() }).loose();
+/**
+ * The re-segmentation workflow passes its run's time as `asOf`, so a replayed or repeated run fits
+ * as of that time (and writes the same key); a person may pin the calibration end. By default both
+ * come from the evaluation time.
+ */
+const eventSchema = z.object({ calibrationEnd: z.iso.date().optional(), asOf: z.iso.datetime({ offset: true }).or(z.iso.date()).optional() }).loose();
 
 export interface RefitResult {
   readonly key: string;
@@ -24,8 +28,8 @@ export interface RefitResult {
 
 /** Refits BG/NBD and Gamma-Gamma on the whole order ledger and stores models/<fitted-at>.json and models/latest.json. */
 export const handler = withObservability(logger, async (event: unknown): Promise<RefitResult> => {
-  const { calibrationEnd: pinned } = parseOrThrow(eventSchema, event ?? {}, 'event', 'model-refit');
-  const now = evaluationTime(config);
+  const { calibrationEnd: pinned, asOf } = parseOrThrow(eventSchema, event ?? {}, 'event', 'model-refit');
+  const now = asOf === undefined ? evaluationTime(config) : new Date(asOf);
   const calibrationEnd = pinned ?? now.toISOString().slice(0, 10);
   const builder = new HistoryBuilder();
   let lines = 0;

@@ -2,8 +2,8 @@ import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -12,12 +12,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import type { Campaign } from '../../functions/core/campaign.ts';
+import { RESEGMENT_PREFIXES } from '../../functions/core/resegment/run.ts';
+import { WORKFLOW_METADATA_KEY } from '../metadata-keys.ts';
 import { StrataFunction } from './strata-function.ts';
 import { grantReadLatestModel, grantReadSegmentDefinitions, segmentDefinitionsAcknowledgement } from './data-bucket.ts';
 
 export interface ResegmentWorkflowProps {
   readonly table: dynamodb.ITable;
-  /** The data bucket: segment definitions are read from config/segments/. */
   readonly bucket: s3.IBucket;
   readonly environment: Readonly<Record<string, string>>;
   readonly dispatch: IFunction;
@@ -27,12 +28,43 @@ export interface ResegmentWorkflowProps {
   readonly scheduleMinute?: number;
   /** IANA time zone of the schedule. Default UTC. */
   readonly timeZone?: string;
+  /** Scan segments evaluated at once (the Map's MaxConcurrency). Default 16. */
+  readonly maxConcurrency?: number;
+  /** Most parallel scan segments a run splits the table into. Default 64. */
+  readonly maxSegments?: number;
+  /** Table items per scan segment when planning. Default 200,000. */
+  readonly itemsPerSegment?: number;
+  /** The predictive models' refit function; when given, runs first unless the input says refit: false. */
+  readonly modelRefit?: IFunction;
 }
+
+/** Errors after which trying again can help: Lambda's own, a worker's crash or timeout, throttling. */
+export const RETRYABLE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
+  'States.Timeout',
+  'RetryableError',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'SlowDown',
+] as const;
+
+/** The workflow's state machine carries this metadata, so the local runner finds it among others. */
+export const RESEGMENT_WORKFLOW_NAME = 'resegment';
 
 /**
  * Time moves customers between segments even when no file arrives. A daily schedule starts a
- * Standard workflow: re-evaluate every profile, then send the campaigns of the segments entered.
- * Minimal for now: one evaluate task; the parallel scan Map replaces it as the table grows.
+ * Standard workflow: claim the run (one at a time, once per scheduled time) → optional model refit
+ * → plan parallel scan segments → population statistics per segment (Map) → merge → evaluate per
+ * segment (Map, each worker looping from its last key near its timeout) → aggregate → entry
+ * campaigns → report → release. JSONPath and inline Map only, so the synthesized definition also
+ * runs as-is on the local stack (aws-local-stepfunctions).
  */
 export class ResegmentWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -41,58 +73,186 @@ export class ResegmentWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ResegmentWorkflowProps) {
     super(scope, id);
-    this.evaluator = new StrataFunction(this, 'Evaluate', {
-      entry: 'functions/resegment/handler.ts',
-      description: 'Re-evaluates every profile\'s segments and writes only the changes',
-      environment: props.environment,
-      timeout: Duration.minutes(15),
-      memorySize: 1024,
-    });
-    // Scan profiles, Query a customer, BatchWrite changes, Get/Put population statistics and the
-    // day's size snapshot; count members through the segment index.
-    this.evaluator.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [props.table.tableArn],
-      }),
-    );
-    this.evaluator.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/*`] }));
-    grantReadSegmentDefinitions(this.evaluator.role, props.bucket);
-    grantReadLatestModel(this.evaluator.role, props.bucket);
-    acknowledge(this.evaluator.role, [
-      segmentDefinitionsAcknowledgement(logicalIdOf(props.bucket)),
-      { id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`, reason: "Counting segment members queries the table's own indexes (the segment index) only." },
+    const tableArn = props.table.tableArn;
+    const workObjects = props.bucket.arnForObjects(`${RESEGMENT_PREFIXES.work}*`);
+    const reportObjects = props.bucket.arnForObjects(`${RESEGMENT_PREFIXES.reports}*`);
+    const settings = {
+      RESEGMENT_MAX_SEGMENTS: String(props.maxSegments ?? 64),
+      RESEGMENT_ITEMS_PER_SEGMENT: String(props.itemsPerSegment ?? 200_000),
+    };
+    const workerTimeout = Duration.minutes(15);
+    const stepTimeout = Duration.minutes(5);
+    const fn = (name: string, entry: string, description: string, timeout: Duration, grants: iam.PolicyStatementProps[], memorySize = 512) => {
+      const f = new StrataFunction(this, name, { entry, description, environment: { ...props.environment, ...settings }, timeout, memorySize });
+      for (const g of grants) f.role.addToPolicy(new iam.PolicyStatement(g));
+      return f;
+    };
+    const lock = fn('RunLock', 'functions/resegment-lock/handler.ts', 'Claims and releases the single re-segmentation run slot', stepTimeout, [
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
+    ]);
+    const plan = fn('Plan', 'functions/resegment-plan/handler.ts', 'Sizes the parallel scan of a re-segmentation run', stepTimeout, [
+      { actions: ['dynamodb:DescribeTable'], resources: [tableArn] },
+    ]);
+    const stats = fn('Stats', 'functions/resegment-stats/handler.ts', 'Partial population statistics of one scan segment', workerTimeout, [
+      { actions: ['dynamodb:Scan'], resources: [tableArn] },
+      { actions: ['s3:PutObject'], resources: [workObjects] },
+    ], 1024);
+    const merge = fn('Merge', 'functions/resegment-merge/handler.ts', 'Merges partial population statistics', stepTimeout, [
+      { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
+      { actions: ['dynamodb:PutItem'], resources: [tableArn] },
+    ], 1024);
+    this.evaluator = fn('Evaluate', 'functions/resegment/handler.ts', "Re-evaluates one scan segment's customers and writes only the changes", workerTimeout, [
+      // Invoked without a run (the demo), it also reads and stores the population and the day's sizes.
+      { actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], resources: [tableArn] },
+      { actions: ['dynamodb:Query'], resources: [`${tableArn}/index/*`] },
+      { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
+    ], 1024);
+    const aggregate = fn('Aggregate', 'functions/resegment-aggregate/handler.ts', 'Segment sizes, daily snapshots and the run summary', workerTimeout, [
+      { actions: ['dynamodb:Query'], resources: [`${tableArn}/index/*`] },
+      { actions: ['dynamodb:PutItem'], resources: [tableArn] },
+      { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
+    ]);
+    for (const f of [stats, this.evaluator, aggregate]) grantReadSegmentDefinitions(f.role, props.bucket);
+    // Model facts (model.*) come from the latest refit: statistics and evaluation score each customer with it.
+    for (const f of [stats, this.evaluator]) grantReadLatestModel(f.role, props.bucket);
+    const report = fn('Report', 'functions/resegment-report/handler.ts', "Writes a re-segmentation run's report", stepTimeout, [
+      { actions: ['s3:GetObject'], resources: [workObjects] },
+      { actions: ['s3:PutObject'], resources: [reportObjects] },
     ]);
 
-    const retryable = { errors: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.SdkClientException', 'RetryableError'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 4, jitterStrategy: sfn.JitterType.FULL };
+    const retry: sfn.RetryProps = {
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+      maxDelay: Duration.minutes(1),
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+    const invoke = (stateId: string, target: IFunction, timeout: Duration, options: { payload?: Record<string, unknown>; resultPath?: string }) =>
+      new tasks.LambdaInvoke(this, stateId, {
+        lambdaFunction: target,
+        ...(options.payload === undefined ? {} : { payload: sfn.TaskInput.fromObject(options.payload) }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(timeout.plus(Duration.seconds(30))),
+        ...(options.resultPath === undefined ? {} : { resultPath: options.resultPath }),
+      }).addRetry(retry);
+
     const failed = new sfn.Fail(this, 'ResegmentFailed', { error: 'ResegmentFailed', cause: 'A step failed after its retries; see the execution history.' });
-    const evaluate = new tasks.LambdaInvoke(this, 'EvaluateSegments', {
-      lambdaFunction: this.evaluator.function,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath: '$.evaluation',
+    const markFailed = invoke('MarkRunFailed', lock.function, stepTimeout, {
+      payload: { action: 'release', status: 'failed', run: sfn.JsonPath.objectAt('$.run'), error: sfn.JsonPath.objectAt('$.error') },
+      resultPath: sfn.JsonPath.DISCARD,
     })
-      .addRetry(retryable)
-      .addCatch(failed, { resultPath: '$.error' });
-    const send = new tasks.LambdaInvoke(this, 'SendCampaigns', {
-      lambdaFunction: props.dispatch,
-      payload: sfn.TaskInput.fromObject({ campaigns: props.campaigns }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath: '$.campaigns',
-    })
-      .addRetry(retryable)
-      .addCatch(failed, { resultPath: '$.error' });
+      .addCatch(failed, { resultPath: '$.releaseError' })
+      .next(failed);
+    const onFailure = { resultPath: '$.error' };
+    const run = sfn.JsonPath.objectAt('$.run');
+
+    const acquire = invoke('AcquireRunLock', lock.function, stepTimeout, {
+      payload: {
+        action: 'acquire',
+        input: sfn.JsonPath.entirePayload,
+        execution: { name: sfn.JsonPath.executionName, id: sfn.JsonPath.executionId, startTime: sfn.JsonPath.executionStartTime },
+      },
+      // No ResultPath: the result replaces the input (aws-local-stepfunctions mishandles an explicit "$").
+    }).addCatch(failed, onFailure);
+    const skipped = new sfn.Succeed(this, 'SkippedRun', { comment: 'This scheduled time already ran, or another run holds the lock.' });
+
+    const planScan = invoke('PlanScan', plan.function, stepTimeout, { payload: { run }, resultPath: '$.plan' }).addCatch(markFailed, onFailure);
+
+    const scanMap = (mapId: string, worker: IFunction, workerId: string, extra: Record<string, unknown>, resultPath: string, maxConcurrency: number) => {
+      const work = invoke(workerId, worker, workerTimeout, {})
+        .addCatch(new sfn.Fail(this, `${workerId}Failed`, { error: 'ScanSegmentFailed', cause: 'A scan segment worker failed after its retries.' }));
+      const loop = new sfn.Choice(this, `${workerId}Done?`)
+        .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, `${workerId}Finished`))
+        .otherwise(work);
+      const map = new sfn.Map(this, mapId, {
+        itemsPath: '$.plan.segments',
+        itemSelector: { run, segment: sfn.JsonPath.numberAt('$$.Map.Item.Value'), totalSegments: sfn.JsonPath.numberAt('$.plan.totalSegments'), ...extra },
+        maxConcurrency,
+        resultPath,
+      });
+      map.itemProcessor(work.next(loop));
+      return map.addCatch(markFailed, onFailure);
+    };
+    const statsMap = scanMap('ComputeStats', stats.function, 'ScanSegmentStats', {}, '$.stats', props.maxConcurrency ?? 16);
+    const mergeStats = invoke('MergeStats', merge.function, stepTimeout, {
+      payload: { run, stats: sfn.JsonPath.listAt('$.stats') },
+      resultPath: '$.population',
+    }).addCatch(markFailed, onFailure);
+    const evaluateMap = scanMap(
+      'EvaluateSegments',
+      this.evaluator.function,
+      'EvaluateScanSegment',
+      { populationKey: sfn.JsonPath.stringAt('$.population.key') },
+      '$.evaluated',
+      props.maxConcurrency ?? 16,
+    );
+    const aggregateStep = invoke('AggregateRun', aggregate.function, workerTimeout, {
+      payload: { run, evaluated: sfn.JsonPath.listAt('$.evaluated') },
+      resultPath: '$.aggregate',
+    }).addCatch(markFailed, onFailure);
+    const writeReport = invoke('WriteReport', report.function, stepTimeout, {
+      payload: {
+        run,
+        aggregate: sfn.JsonPath.objectAt('$.aggregate'),
+        campaigns: sfn.JsonPath.listAt('$.campaigns'),
+        startedAt: sfn.JsonPath.executionStartTime,
+      },
+      resultPath: '$.report',
+    }).addCatch(markFailed, onFailure);
+    const release = invoke('ReleaseRunLock', lock.function, stepTimeout, {
+      payload: { action: 'release', status: 'succeeded', run },
+      resultPath: sfn.JsonPath.DISCARD,
+    }).addCatch(markFailed, onFailure);
+    // Enter / exit campaigns, started exactly as dispatch expects after a re-segmentation
+    // (functions/dispatch/run-campaigns.ts): trigger "transitions" at the run's time, no customer
+    // list (it could not fit in the state at scale), so dispatch takes the members whose membership
+    // began since each campaign's previous run, and a series step whose delay fell due today. It
+    // runs even when nobody entered in this run: series steps and deferrals fall due with time.
+    const triggered = props.campaigns.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
+    const noCampaigns = new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' });
+    const campaignsStep =
+      triggered.length === 0
+        ? noCampaigns
+        : new sfn.Choice(this, 'CampaignsRequested?')
+            .when(
+              sfn.Condition.booleanEquals('$.run.campaigns', true),
+              invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
+                payload: { trigger: 'transitions', campaigns: triggered, asOf: sfn.JsonPath.stringAt('$.run.now') },
+                resultPath: '$.campaigns',
+              }).addCatch(markFailed, onFailure),
+            )
+            .otherwise(noCampaigns)
+            .afterwards();
+
+    let afterLock: sfn.IChainable = planScan;
+    if (props.modelRefit !== undefined) {
+      // The refit Lambda (lib/constructs/model-refit.ts) fits as of the run's time, so a repeat writes the same model.
+      const refit = invoke('RefitModels', props.modelRefit, workerTimeout, {
+        payload: { asOf: sfn.JsonPath.stringAt('$.run.now') },
+        resultPath: '$.refit',
+      })
+        .addCatch(markFailed, onFailure)
+        .next(planScan);
+      afterLock = new sfn.Choice(this, 'RefitRequested?').when(sfn.Condition.booleanEquals('$.run.refit', true), refit).otherwise(planScan);
+    }
+    planScan.next(statsMap).next(mergeStats).next(evaluateMap).next(aggregateStep).next(campaignsStep).next(writeReport).next(release).next(new sfn.Succeed(this, 'Done'));
+
+    const definition = acquire.next(
+      new sfn.Choice(this, 'RunLockAcquired?').when(sfn.Condition.booleanEquals('$.acquired', true), afterLock).otherwise(skipped),
+    );
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(evaluate.next(send).next(new sfn.Succeed(this, 'Done'))),
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(6),
       tracingEnabled: true,
       // Execution data would carry customer ids and campaign content: log events, not payloads.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(WORKFLOW_METADATA_KEY, RESEGMENT_WORKFLOW_NAME);
 
     new scheduler.Schedule(this, 'Daily', {
       description: 'Daily re-segmentation of every customer',
@@ -116,15 +276,35 @@ export class ResegmentWorkflow extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    const invoked = [lock, plan, stats, merge, this.evaluator, aggregate, report].map((f) => f.function);
     acknowledge(this.stateMachine, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'X-Ray tracing and CloudWatch log delivery actions have no resource-level permissions (CDK grants them for tracing and logging).',
       },
-      ...[this.evaluator.function, props.dispatch].map((fn) => ({
-        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
+      ...[...invoked, props.dispatch, ...(props.modelRefit === undefined ? [] : [props.modelRefit])].map((f) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(f)}.Arn>:*]`,
         reason: "lambda:InvokeFunction on the task function's own versions and aliases (ARN:*), as CDK grants for LambdaInvoke.",
       })),
     ]);
+    const bucketId = logicalIdOf(props.bucket);
+    const tableId = logicalIdOf(props.table);
+    for (const f of [stats, merge, this.evaluator, aggregate, report]) {
+      acknowledge(f.role, [
+        {
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RESEGMENT_PREFIXES.work}*]`,
+          reason: "A run's intermediate files are keyed by run id and scan segment; the grant covers only work/resegment/.",
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RESEGMENT_PREFIXES.reports}*]`,
+          reason: 'Run reports are keyed by run id; the grant covers only reports/resegment/.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+          reason: "Segment sizes are counted through the table's segment index; the wildcard covers only that table's indexes.",
+        },
+        segmentDefinitionsAcknowledgement(bucketId),
+      ]);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { acknowledge } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../project-root.ts';
@@ -37,6 +37,26 @@ function runtimeFromContext(scope: Construct): lambda.Runtime {
   return runtime;
 }
 
+/**
+ * The esbuild options of every strata Lambda, exported so bench/bundle-lambda.ts measures the
+ * bundles exactly as deployed. The AWS SDK v3 stays external: the Node.js runtime provides it.
+ */
+export const STRATA_BUNDLING = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  externalModules: ['@aws-sdk/*'],
+  // ESM bundles need require() for the CommonJS dependencies esbuild inlines.
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const satisfies BundlingOptions;
+
+/** Environment every strata Lambda starts with; the cold-start benchmark imports bundles under it. */
+export const STRATA_FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--enable-source-maps',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
 
 /**
  * A strata Lambda: Node 20 on arm64, bundled by the local esbuild, its own role holding only
@@ -73,18 +93,13 @@ export class StrataFunction extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...STRATA_FUNCTION_ENVIRONMENT,
         ...props.environment,
       },
       bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node20',
-        mainFields: ['module', 'main'],
-        // ESM bundles need require() for the CommonJS dependencies esbuild inlines.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        ...STRATA_BUNDLING,
+        mainFields: [...STRATA_BUNDLING.mainFields],
+        externalModules: [...STRATA_BUNDLING.externalModules],
         ...(props.copyFolders === undefined || props.copyFolders.length === 0
           ? {}
           : {

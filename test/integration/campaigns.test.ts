@@ -169,6 +169,9 @@ describe('campaigns on the embedded stack', () => {
     { label: 'a forged token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000 }, 'not-the-key'), status: 403 },
     { label: 'an expired token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 1_000_000_000 }, key()), status: 410 },
     { label: 'no token', token: () => '', status: 400 },
+    { label: 'a 6 KB token of garbage', token: () => 'A'.repeat(6_000), status: 403 },
+    { label: 'an injection string', token: () => `' OR 1=1; --<script>alert(1)</script>{{constructor}}`, status: 403 },
+    { label: 'a valid signature on a tampered claim', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000 }, key()).replace(/^[^.]+/, (claim) => claim.slice(0, -2) + 'xx'), status: 403 },
   ])('answers $label with $status and unsubscribes no one', async ({ token, status }) => {
     for (const method of ['GET', 'POST']) {
       const response = await fetch(`${stack.endpoints.unsubscribe}?t=${encodeURIComponent(token())}`, { method });

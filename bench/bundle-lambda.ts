@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, type BuildOptions } from 'esbuild';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
+import { PROJECT_ROOT } from '../lib/project-root.ts';
+
+/** Bundling options this translation knows; any other would make the measured bundle differ from the deployed one. */
+const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'target', 'mainFields', 'externalModules', 'banner']);
+
+/**
+ * The esbuild build options equivalent to the CLI arguments NodejsFunction passes for these
+ * bundling options (aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js, buildEsbuildArgs).
+ */
+export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
+  const unknown = Object.keys(bundling).filter((key) => !TRANSLATED.has(key));
+  if (unknown.length > 0) throw new Error(`bench/bundle-lambda.ts cannot translate the bundling option(s) ${unknown.join(', ')}; add them here`);
+  return {
+    bundle: true,
+    platform: 'node',
+    ...(bundling.target === undefined ? {} : { target: bundling.target }),
+    ...(bundling.format === undefined ? {} : { format: bundling.format }),
+    minify: bundling.minify ?? false,
+    sourcemap: bundling.sourceMap ?? false,
+    external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
+    ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
+    ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    logLevel: 'warning',
+  };
+}
+
+/** Every Lambda entry: functions/<name>/handler.ts. */
+export function lambdaEntries(root: string = PROJECT_ROOT): { name: string; entry: string }[] {
+  return fs
+    .readdirSync(path.join(root, 'functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, 'functions', d.name, 'handler.ts')))
+    .map((d) => ({ name: d.name, entry: path.join('functions', d.name, 'handler.ts') }))
+    .sort((p, q) => p.name.localeCompare(q.name));
+}
+
+export interface BundleSize {
+  readonly file: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+}
+
+/** Bundles one entry with strata's Lambda options into outDir (index.mjs and its source map) and sizes the code. */
+export async function bundleLambda(entry: string, outDir: string, root: string = PROJECT_ROOT): Promise<BundleSize> {
+  const file = path.join(outDir, 'index.mjs');
+  await build({ ...esbuildOptions(STRATA_BUNDLING), entryPoints: [path.join(root, entry)], outfile: file, absWorkingDir: root });
+  const code = fs.readFileSync(file);
+  return { file, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}

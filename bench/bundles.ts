@@ -1,0 +1,104 @@
+/**
+ * npm run bench:bundles [-- --runs 7]
+ *
+ * Lambda bundle sizes and cold-start import times, against a baseline measured in the same run:
+ *   size      each functions/<name>/handler.ts bundled by esbuild with the options the CDK
+ *             constructs use (STRATA_BUNDLING): minified bytes and gzip bytes of index.mjs
+ *   cold      a fresh `node` process (with the functions' NODE_OPTIONS) that imports the bundle
+ *             and exits: wall time from spawn to exit, median of --runs; also the time of the
+ *             import alone inside the process and the process's peak RSS
+ *   baseline  the same fresh process importing an empty module
+ * The AWS SDK stays external as deployed (the runtime provides it); here it resolves from
+ * node_modules, which is why the bundles are written under node_modules/.cache.
+ * Results: bench/results-bundles.json.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { STRATA_FUNCTION_ENVIRONMENT } from '../lib/constructs/strata-function.ts';
+import { PROJECT_ROOT } from '../lib/project-root.ts';
+import { bundleLambda, lambdaEntries } from './bundle-lambda.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const runs = Number(args.runs);
+const outRoot = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'strata-bench', 'bundles');
+
+// Handlers parse their configuration at import; these stand-ins satisfy it without reaching AWS.
+const lambdaEnv = {
+  PATH: process.env.PATH ?? '',
+  ...STRATA_FUNCTION_ENVIRONMENT,
+  AWS_REGION: 'us-east-1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  TABLE_NAME: 'strata-bench',
+  BUCKET_NAME: 'strata-bench',
+  SENDER_ADDRESS: 'bench@example.com',
+  UNSUBSCRIBE_URL: 'https://example.com/unsubscribe',
+  UNSUBSCRIBE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+// Runs inside the fresh process: import, then report the import's own time and the peak RSS.
+const probe = `const t = performance.now(); await import(process.argv[1]);
+process.stdout.write(JSON.stringify({ importMs: performance.now() - t, rssMb: process.resourceUsage().maxRSS / 1024 }));`;
+
+interface ColdStart {
+  readonly wallMs: number;
+  readonly importMs: number;
+  readonly rssMb: number;
+}
+
+function coldOnce(file: string): ColdStart {
+  const started = performance.now();
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(file).href], {
+    cwd: PROJECT_ROOT,
+    env: lambdaEnv,
+    encoding: 'utf-8',
+  });
+  const wallMs = performance.now() - started;
+  if (child.status !== 0) throw new Error(`importing ${path.relative(PROJECT_ROOT, file)} failed: ${child.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const { importMs, rssMb } = JSON.parse(child.stdout) as { importMs: number; rssMb: number };
+  return { wallMs, importMs, rssMb };
+}
+
+const median = (values: number[]): number => [...values].sort((p, q) => p - q)[Math.floor(values.length / 2)] ?? Number.NaN;
+const round = (v: number, digits = 1) => Number(v.toFixed(digits));
+
+function cold(file: string): ColdStart {
+  coldOnce(file); // warms the OS file cache, which a Lambda's code is in by the time it imports
+  const samples = Array.from({ length: runs }, () => coldOnce(file));
+  return {
+    wallMs: round(median(samples.map((s) => s.wallMs))),
+    importMs: round(median(samples.map((s) => s.importMs))),
+    rssMb: round(median(samples.map((s) => s.rssMb))),
+  };
+}
+
+fs.rmSync(outRoot, { recursive: true, force: true });
+fs.mkdirSync(outRoot, { recursive: true });
+const empty = path.join(outRoot, 'empty.mjs');
+fs.writeFileSync(empty, 'export {};\n');
+const baseline = cold(empty);
+process.stderr.write(`empty module   ${baseline.wallMs} ms\n`);
+
+const handlers = [];
+for (const { name, entry } of lambdaEntries()) {
+  const size = await bundleLambda(entry, path.join(outRoot, name));
+  const start = cold(size.file);
+  process.stderr.write(`${name.padEnd(14)} ${(size.bytes / 1024).toFixed(0).padStart(6)} KB  ${(size.gzipBytes / 1024).toFixed(0).padStart(5)} KB gzip  ${start.wallMs} ms\n`);
+  handlers.push({ name, entry, bytes: size.bytes, gzipBytes: size.gzipBytes, cold: start, coldVsEmpty: round(start.wallMs / baseline.wallMs, 2) });
+}
+
+const results = {
+  measuredAt: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  runs,
+  baseline: { module: 'export {}', cold: baseline },
+  handlers,
+};
+fs.writeFileSync(path.join(here, 'results-bundles.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write('results in bench/results-bundles.json\n');

@@ -1,0 +1,85 @@
+import './promise-polyfill.ts';
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import type { LocalStack } from './local-stack.ts';
+import { allStates, localFunctionArn, synthesizedWorkflow, type AslDefinition } from './state-machine-definition.ts';
+
+/** One entry of the local execution's event log (the library does not export its type). */
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+type JsonValue = Parameters<LocalHandlers[string]>[0];
+
+/** Wraps one Task invocation: fault tests use it to fail or crash a step the way AWS would. */
+export type TaskInterceptor = (stateName: string, input: unknown, invoke: (input: unknown) => Promise<unknown>) => Promise<unknown>;
+
+export interface WorkflowRunOptions {
+  readonly executionName?: string;
+  readonly intercept?: TaskInterceptor;
+  /** Waits between retries, in ms; the definition's backoff (seconds) is kept unless set. */
+  readonly retryIntervalMs?: number;
+}
+
+export interface WorkflowRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output: unknown;
+  readonly error: string | undefined;
+  readonly events: readonly EventLog[];
+  readonly durationMs: number;
+  readonly executionName: string;
+}
+
+/**
+ * Runs a workflow of the synthesized template with aws-local-stepfunctions: the definition as
+ * synthesized, each Task's Lambda ARN resolved (through the function's logical id and its
+ * strata:entry metadata) to the local handler.
+ */
+export async function runWorkflow(stack: LocalStack, name: string, input: unknown, options: WorkflowRunOptions = {}): Promise<WorkflowRun> {
+  const { definition } = synthesizedWorkflow(stack.template, name);
+  const handlers = taskHandlers(stack, definition, options.intercept);
+  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
+  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const taskNames = allStates(definition).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
+  const started = Date.now();
+  const execution = machine.run(input as JsonValue, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(taskNames.map((n) => [n, options.retryIntervalMs ?? 0])) }),
+    },
+    context: { Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:${name}:${executionName}`, Name: executionName } },
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event);
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { status: 'SUCCEEDED', output, error: undefined, events, durationMs: Date.now() - started, executionName };
+  } catch (error) {
+    await collecting.catch(() => undefined);
+    const cause = (error as { cause?: unknown }).cause;
+    const failure = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(error);
+    // Which step failed for good, and why: the Fail state's own message says only that one did.
+    const caught = events.filter((e) => e.type === 'StateCaught').at(0);
+    const failed = events
+      .filter((e): e is Extract<EventLog, { type: 'StateFailed' }> => e.type === 'StateFailed')
+      .filter((e) => caught === undefined || e.timestamp <= caught.timestamp)
+      .at(-1);
+    const detail = failed !== undefined ? `${failure} (${failed.state.name}: ${failed.Error}: ${String(failed.Cause)})` : failure;
+    return { status: 'FAILED', output: undefined, error: detail, events, durationMs: Date.now() - started, executionName };
+  }
+}
+
+function taskHandlers(stack: LocalStack, definition: AslDefinition, intercept: TaskInterceptor | undefined): LocalHandlers {
+  const byArn = new Map(stack.functions.map((f) => [localFunctionArn(f.logicalId), f]));
+  const handlers: LocalHandlers = {};
+  for (const [stateName, state] of allStates(definition)) {
+    if (state.Type !== 'Task') continue;
+    const fn = byArn.get(String(state.Resource));
+    if (fn === undefined) throw new Error(`task ${stateName} calls ${String(state.Resource)}, which is no function of the template with a local handler`);
+    // Through JSON both ways, as Lambda's payloads travel.
+    const invoke = async (payload: unknown): Promise<unknown> => JSON.parse(JSON.stringify((await stack.invoke(fn.entry, JSON.parse(JSON.stringify(payload)))) ?? null)) as unknown;
+    handlers[stateName] = async (payload) => (await (intercept === undefined ? invoke(payload) : intercept(stateName, payload, invoke))) as JsonValue;
+  }
+  return handlers;
+}

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/project-root.ts';
+import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
+import { startLocalStack } from '../../functions/local/local-stack.ts';
+import type { ResegmentJson } from '../../functions/local/resegment-command.ts';
+import { generatedCustomers, writeCustomers } from './resegment-data.ts';
+
+const run = promisify(execFile);
+const cli = path.join(PROJECT_ROOT, 'bin', 'strata.js');
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-resegment-cli-'));
+const strata = (...args: string[]) => run(process.execPath, [cli, '--state-dir', stateDir, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+
+describe('strata resegment', () => {
+  beforeAll(async () => {
+    const stack = await startLocalStack({ stateDir });
+    try {
+      await writeCustomers(dynamoDocumentClient(), stack.tableName, generatedCustomers(40), new Date('1998-07-01'));
+    } finally {
+      await stack.stop();
+    }
+  });
+  afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+
+  it('runs the workflow and reports changes and transitions per segment, then changes nothing at the same as-of', async () => {
+    const first = JSON.parse((await strata('resegment', '--as-of', '1998-07-01', '--json')).stdout) as ResegmentJson;
+    expect(first).toMatchObject({ asOf: '1998-07-01T00:00:00.000Z', totals: { customers: 40, durationMs: expect.any(Number) } });
+    expect(first.totals.transitions).toBeGreaterThan(0);
+    const changed = Object.values(first.segments).filter((s) => s.changed > 0);
+    expect(changed.length).toBeGreaterThan(1);
+    for (const s of Object.values(first.segments)) expect(s).toEqual({ changed: s.entered + s.exited, entered: expect.any(Number), exited: expect.any(Number), transitions: s.entered + s.exited, size: expect.any(Number) });
+    expect(first.scanSegments[0]).toMatchObject({ segment: 0, customers: 40, durationMs: expect.any(Number) });
+
+    const second = JSON.parse((await strata('resegment', '--as-of', '1998-07-01', '--json')).stdout) as ResegmentJson;
+    expect(second.runId).not.toBe(first.runId);
+    expect(second.totals).toMatchObject({ customers: 40, changed: 0, transitions: 0 });
+    expect(Object.values(second.segments).every((s) => s.changed === 0)).toBe(true);
+    expect(Object.fromEntries(Object.entries(second.segments).map(([n, s]) => [n, s.size]))).toEqual(Object.fromEntries(Object.entries(first.segments).map(([n, s]) => [n, s.size])));
+  }, 300_000);
+});

@@ -1,0 +1,33 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleLambda, esbuildOptions, lambdaEntries } from '../../bench/bundle-lambda.ts';
+import { STRATA_BUNDLING } from '../../lib/constructs/strata-function.ts';
+
+describe('the bundle-size measurement', () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bundle-'));
+  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+  it('finds every Lambda entry', () => {
+    expect(lambdaEntries().map((e) => e.entry)).toEqual(expect.arrayContaining(['functions/ingest/handler.ts', 'functions/dispatch/handler.ts', 'functions/unsubscribe/handler.ts']));
+  });
+
+  it('bundles a handler as deployed: minified ESM with the require banner, the SDK left to the runtime, a source map', async () => {
+    const size = await bundleLambda('functions/unsubscribe/handler.ts', outDir);
+    const code = fs.readFileSync(size.file, 'utf-8');
+    expect(size.bytes).toBe(Buffer.byteLength(code));
+    expect(size.bytes).toBeGreaterThan(10_000);
+    expect(size.gzipBytes).toBeGreaterThan(0);
+    expect(size.gzipBytes).toBeLessThan(size.bytes);
+    expect(code.startsWith(STRATA_BUNDLING.banner)).toBe(true);
+    expect(code).toMatch(/from\s*"@aws-sdk\/client-/);
+    // Minified: long lines (template literals keep a few line breaks).
+    expect(size.bytes / code.split('\n').length).toBeGreaterThan(2000);
+    expect(fs.existsSync(`${size.file}.map`)).toBe(true);
+  });
+
+  it('refuses a bundling option it does not translate, so the measured bundle cannot drift from the deployed one', () => {
+    expect(() => esbuildOptions({ ...STRATA_BUNDLING, keepNames: true })).toThrow(/keepNames/);
+  });
+});
