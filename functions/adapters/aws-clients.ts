@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 
 /**
  * SDK clients, one per process. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables,
@@ -10,6 +11,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 let documentClient: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let ses: SESv2Client | undefined;
+let lambda: LambdaClient | undefined;
 
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
@@ -30,11 +32,18 @@ export function sesClient(): SESv2Client {
   return ses;
 }
 
+export function lambdaClient(): LambdaClient {
+  lambda ??= new LambdaClient({ maxAttempts: 6 });
+  return lambda;
+}
+
 /** Drops the cached clients, for the local stack when its emulators move to new ports. */
 export function resetClients(): void {
   documentClient?.destroy();
   s3?.destroy();
   ses?.destroy();
+  lambda?.destroy();
+  lambda = undefined;
   documentClient = undefined;
   s3 = undefined;
   ses = undefined;

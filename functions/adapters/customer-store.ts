@@ -8,13 +8,14 @@ import {
   QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
-import { emailHash } from '../core/privacy.ts';
+import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 
@@ -87,6 +88,10 @@ export interface FileRecord {
 export interface CustomerStore {
   getFile(key: string, etag: string): Promise<FileRecord | undefined>;
   putFile(record: FileRecord): Promise<void>;
+  /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts; the first record stays. */
+  putChunkState(key: string, etag: string, phase: string, chunk: number, state: Readonly<Record<string, unknown>>): Promise<void>;
+  /** The states of a file's chunks that finished a phase (strongly consistent). */
+  listChunkStates(key: string, etag: string, phase: string): Promise<Record<string, unknown>[]>;
   putOrders(orders: readonly Order[], source: string): Promise<void>;
   putContacts(customers: readonly CustomerRecord[], now: Date): Promise<void>;
   /** One Query: contact, aggregates, ledger and memberships of a customer. */
@@ -111,6 +116,8 @@ export interface CustomerStore {
   findByEmail(email: string): Promise<string[]>;
   /** The customer owning each address hash, for those that have one (one BatchGet per 100). */
   emailOwners(hashes: readonly string[]): Promise<Map<string, string>>;
+  /** The customer owning each external-id hash, for those that have one (one BatchGet per 100). */
+  externalIdOwners(hashes: readonly string[]): Promise<Map<string, string>>;
   /** Every item held about a customer, as stored. */
   exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
   /** Erases a customer and leaves only a suppression entry keyed by the hash of their address. */
@@ -134,6 +141,9 @@ export interface CustomerStore {
 }
 
 const customerPk = (id: string) => `C#${id}`;
+/** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
+const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
+  `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
 
 export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: string): CustomerStore {
   async function batchWrite(items: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) {
@@ -194,6 +204,38 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
     },
+    async putChunkState(key, etag, phase, chunk, state) {
+      try {
+        // The first run of a chunk to finish keeps its counts; a duplicate run (two joins racing) found less to do.
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...state, pk: `FILE#${key}`, sk: chunkSk(etag, phase, chunk), chunk, phase },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException')) throw error;
+      }
+    },
+    async listChunkStates(key, etag, phase) {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `FILE#${key}`, ':prefix': chunkSk(etag, phase, undefined) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(page.Items ?? []).map(({ pk: _pk, sk: _sk, ...state }) => state));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
     async putOrders(orders, source) {
       // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.
       const items = new Map(orders.map((o) => [`${o.customerId}\u001f${o.orderId}\u001f${o.lineId}`, o]));
@@ -205,6 +247,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() },
           // The address → customer link, keyed by hash so the table's keys hold no address.
           ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: 'OWNER', customerId }] : []),
+          ...(contact.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER', customerId }] : []),
         ]),
       );
     },
@@ -234,6 +277,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       ];
       // The alias's address now leads to the canonical customer.
       if (aliasContact?.email) puts.push({ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: 'OWNER', customerId: canonicalId });
+      if (aliasContact?.externalId) puts.push({ pk: `XID#${externalIdHash(aliasContact.externalId)}`, sk: 'OWNER', customerId: canonicalId });
       await batchWrite(puts, deletes);
     },
     async findByEmail(email) {
@@ -243,6 +287,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async emailOwners(hashes) {
       const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `EMAIL#${h}`, sk: 'OWNER' })));
       return new Map(items.map((i) => [String(i.pk).slice('EMAIL#'.length), String(i.customerId)]));
+    },
+    async externalIdOwners(hashes) {
+      const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `XID#${h}`, sk: 'OWNER' })));
+      return new Map(items.map((i) => [String(i.pk).slice('XID#'.length), String(i.customerId)]));
     },
     async exportCustomer(customerId) {
       return queryAll(customerPk(customerId), '');
@@ -254,6 +302,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const deletes = [
         ...items.map((i) => ({ pk: i.pk, sk: i.sk })),
         ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: 'OWNER' }]),
+        ...(contact?.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER' }] : []),
       ];
       const suppression = hash === undefined ? [] : [{ pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason: 'erased', at: now.toISOString() }];
       await batchWrite(suppression, deletes);

@@ -1,11 +1,11 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './customer-store.ts';
-import type { ObjectStore, ObjectWriter } from './object-store.ts';
+import type { ObjectStore, ObjectWriter, RangedObjectStore } from './object-store.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { emailHash } from '../core/privacy.ts';
+import { emailHash, externalIdHash } from '../core/privacy.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
@@ -21,6 +21,7 @@ export interface MemoryCustomerStore extends CustomerStore {
 
 export function memoryCustomerStore(): MemoryCustomerStore {
   const files = new Map<string, FileRecord>();
+  const chunkStates = new Map<string, Record<string, unknown>>();
   const contacts = new Map<string, Contact>();
   const profiles = new Map<string, ProfileAggregates & { updatedAt: string }>();
   const ledger = new Map<string, Map<string, OrderLine>>();
@@ -70,6 +71,16 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     async putFile(record) {
       writes++;
       files.set(`${record.key}\u001f${record.etag}`, record);
+    },
+    async putChunkState(key, etag, phase, chunk, state) {
+      const id = `${key}\u001f${etag}\u001f${phase}\u001f${String(chunk).padStart(5, '0')}`;
+      if (chunkStates.has(id)) return;
+      writes++;
+      chunkStates.set(id, { ...state, chunk, phase });
+    },
+    async listChunkStates(key, etag, phase) {
+      const prefix = `${key}\u001f${etag}\u001f${phase}\u001f`;
+      return [...chunkStates.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => ({ ...v }));
     },
     async putOrders(orders) {
       for (const order of orders) {
@@ -174,6 +185,14 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       }
       return owners;
     },
+    async externalIdOwners(hashes) {
+      const owners = new Map<string, string>();
+      for (const [id, c] of contacts) {
+        const hash = c.externalId === undefined ? undefined : externalIdHash(c.externalId);
+        if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
+      }
+      return owners;
+    },
     async findByEmail(email) {
       const hash = emailHash(email);
       return [...contacts].filter(([, c]) => c.email !== undefined && emailHash(c.email) === hash).map(([id]) => id);
@@ -228,6 +247,35 @@ export function fileObjectStore(files: Readonly<Record<string, string>>): Object
     async list(prefix) {
       return [...new Set([...Object.keys(files), ...written.keys()])].filter((k) => k.startsWith(prefix)).sort();
     },
+  };
+}
+
+/**
+ * A bucket in memory that can read byte ranges, for tests of chunked ingest. Streams come in
+ * small pieces so chunk boundaries fall inside them as they do over the network.
+ */
+export function memoryRangedStore(initial: Readonly<Record<string, string | Buffer>>, pieceBytes = 4096): RangedObjectStore & { readonly objects: Map<string, Buffer> } {
+  const objects = new Map(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
+  const get = (key: string) => {
+    const body = objects.get(key);
+    if (body === undefined) throw new Error(`no such object ${key}`);
+    return body;
+  };
+  const stream = (body: Buffer) =>
+    Readable.from((function* () {
+      for (let i = 0; i < body.length; i += pieceBytes) yield body.subarray(i, i + pieceBytes);
+    })(), { objectMode: false });
+  return {
+    objects,
+    size: async (key) => get(key).length,
+    openStream: async (key) => stream(get(key)),
+    openRange: async (key, start, end) => stream(get(key).subarray(start, end)),
+    readText: async (key) => objects.get(key)?.toString('utf-8'),
+    readBytes: async (key) => objects.get(key),
+    list: async (prefix) => [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(),
+    put: async (key, body) => void objects.set(key, Buffer.from(body)),
+    putBytes: async (key, body) => void objects.set(key, Buffer.from(body)),
+    createWriter: (key) => memoryWriter((body) => objects.set(key, Buffer.from(body))),
   };
 }
 

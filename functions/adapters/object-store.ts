@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -19,8 +19,38 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
 }
 
-export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
+/** What processing a file in byte-range chunks needs besides whole-object reads and writes. */
+export interface RangedObjectStore extends ObjectStore {
+  /** The object's size in bytes. */
+  size(key: string): Promise<number>;
+  /** Bytes start..end-1 of the object (to its end without `end`). */
+  openRange(key: string, start: number, end?: number): Promise<Readable>;
+  readBytes(key: string): Promise<Uint8Array | undefined>;
+  putBytes(key: string, body: Uint8Array): Promise<void>;
+}
+
+export function s3ObjectStore(client: S3Client, bucket: string): RangedObjectStore {
   return {
+    async size(key) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    },
+    async openRange(key, start, end) {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end === undefined ? '' : end - 1}` }));
+      return response.Body as Readable;
+    },
+    async readBytes(key) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return await response.Body?.transformToByteArray();
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+    async putBytes(key, body) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }));
+    },
     async openStream(key) {
       const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return response.Body as Readable;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CHUNK_BYTES } from '../core/chunks.ts';
 
 /**
  * Runtime configuration, parsed once at cold start. A missing or malformed value fails the
@@ -13,6 +14,8 @@ const configSchema = z.object({
   STRATA_AS_OF: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
   /** Share of bad rows above which a file is rejected whole (0..1). */
   MAX_REJECTED_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  /** Files larger than this many bytes are ingested in byte-range chunks of this size, in parallel. */
+  INGEST_CHUNK_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_CHUNK_BYTES),
 });
 
 export type Config = Readonly<{
@@ -22,6 +25,7 @@ export type Config = Readonly<{
   configurationSet: string | undefined;
   asOf: Date | undefined;
   maxRejectedShare: number;
+  ingestChunkBytes: number;
 }>;
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -38,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     configurationSet: c.CONFIGURATION_SET,
     asOf: c.STRATA_AS_OF === undefined ? undefined : new Date(c.STRATA_AS_OF),
     maxRejectedShare: c.MAX_REJECTED_SHARE,
+    ingestChunkBytes: c.INGEST_CHUNK_BYTES,
   };
 }
 

@@ -10,6 +10,16 @@ export function cleanEmail(raw: string | undefined): string | undefined {
   return email;
 }
 
+/**
+ * An id another system gives the customer (loyalty card, CRM): compatibility-normalized, lower-case,
+ * without spaces, dots, dashes or underscores, so "LY-0042 7" and "ly00427" are one id.
+ */
+export function cleanExternalId(raw: string | undefined): string | undefined {
+  const id = raw?.normalize('NFKC').toLowerCase().replace(/[\s._-]+/g, '');
+  if (!id || id.length > 128) return undefined;
+  return id;
+}
+
 /** Reads "1,234.50", "$12", "12,50 €" (decimal comma) and "(3.00)" as numbers. */
 export function cleanMoney(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;

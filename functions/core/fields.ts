@@ -10,7 +10,7 @@ export const FIELDS = {
   customers: [
     'customerId', 'email', 'firstName', 'lastName', 'phone', 'birthDate', 'ageBand', 'gender',
     'city', 'region', 'country', 'postalCode', 'timezone', 'interests', 'incomeBand', 'consent',
-    'signedUpAt',
+    'signedUpAt', 'externalId',
   ],
   events: ['customerId', 'type', 'occurredAt', 'properties'],
 } as const satisfies Record<RecordKind, readonly string[]>;

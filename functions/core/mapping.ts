@@ -65,6 +65,7 @@ const HEADER_ALIASES: Record<string, readonly string[]> = {
   incomeBand: ['incomeband', 'income'],
   consent: ['consent', 'emailconsent', 'marketingconsent', 'optin'],
   signedUpAt: ['signedupat', 'signupdate', 'createdat', 'registeredat'],
+  externalId: ['externalid', 'loyaltyid', 'loyaltynumber', 'loyaltycardnumber', 'memberid', 'membershipnumber', 'crmid'],
   type: ['type', 'eventtype', 'event'],
   occurredAt: ['occurredat', 'eventtime', 'timestamp', 'date'],
   properties: ['properties', 'props', 'data'],

@@ -7,6 +7,8 @@ export const PREFIXES = {
   quarantine: 'quarantine/',
   reports: 'reports/',
   exports: 'exports/',
+  /** Scratch state of files ingested in chunks (filters, rejected-row parts); expires on its own. */
+  work: 'work/',
 } as const;
 
 export type IncomingObject =

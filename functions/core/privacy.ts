@@ -8,3 +8,8 @@ import { cleanEmail } from './clean.ts';
 export function emailHash(email: string): string {
   return createHash('sha256').update(cleanEmail(email) ?? email.trim().toLowerCase()).digest('hex');
 }
+
+/** SHA-256 of a normalized external id: the table's keys link it to its customer without holding it. */
+export function externalIdHash(externalId: string): string {
+  return createHash('sha256').update(`external:${externalId}`).digest('hex');
+}

@@ -25,13 +25,22 @@ export interface OrderAggregates {
 
 const DAY_MS = 86_400_000;
 
+function byLedgerKey(a: OrderLine, b: OrderLine): number {
+  if (a.orderedAt !== b.orderedAt) return a.orderedAt < b.orderedAt ? -1 : 1;
+  if (a.orderId !== b.orderId) return a.orderId < b.orderId ? -1 : 1;
+  return a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0;
+}
+
 interface OrderTotal {
   orderedAt: string;
   amount: number;
   discounted: boolean;
 }
 
-export function aggregateOrders(lines: readonly OrderLine[]): OrderAggregates | undefined {
+export function aggregateOrders(ledger: readonly OrderLine[]): OrderAggregates | undefined {
+  // Floating-point sums depend on their order, and stores return the ledger in different orders
+  // (file order in memory, key order in DynamoDB): sum in one canonical order so both agree to the cent.
+  const lines = [...ledger].sort(byLedgerKey);
   const byOrder = new Map<string, OrderTotal>();
   const categories = new Map<string, number>();
   const channels = new Set<string>();

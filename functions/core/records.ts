@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { cleanDate, cleanEmail, cleanInteger, cleanMoney, cleanPhone, isMissing, roundMoney } from './clean.ts';
+import { cleanDate, cleanEmail, cleanExternalId, cleanInteger, cleanMoney, cleanPhone, isMissing, roundMoney } from './clean.ts';
 import type { Mapping } from './mapping.ts';
 
 /**
@@ -43,6 +43,8 @@ export interface CustomerRecord {
   readonly interests?: readonly string[];
   readonly consent?: boolean;
   readonly signedUpAt?: string;
+  /** Normalized id from another system (loyalty card, CRM); customers sharing one are one person. */
+  readonly externalId?: string;
 }
 
 export type RowResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -203,6 +205,7 @@ export function toCustomer(row: Row, mapping: Mapping): RowResult<CustomerRecord
       ...(interests === undefined || interests.length === 0 ? {} : { interests }),
       ...(rawConsent === undefined ? {} : { consent: CONSENT_YES.has(rawConsent) }),
       ...optional('signedUpAt', cleanDate(column(row, mapping, 'signedUpAt'), mapping.dateFormat, mapping.timezone)),
+      ...optional('externalId', cleanExternalId(column(row, mapping, 'externalId'))),
     },
   };
 }

@@ -30,6 +30,45 @@ export class RepeatFilter {
     return this.positions(fingerprint).every((p) => this.test(this.repeated, p));
   }
 
+  /** The filter's state, to carry it from one invocation to the next. */
+  toBytes(): Uint8Array {
+    const bytes = new Uint8Array(this.seen.length * 2);
+    bytes.set(this.seen, 0);
+    bytes.set(this.repeated, this.seen.length);
+    return bytes;
+  }
+
+  static fromBytes(bytes: Uint8Array): RepeatFilter {
+    const filter = new RepeatFilter((bytes.length / 2) * 8);
+    filter.seen.set(bytes.subarray(0, bytes.length / 2));
+    filter.repeated.set(bytes.subarray(bytes.length / 2));
+    return filter;
+  }
+
+  /**
+   * From the first-pass filters of a file's chunks: a filter whose mayRepeat(f) is true whenever
+   * f occurs in two or more chunks (each of f's bits is then set in two chunks' "seen" sets).
+   * It depends on f only, not on the chunk asking, so every chunk holding f decides alike.
+   */
+  static acrossChunks(filters: Iterable<RepeatFilter>): RepeatFilter {
+    let across: RepeatFilter | undefined;
+    for (const filter of filters) {
+      across ??= new RepeatFilter(filter.seen.length * 8);
+      across.addChunk(filter);
+    }
+    return across ?? new RepeatFilter(8);
+  }
+
+  /** Folds one more chunk's first-pass filter into a filter built by acrossChunks (one chunk in memory at a time). */
+  addChunk(filter: RepeatFilter): void {
+    if (filter.seen.length !== this.seen.length) throw new RangeError('chunk filters differ in size');
+    for (let i = 0; i < filter.seen.length; i++) {
+      const bits = filter.seen[i] ?? 0;
+      this.repeated[i] = (this.repeated[i] ?? 0) | ((this.seen[i] ?? 0) & bits);
+      this.seen[i] = (this.seen[i] ?? 0) | bits;
+    }
+  }
+
   private positions(text: string): [number, number, number] {
     // Two FNV-1a hashes combined (Kirsch–Mitzenmacher) give three positions.
     let h1 = 0x811c9dc5;

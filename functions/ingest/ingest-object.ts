@@ -9,10 +9,13 @@ import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../commons/model-scorer.ts';
-import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { refreshCustomers, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
+import type { RowSource } from './read-rows.ts';
+import { isChunkable } from '../core/chunks.ts';
+import { startChunkedIngest, type ChunkingDeps } from './chunked-ingest.ts';
 
 export interface IngestReport {
   readonly file: string;
@@ -29,11 +32,14 @@ export interface IngestReport {
   /** Customers merged into another that shares their e-mail. */
   readonly merges?: readonly IdentityMerge[];
   readonly segments: RefreshSummary | undefined;
+  /** How many byte-range chunks the file was ingested in, when more than one. */
+  readonly chunks?: number;
 }
 
 export type IngestOutcome =
   | { readonly status: 'applied'; readonly report: IngestReport }
   | { readonly status: 'already-applied'; readonly file: string }
+  | { readonly status: 'chunked'; readonly file: string; readonly chunks: number }
   | { readonly status: 'ignored'; readonly file: string; readonly reason: string }
   | { readonly status: 'rejected'; readonly file: string; readonly reason: string; readonly report?: IngestReport };
 
@@ -47,6 +53,8 @@ export interface IngestDeps {
   readonly now: Date;
   /** Above this share of bad rows the whole file is rejected and nothing of it applied. */
   readonly maxRejectedShare: number;
+  /** Splitting large files into byte-range chunks run in parallel; without it every file is one run. */
+  readonly chunking?: ChunkingDeps;
 }
 
 const WRITE_BATCH = 500;
@@ -70,29 +78,24 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
   const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
+  if (deps.chunking !== undefined) {
+    const size = await deps.chunking.objects.size(key);
+    if (isChunkable(object, size, deps.chunking.chunkBytes)) return startChunkedIngest(deps, deps.chunking, object, etag, size);
+  }
 
   // Pass 1: validate. Bad rows stream to quarantine as they are found.
   const repeats = new RepeatFilter();
   const quarantine = quarantineKeys(key);
-  let writer: ObjectWriter | undefined;
-  const rejectedByReason: Record<string, number> = {};
+  const rejects = rejectedRows(objects, quarantine.rejected);
+  const { rejectedByReason } = rejects;
   let accepted = 0;
-  let rejected = 0;
-  const quarantineRow = async (row: Extract<CheckedRow, { ok: false }>) => {
-    rejected++;
-    rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
-    if (writer === undefined) {
-      writer = objects.createWriter(quarantine.rejected, 'text/csv');
-      await writer.write(`${['line', 'reason', ...row.headers].map(csvCell).join(',')}\n`);
-    }
-    await writer.write(`${[String(row.line), row.reason, ...row.cells].map(csvCell).join(',')}\n`);
-  };
   const checked = await forEachRow(objects, object, declared, now, { pass: 'validate', repeats }, (row) => {
-    if (!row.ok) return quarantineRow(row);
+    if (row.ok === false) return rejects.add(row);
     accepted++;
     return undefined;
   });
-  await writer?.close();
+  await rejects.close();
+  const rejected = rejects.count();
   const total = accepted + rejected;
   const base = {
     file: key,
@@ -113,6 +116,92 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   }
 
   // Pass 2: apply.
+  const applier = createApplier(store, key, now);
+  await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
+  const { touched, merges } = await applier.finish();
+
+  const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
+  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
+  await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
+  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
+  logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
+  return { status: 'applied', report };
+}
+
+/** The refresh's model scorer, once a model has been fitted. */
+export function refreshOptions(deps: IngestDeps): RefreshOptions {
+  return deps.scoreModel === undefined ? {} : { scoreModel: deps.scoreModel };
+}
+
+export type CheckedRow =
+  | { readonly ok: true; readonly line: number; readonly value: IngestValue }
+  | { readonly ok: 'deferred'; readonly line: number; readonly values: Readonly<Record<string, string | undefined>> }
+  | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[]; readonly headers: readonly string[] };
+
+/** Streams the object once, mapping and cleaning each row; `visit` may return a promise to apply backpressure. */
+async function forEachRow(
+  objects: ObjectStore,
+  object: Extract<IncomingObject, { type: 'data' }>,
+  declared: Mapping | undefined,
+  now: Date,
+  { pass, repeats }: { pass: 'validate' | 'apply'; repeats: RepeatFilter },
+  visit: (row: CheckedRow) => Promise<void> | undefined,
+): Promise<{ mapping: Mapping; headers: readonly string[] }> {
+  const source = readRows(await objects.openStream(object.key), object.format, object.gzip, declared?.encoding);
+  const occurrences = countsOccurrences(object.kind, declared) ? { pass, repeats, counts: new Map<string, number>() } : undefined;
+  return scanRows(source, object.kind, declared, now, occurrences, visit);
+}
+
+/** Ids count identical rows; orders with an order id column do not need that. */
+export function countsOccurrences(kind: RecordKind, declared: Mapping | undefined): boolean {
+  return !(kind === 'orders' && declared?.columns.orderId !== undefined);
+}
+
+/**
+ * Maps and cleans each row of a source. A row whose occurrence cannot be counted here (it may
+ * repeat in another chunk of the file) is handed to `visit` as deferred, uncleaned.
+ */
+export async function scanRows(
+  source: RowSource,
+  kind: RecordKind,
+  declared: Mapping | undefined,
+  now: Date,
+  occurrences: Occurrences | undefined,
+  visit: (row: CheckedRow) => Promise<void> | undefined,
+): Promise<{ mapping: Mapping; headers: readonly string[] }> {
+  let mapping = declared;
+  for await (const row of source.rows) {
+    if ('malformed' in row) {
+      const pending = visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')], headers: source.headers() });
+      if (pending !== undefined) await pending;
+      continue;
+    }
+    mapping ??= recognizeMapping(kind, source.headers());
+    const occurrence = occurrences === undefined ? 1 : nextOccurrence(occurrences, row.values);
+    if (occurrence === undefined) {
+      const pending = visit({ ok: 'deferred', line: row.line, values: row.values });
+      if (pending !== undefined) await pending;
+      continue;
+    }
+    const result = rowResult(kind, mapping, row.values, occurrence, now);
+    const pending = visit(
+      result.ok
+        ? { ok: true, line: row.line, value: result.value }
+        : { ok: false, line: row.line, reason: result.reason, cells: Object.values(row.values).map((v) => v ?? ''), headers: source.headers() },
+    );
+    // Awaiting only real promises keeps a microtask per row off the hot path.
+    if (pending !== undefined) await pending;
+  }
+  return { mapping: mapping ?? recognizeMapping(kind, source.headers()), headers: source.headers() };
+}
+
+export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
+
+/**
+ * Writes cleaned records in batches: identities resolved, ledgers and contacts written, and the
+ * customers touched collected for re-evaluation.
+ */
+export function createApplier(store: CustomerStore, key: string, now: Date) {
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
@@ -133,60 +222,42 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     customers = [];
     events = [];
   };
-  await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => {
-    if (!row.ok) return;
-    const value = row.value;
-    if ('orderId' in value) orders.push(value);
-    else if ('eventId' in value) events.push(value);
-    else customers.push(value);
-    if (orders.length + customers.length + events.length >= WRITE_BATCH) return flush();
-    return undefined;
-  });
-  await flush();
-
-  const segments = await refreshCustomers(store, touched, deps.definitions, now, deps.scoreModel === undefined ? {} : { scoreModel: deps.scoreModel });
-  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
-  await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
-  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
-  logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
-  return { status: 'applied', report };
+  return {
+    add(value: IngestValue): Promise<void> | undefined {
+      if ('orderId' in value) orders.push(value);
+      else if ('eventId' in value) events.push(value);
+      else customers.push(value);
+      if (orders.length + customers.length + events.length >= WRITE_BATCH) return flush();
+      return undefined;
+    },
+    async finish(): Promise<{ touched: Set<string>; merges: IdentityMerge[] }> {
+      await flush();
+      return { touched, merges };
+    },
+  };
 }
 
-type CheckedRow =
-  | { readonly ok: true; readonly line: number; readonly value: OrderLine | CustomerRecord | CustomerEvent }
-  | { readonly ok: false; readonly line: number; readonly reason: string; readonly cells: readonly string[]; readonly headers: readonly string[] };
-
-/** Streams the object once, mapping and cleaning each row; `visit` may return a promise to apply backpressure. */
-async function forEachRow(
-  objects: ObjectStore,
-  object: Extract<IncomingObject, { type: 'data' }>,
-  declared: Mapping | undefined,
-  now: Date,
-  { pass, repeats }: { pass: 'validate' | 'apply'; repeats: RepeatFilter },
-  visit: (row: CheckedRow) => Promise<void> | undefined,
-): Promise<{ mapping: Mapping; headers: readonly string[] }> {
-  const source = readRows(await objects.openStream(object.key), object.format, object.gzip, declared?.encoding);
-  // Ids count identical rows; orders with an order id column do not need that.
-  const counting = !(object.kind === 'orders' && declared?.columns.orderId !== undefined);
-  const occurrences: Occurrences | undefined = counting ? { pass, repeats, counts: new Map() } : undefined;
-  let mapping = declared;
-  for await (const row of source.rows) {
-    if ('malformed' in row) {
-      const pending = visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')], headers: source.headers() });
-      if (pending !== undefined) await pending;
-      continue;
-    }
-    mapping ??= recognizeMapping(object.kind, source.headers());
-    const result = rowResult(object.kind, mapping, row.values, occurrences, now);
-    const pending = visit(
-      result.ok
-        ? { ok: true, line: row.line, value: result.value }
-        : { ok: false, line: row.line, reason: result.reason, cells: Object.values(row.values).map((v) => v ?? ''), headers: source.headers() },
-    );
-    // Awaiting only real promises keeps a microtask per row off the hot path.
-    if (pending !== undefined) await pending;
-  }
-  return { mapping: mapping ?? recognizeMapping(object.kind, source.headers()), headers: source.headers() };
+/** Bad rows stream to a CSV object as they are found: line, reason, then the row's cells. */
+export function rejectedRows(objects: ObjectStore, key: string) {
+  let writer: ObjectWriter | undefined;
+  const rejectedByReason: Record<string, number> = {};
+  let rejected = 0;
+  return {
+    rejectedByReason,
+    count: () => rejected,
+    async add(row: Extract<CheckedRow, { ok: false }>, line = row.line): Promise<void> {
+      rejected++;
+      rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
+      if (writer === undefined) {
+        writer = objects.createWriter(key, 'text/csv');
+        await writer.write(`${['line', 'reason', ...row.headers].map(csvCell).join(',')}\n`);
+      }
+      await writer.write(`${[String(line), row.reason, ...row.cells].map(csvCell).join(',')}\n`);
+    },
+    async close(): Promise<void> {
+      await writer?.close();
+    },
+  };
 }
 
 function parseJson(text: string, source: string): unknown {
@@ -197,50 +268,49 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-function rowResult(
-  kind: RecordKind,
-  mapping: Mapping,
-  values: Readonly<Record<string, string | undefined>>,
-  occurrences: Occurrences | undefined,
-  now: Date,
-) {
+export function rowResult(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date) {
   switch (kind) {
-    case 'orders': {
-      return toOrderLine(values, mapping, nextOccurrence(occurrences, values), now);
-    }
+    case 'orders':
+      return toOrderLine(values, mapping, occurrence, now);
     case 'customers':
       return toCustomer(values, mapping);
     case 'events':
-      return toEvent(values, mapping, nextOccurrence(occurrences, values), now);
+      return toEvent(values, mapping, occurrence, now);
     default:
       return kind satisfies never;
   }
 }
 
-interface Occurrences {
+export interface Occurrences {
   readonly pass: 'validate' | 'apply';
   readonly repeats: RepeatFilter;
   readonly counts: Map<string, number>;
+  /** Rows this filter says may occur in another chunk too are deferred (their count needs every chunk). */
+  readonly acrossChunks?: RepeatFilter;
 }
 
 /**
  * Identical rows in one file are distinct records (CDNOW has them); counting them keeps ids stable.
  * The validating pass only feeds the repeat filter; the writing pass counts the rows it flags.
  */
-function nextOccurrence(occurrences: Occurrences | undefined, values: Readonly<Record<string, string | undefined>>): number {
-  if (occurrences === undefined) return 1;
-  const fingerprint = Object.values(values).join('\u001f');
+function nextOccurrence(occurrences: Occurrences, values: Readonly<Record<string, string | undefined>>): number | undefined {
+  const fingerprint = rowFingerprint(values);
   if (occurrences.pass === 'validate') {
     occurrences.repeats.add(fingerprint);
     return 1;
   }
+  if (occurrences.acrossChunks?.mayRepeat(fingerprint) === true) return undefined;
   if (!occurrences.repeats.mayRepeat(fingerprint)) return 1;
   const occurrence = (occurrences.counts.get(fingerprint) ?? 0) + 1;
   occurrences.counts.set(fingerprint, occurrence);
   return occurrence;
 }
 
-function csvCell(value: string): string {
+export function rowFingerprint(values: Readonly<Record<string, string | undefined>>): string {
+  return Object.values(values).join('\u001f');
+}
+
+export function csvCell(value: string): string {
   const safe = neutralizeFormula(value);
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

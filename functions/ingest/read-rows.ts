@@ -15,6 +15,8 @@ export interface RowSource {
   /** The file's column names, known once the first row is read. */
   headers(): readonly string[];
   rows: AsyncIterable<SourceRow>;
+  /** Whether a CSV record so far spanned lines (a quoted line break), which rules out splitting the file by lines. */
+  spansLines(): boolean;
 }
 
 /** Streams rows from CSV (any of , ; tab |, quoted, BOM, CRLF) or JSONL, gzip or not, in bounded memory. */
@@ -27,6 +29,8 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean,
   if (format === 'jsonl') {
     return {
       headers: () => headers,
+      // JSON escapes line breaks inside strings: a JSONL record is always one line.
+      spansLines: () => false,
       rows: (async function* () {
         let line = 0;
         const seen = new Set<string>();
@@ -85,14 +89,20 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean,
     }),
   );
   const malformed: { line: number; malformed: string; raw: string }[] = [];
+  let spansLines = false;
   parser.on('skip', (error: Error & { code?: string; lines?: number; raw?: string }) => {
+    // An unclosed quote at the end of a chunk is a record cut at a line break inside quotes.
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED') spansLines = true;
     malformed.push({ line: error.lines ?? 0, malformed: `malformed CSV (${error.code ?? error.message})`, raw: error.raw ?? '' });
   });
   return {
     headers: () => headers,
+    spansLines: () => spansLines,
     rows: (async function* () {
       for await (const { record, line, raw } of parser as AsyncIterable<{ record: Record<string, string>; line: number; raw: string }>) {
         yield* malformed.splice(0);
+        const lineBreak = raw.indexOf('\n');
+        if (lineBreak !== -1 && lineBreak < raw.length - 1) spansLines = true;
         if (raw.includes('\uFFFD')) {
           yield { line, malformed: 'invalid UTF-8 (declare "encoding": "latin1" in the mapping if the file is Latin-1)', raw };
           continue;

@@ -1,17 +1,28 @@
-import { emailHash } from '../core/privacy.ts';
+import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 
 export interface IdentityMerge {
   readonly aliasId: string;
   readonly canonicalId: string;
-  readonly reason: 'same e-mail';
+  readonly reason: MergeReason;
+}
+
+export type MergeReason = 'same external id' | 'same e-mail';
+
+/** The keys that identify a person across records, strongest first: an id another system gave them, then their address. */
+function identityKeys(record: CustomerRecord): { readonly claim: string; readonly hash: string; readonly kind: 'external' | 'email'; readonly reason: MergeReason }[] {
+  return [
+    ...(record.externalId === undefined ? [] : [{ claim: `x:${externalIdHash(record.externalId)}`, hash: externalIdHash(record.externalId), kind: 'external' as const, reason: 'same external id' as const }]),
+    ...(record.email === undefined ? [] : [{ claim: `e:${emailHash(record.email)}`, hash: emailHash(record.email), kind: 'email' as const, reason: 'same e-mail' as const }]),
+  ];
 }
 
 /**
  * One person, one profile. Before a batch is written: ids merged earlier are replaced by their
- * canonical id, and a customer whose e-mail already belongs to another customer (stored, or
- * earlier in this file) is merged into that one. `claimed` carries e-mail owners across batches.
+ * canonical id, and a customer whose external id or e-mail already belongs to another customer
+ * (stored, or earlier in this file) is merged into that one; the external id decides when the two
+ * point at different customers. `claimed` carries the owners of both across batches.
  */
 export async function resolveIdentities(
   store: CustomerStore,
@@ -23,9 +34,11 @@ export async function resolveIdentities(
   const aliases = await store.resolveAliases(ids);
   const canonical = (id: string) => aliases.get(id) ?? id;
   const merges: IdentityMerge[] = [];
-  // One BatchGet per 100 addresses instead of a lookup per row.
-  const unknown = batch.customers.flatMap((c) => (c.email === undefined ? [] : [emailHash(c.email)])).filter((h) => !claimed.has(h));
-  const stored = await store.emailOwners(unknown);
+  // One BatchGet per 100 keys instead of a lookup per row.
+  const unknown = batch.customers.flatMap(identityKeys).filter((k) => !claimed.has(k.claim));
+  const storedEmails = await store.emailOwners(unknown.filter((k) => k.kind === 'email').map((k) => k.hash));
+  const storedExternal = await store.externalIdOwners(unknown.filter((k) => k.kind === 'external').map((k) => k.hash));
+  const storedOwner = (key: ReturnType<typeof identityKeys>[number]) => (key.kind === 'email' ? storedEmails : storedExternal).get(key.hash);
   // One contact per canonical id in the batch (DynamoDB refuses two writes of a key in one batch).
   const contacts = new Map<string, CustomerRecord>();
   const add = (record: CustomerRecord, fillGapsOnly: boolean) => {
@@ -34,21 +47,23 @@ export async function resolveIdentities(
   };
   for (const record of batch.customers) {
     const customerId = canonical(record.customerId);
-    if (record.email === undefined) {
-      add({ ...record, customerId }, customerId !== record.customerId);
-      continue;
+    const keys = identityKeys(record);
+    let owner: string | undefined;
+    let reason: MergeReason = 'same e-mail';
+    for (const key of keys) {
+      const found = claimed.get(key.claim) ?? mapDefined(storedOwner(key), canonical);
+      if (found !== undefined && owner === undefined) {
+        owner = found;
+        reason = key.reason;
+      }
     }
-    const hash = emailHash(record.email);
-    let owner = claimed.get(hash);
-    if (owner === undefined) {
-      owner = canonical(stored.get(hash) ?? customerId);
-      claimed.set(hash, owner);
-    }
+    owner ??= customerId;
+    for (const key of keys) if (!claimed.has(key.claim)) claimed.set(key.claim, owner);
     if (owner !== customerId) {
-      await store.mergeCustomer(customerId, owner, 'same e-mail', now);
+      await store.mergeCustomer(customerId, owner, reason, now);
       aliases.set(record.customerId, owner);
       aliases.set(customerId, owner);
-      merges.push({ aliasId: customerId, canonicalId: owner, reason: 'same e-mail' });
+      merges.push({ aliasId: customerId, canonicalId: owner, reason });
       // The owner's contact wins, stored or earlier in this batch; this row only fills what it lacks.
       if (!contacts.has(owner)) {
         const stored = (await store.loadCustomer(owner)).profile?.contact;
@@ -63,4 +78,8 @@ export async function resolveIdentities(
   const orders = batch.orders.map((o) => (aliases.has(o.customerId) ? { ...o, customerId: canonical(o.customerId) } : o));
   const events = batch.events.map((e) => (aliases.has(e.customerId) ? { ...e, customerId: canonical(e.customerId) } : e));
   return { orders, customers, events, merges };
+}
+
+function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {
+  return value === undefined ? undefined : f(value);
 }

@@ -12,6 +12,7 @@ import { resetClients } from '../adapters/aws-clients.ts';
 import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './cloud-template.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
+import { startInvokeServer } from './lambda-invoke-server.ts';
 import { serveFunctionUrl } from './function-url.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -36,6 +37,16 @@ export interface DeadLetter {
   readonly error: string;
 }
 
+/** One attempt of an asynchronous invocation, with its times (performance.now() ms), so tests can see overlap and retries. */
+export interface InvocationAttempt {
+  readonly functionLogicalId: string;
+  readonly event: unknown;
+  readonly attempt: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  error?: string;
+}
+
 export interface LocalStackOptions {
   /** Where emulator state persists between runs. Default .strata/ in the project. */
   readonly stateDir?: string;
@@ -56,6 +67,8 @@ export interface LocalStack {
   readonly bucketName: string;
   readonly functions: readonly LocalFunction[];
   readonly deadLetters: readonly DeadLetter[];
+  /** Every attempt of every asynchronous invocation (S3 events, Lambda Invoke with InvocationType Event) so far. */
+  readonly invocations: readonly InvocationAttempt[];
   /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
   readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
@@ -216,9 +229,31 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
   const invokeFunction = async <T>(fn: LocalFunction, event: unknown): Promise<T> =>
     (await loadHandler(fn.entry))(event, lambdaContext(fn)) as Promise<T>;
 
-  // S3 → Lambda is an asynchronous invocation: two retries, then the dead-letter list.
+  // S3 → Lambda and Lambda → Lambda (Event) are asynchronous invocations: two retries, then the dead-letter list.
   const pending = new Set<Promise<void>>();
   const deadLetters: DeadLetter[] = [];
+  const invocations: InvocationAttempt[] = [];
+  const invokeAsync = (fn: LocalFunction, event: unknown) => {
+    const run = (async () => {
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const record: InvocationAttempt = { functionLogicalId: fn.logicalId, event, attempt, startedAt: performance.now() };
+        invocations.push(record);
+        try {
+          await invokeFunction(fn, event);
+          record.endedAt = performance.now();
+          return;
+        } catch (error) {
+          record.endedAt = performance.now();
+          record.error = String(error);
+          lastError = error;
+        }
+      }
+      deadLetters.push({ functionLogicalId: fn.logicalId, event, error: String(lastError) });
+    })();
+    pending.add(run);
+    void run.finally(() => pending.delete(run));
+  };
   // Attached to another process's emulators, uploads trigger the handlers over there.
   emulators.s3rver?.on('event', (raw: S3rverEvent) => {
     const record = toS3EventRecord(raw);
@@ -228,23 +263,16 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       if (!key.startsWith(n.prefix) || !key.endsWith(n.suffix)) continue;
       const fn = functions.find((f) => f.logicalId === n.functionLogicalId);
       if (fn === undefined) continue;
-      const event: S3Event = { Records: [record] };
-      const run = (async () => {
-        let lastError: unknown;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            await invokeFunction(fn, event);
-            return;
-          } catch (error) {
-            lastError = error;
-          }
-        }
-        deadLetters.push({ functionLogicalId: fn.logicalId, event, error: String(lastError) });
-      })();
-      pending.add(run);
-      void run.finally(() => pending.delete(run));
+      invokeAsync(fn, { Records: [record] } satisfies S3Event);
     }
   });
+  const invokeServer = await startInvokeServer((name, payload) => {
+    const fn = functions.find((f) => localFunctionName(f) === name);
+    if (fn === undefined) return false;
+    invokeAsync(fn, payload);
+    return true;
+  });
+  process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
 
   // The unsubscribe Function URL: served here by the process owning the emulators.
   const unsubscribeFn = functions.find((f) => f.entry === 'functions/unsubscribe/handler.ts');
@@ -263,6 +291,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     bucketName,
     functions,
     deadLetters,
+    invocations,
     asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
@@ -282,6 +311,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       s3.destroy();
       ses.destroy();
       resetClients();
+      await invokeServer.close();
       await emulators.stop();
     },
   };
@@ -395,9 +425,13 @@ function applyFunctionEnvironment(functions: readonly LocalFunction[], options: 
   else delete process.env.STRATA_AS_OF;
 }
 
+function localFunctionName(fn: LocalFunction): string {
+  return `local-${fn.logicalId}`;
+}
+
 function lambdaContext(fn: LocalFunction): Context {
   const deadline = Date.now() + 15 * 60_000;
-  const name = `local-${fn.logicalId}`;
+  const name = localFunctionName(fn);
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,

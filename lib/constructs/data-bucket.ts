@@ -59,6 +59,8 @@ export class DataBucket extends Construct {
         expireUnder('expire-quarantine', PREFIXES.quarantine, props.quarantineRetentionDays ?? 90),
         expireUnder('expire-reports', PREFIXES.reports, props.reportRetentionDays ?? 400),
         expireUnder('expire-exports', PREFIXES.exports, props.exportRetentionDays ?? 30),
+        // Chunked-ingest scratch state is useless once its file is applied; a failed run is retried within hours.
+        expireUnder('expire-work', PREFIXES.work, 3),
       ],
     });
   }

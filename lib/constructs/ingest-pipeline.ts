@@ -53,13 +53,22 @@ export class IngestPipeline extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
 
-    // Least privilege: read only incoming/, write only quarantine/.
+    // Least privilege: read only incoming/, write only quarantine/, keep chunk state only under work/.
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${PREFIXES.incoming}*`)] }),
     );
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${PREFIXES.quarantine}*`)] }),
     );
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [props.bucket.arnForObjects(`${PREFIXES.work}*`)] }),
+    );
+    // Large files fan out by invoking this same function asynchronously, once per chunk. A policy of
+    // its own (not the role's default one, which the function depends on) avoids a dependency cycle.
+    new iam.Policy(this, 'InvokeSelf', {
+      roles: [this.handler.role],
+      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+    });
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
@@ -81,9 +90,9 @@ export class IngestPipeline extends Construct {
 
     const bucketId = logicalIdOf(props.bucket);
     acknowledge(this.handler.role, [
-      ...[PREFIXES.incoming, PREFIXES.quarantine].map((prefix) => ({
+      ...[PREFIXES.incoming, PREFIXES.quarantine, PREFIXES.work].map((prefix) => ({
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-        reason: 'Object keys under incoming/ and quarantine/ are chosen by uploaders; the grant is limited to those two prefixes.',
+        reason: 'Object keys under incoming/, quarantine/ and work/ derive from uploaders\' file names; the grant is limited to those prefixes.',
       })),
       segmentDefinitionsAcknowledgement(bucketId),
     ]);

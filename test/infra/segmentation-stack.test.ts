@@ -117,7 +117,7 @@ describe('ingest', () => {
     });
   });
 
-  it('can read only incoming/, the segment definitions and the latest model, list only config/segments/, and write only quarantine/', () => {
+  it('can read only incoming/, the segment definitions and the latest model, list only config/segments/, write only quarantine/, and keep chunk state under work/', () => {
     const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
@@ -125,12 +125,23 @@ describe('ingest', () => {
     expect(grants).toEqual([
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/incoming/*']] } },
       { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/quarantine/*']] } },
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/work/*']] } },
+      { action: 's3:PutObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/work/*']] } },
       { action: 's3:ListBucket', resource: { 'Fn::GetAtt': [dataBucket, 'Arn'] } },
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/segments/*']] } },
       { action: 's3:GetObject', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/models/latest.json']] } },
     ]);
     const listing = s3Statements.find((s) => actionsOf(s).includes('s3:ListBucket'));
     expect(listing?.Condition).toEqual({ StringLike: { 's3:prefix': ['config/segments/*'] } });
+  });
+
+  it('may invoke only itself, to fan a large file out in chunks', () => {
+    const lambdaStatements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('lambda:')),
+    );
+    expect(lambdaStatements.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual([
+      { actions: ['lambda:InvokeFunction'], resources: [{ 'Fn::GetAtt': [ingestFunction, 'Arn'] }] },
+    ]);
   });
 });
 

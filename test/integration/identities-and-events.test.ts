@@ -40,6 +40,42 @@ describe('identity merge: one person, one profile', () => {
     expect((await store.loadCustomer('2')).profile).toBeUndefined();
     expect((await store.loadCustomer('3')).profile?.contact?.firstName).toBe('Bob');
   });
+
+  it('merges customers sharing a normalized external id, within a file and against stored customers, the id deciding over the e-mail', async () => {
+    const store = memoryCustomerStore();
+    const files = {
+      'incoming/orders/o1.csv': 'customer_id,date,amount\n1,2024-01-01,10.00\n2,2024-01-02,20.00\n3,2024-01-03,30.00\n4,2024-01-04,40.00\n',
+      // 2 carries 1's loyalty number written differently; 3 has no loyalty number and a new address.
+      'incoming/customers/a.csv': 'customer_id,loyalty_id,email,first_name\n1,LY-0042,ada@example.com,Ada\n2, ly 0042 ,,\n3,,cy@example.com,Cy\n',
+      // A later file: 9 holds the same card as 1, and 4 holds cy's address but 1's card: the card decides.
+      'incoming/customers/b.csv': 'customer_id,loyalty_id,email\n9,LY.0042,\n4,ly_0042,cy@example.com\n',
+    };
+    const deps = { objects: objects(files), store, logger, definitions: BUILTIN_SEGMENTS, now: NOW, maxRejectedShare: 0.2 };
+    await ingestObject(deps, 'incoming/orders/o1.csv', 'e');
+    const first = await ingestObject(deps, 'incoming/customers/a.csv', 'e');
+    const second = await ingestObject(deps, 'incoming/customers/b.csv', 'e');
+
+    expect(first).toMatchObject({ status: 'applied', report: { merges: [{ aliasId: '2', canonicalId: '1', reason: 'same external id' }] } });
+    expect(second).toMatchObject({
+      status: 'applied',
+      report: {
+        merges: [
+          { aliasId: '9', canonicalId: '1', reason: 'same external id' },
+          { aliasId: '4', canonicalId: '1', reason: 'same external id' },
+        ],
+      },
+    });
+    expect(store.merges().map((m) => `${m.aliasId}->${m.canonicalId} (${m.reason})`)).toEqual([
+      '2->1 (same external id)',
+      '9->1 (same external id)',
+      '4->1 (same external id)',
+    ]);
+    const ada = await store.loadCustomer('1');
+    expect(ada.profile?.contact).toMatchObject({ externalId: 'ly0042', email: 'ada@example.com', firstName: 'Ada' });
+    expect(ada.profile?.orders).toMatchObject({ orders: 3, revenue: 70 });
+    expect((await store.loadCustomer('3')).profile?.orders).toMatchObject({ orders: 1, revenue: 30 });
+    for (const alias of ['2', '4', '9']) expect((await store.loadCustomer(alias)).profile).toBeUndefined();
+  });
 });
 
 describe('events', () => {

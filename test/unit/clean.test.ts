@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanDate, cleanEmail, cleanInteger, cleanMoney, neutralizeFormula, roundMoney, type DateFormat } from '../../functions/core/clean.ts';
+import { cleanDate, cleanEmail, cleanExternalId, cleanInteger, cleanMoney, neutralizeFormula, roundMoney, type DateFormat } from '../../functions/core/clean.ts';
 
 describe('cleanEmail trims, lower-cases and rejects what cannot be an address', () => {
   it.each([
@@ -217,5 +217,22 @@ describe('neutralizeFormula quotes cells a spreadsheet would run', () => {
 
     // Assess
     expect(safe).toBe(expected);
+  });
+});
+
+describe('cleanExternalId makes the ways people write one card number compare equal', () => {
+  it.each([
+    { raw: 'LY-0042', expected: 'ly0042' },
+    { raw: ' ly 0042 ', expected: 'ly0042' },
+    { raw: 'LY.0042', expected: 'ly0042' },
+    { raw: 'ly_00_42', expected: 'ly0042' },
+    { raw: 'ＬＹ００４２', expected: 'ly0042' },
+    { raw: '12345', expected: '12345' },
+    { raw: ' - ', expected: undefined },
+    { raw: '', expected: undefined },
+    { raw: undefined, expected: undefined },
+    { raw: 'x'.repeat(129), expected: undefined },
+  ])('$raw → $expected', ({ raw, expected }) => {
+    expect(cleanExternalId(raw)).toBe(expected);
   });
 });

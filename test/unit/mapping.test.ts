@@ -95,6 +95,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       columns: { customerId: 'CustomerID', orderId: 'InvoiceNo', orderedAt: 'InvoiceDate', unitPrice: 'UnitPrice', quantity: 'Quantity', productId: 'StockCode' },
     },
     {
+      label: 'a loyalty card number is the external id that merges identities',
+      kind: 'customers',
+      headers: ['customer_id', 'Loyalty Number', 'email'],
+      columns: { customerId: 'customer_id', externalId: 'Loyalty Number', email: 'email' },
+    },
+    {
       label: 'headers with spaces and capitals',
       kind: 'orders',
       headers: ['Customer ID', 'Order Date', 'Order Total', 'Currency Code'],
