@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { profileSummary, scoreAggregates, scoreProfile } from '../../functions/core/models/clv.ts';
+import { expectedPurchasesOver, pAlive } from '../../functions/core/models/bgnbd.ts';
+import { profileScorer, profileSummary, scoreAggregates, scoreProfile, WEEKS_PER_MONTH, type Models, type ModelFacts } from '../../functions/core/models/clv.ts';
+import { expectedSpend } from '../../functions/core/models/gamma-gamma.ts';
+import { purchaseHistories, summarize, type CustomerSummary } from '../../functions/core/models/prepare.ts';
 import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { OrderLine } from '../../functions/core/records.ts';
 import { loadModelScorer } from '../../functions/commons/model-scorer.ts';
@@ -44,6 +47,65 @@ describe('model facts of a stored profile', () => {
     expect(late.pAlive).toBeLessThan(soon.pAlive);
     expect(late.clv12m).toBeLessThan(soon.clv12m);
     expect(scoreAggregates(MODEL, orders, new Date('1996-12-31T00:00:00Z'))).toBeUndefined();
+  });
+});
+
+/** The facts computed the straightforward way: one series pass per customer, P(alive) inside it, months discounted at 1%. */
+function scoredDirectly(model: Models, c: CustomerSummary): ModelFacts {
+  const horizons = [30 / 7, 90 / 7, ...Array.from({ length: 12 }, (_, m) => (m + 1) * WEEKS_PER_MONTH)];
+  const cumulative = expectedPurchasesOver(model.bgnbd, c, horizons);
+  const spend = expectedSpend(model.gammaGamma, c);
+  let discounted = 0;
+  let previous = 0;
+  for (let m = 1; m <= 12; m++) {
+    discounted += (cumulative[m + 1]! - previous) / 1.01 ** m;
+    previous = cumulative[m + 1]!;
+  }
+  return { pAlive: pAlive(model.bgnbd, c), expectedPurchases30d: cumulative[0]!, expectedPurchases90d: cumulative[1]!, expectedSpend: spend, clv12m: discounted * spend };
+}
+
+const worstRelativeDifference = (u: ModelFacts, v: ModelFacts): number =>
+  Math.max(...(Object.keys(u) as (keyof ModelFacts)[]).map((key) => (u[key] === v[key] ? 0 : Math.abs(u[key] / v[key] - 1))));
+
+describe('scoring many profiles: the series summed once per (x, T)', () => {
+  let master: CustomerSummary[];
+  beforeAll(async () => {
+    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_master.csv'));
+    master = summarize(purchaseHistories(lines), '1997-09-30');
+  });
+
+  it('gives every CDNOW master customer the facts of the per-customer computation, to 1e-12, in any order', () => {
+    expect(new Set(master.map((c) => `${c.x}|${c.T}`)).size).toBeLessThan(master.length / 10);
+    const score = profileScorer(MODEL);
+    let worst = 0;
+    for (const c of [...master, ...[...master].reverse()]) {
+      const expected = scoredDirectly(MODEL, c);
+      worst = Math.max(worst, worstRelativeDifference(score(c), expected), worstRelativeDifference(scoreProfile(MODEL, c), expected));
+    }
+    expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('scores with the parameters of the call, even when the model object changed in place', () => {
+    const c = master.find((s) => s.x > 2)!;
+    const model = { bgnbd: { ...MODEL.bgnbd }, gammaGamma: { ...MODEL.gammaGamma } };
+    const before = scoreProfile(model, c);
+    for (const change of [() => (model.bgnbd.r = 0.5), () => (model.gammaGamma.p = 3)]) {
+      const previous = scoreProfile(model, c);
+      change();
+      const after = scoreProfile(model, c);
+      expect(after.clv12m).not.toBe(previous.clv12m);
+      expect(worstRelativeDifference(after, scoredDirectly(model, c))).toBeLessThan(1e-12);
+    }
+    expect(scoreProfile(MODEL, c)).toEqual(before);
+  });
+
+  it('stays exact past the cache bound (T not in whole days: every customer a new pair)', () => {
+    const score = profileScorer(MODEL);
+    const customers = Array.from({ length: 70_000 }, (_, i) => ({ customerId: String(i), x: i % 5, tx: 100, T: 200 + i / 1000, zbar: 25, firstDay: 0 }));
+    for (const c of customers) score(c);
+    let worst = 0;
+    for (const c of customers.filter((_, i) => i % 997 === 0)) worst = Math.max(worst, worstRelativeDifference(score(c), scoredDirectly(MODEL, c)));
+    expect(worst).toBeLessThan(1e-12);
   });
 });
 

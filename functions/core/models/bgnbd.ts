@@ -178,7 +178,7 @@ export function expectedPurchases(params: BgNbdParams, customer: Rft, t: number)
 }
 
 /** The hypergeometric term of eq. 10 by stdlib's hyp2f1, in Pfaff's form 2F1(r+x, a−1; a+b+x−1; −t/(α+T)), else as published. */
-export function remainingTermByHyp2f1({ r, alpha, a, b }: BgNbdParams, { x, T }: Rft, t: number): number {
+export function remainingTermByHyp2f1({ r, alpha, a, b }: BgNbdParams, { x, T }: Pick<Rft, 'x' | 'T'>, t: number): number {
   const pfaff = hyp2f1(r + x, a - 1, a + b + x - 1, -t / (alpha + T));
   if (Number.isFinite(pfaff)) return pfaff;
   return Math.pow((alpha + T) / (alpha + T + t), r + x) * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t));
@@ -194,10 +194,21 @@ export function remainingTermByHyp2f1({ r, alpha, a, b }: BgNbdParams, { x, T }:
  * age) it falls back to stdlib's hyp2f1. Unit tests hold it to 1e-10 of stdlib wherever that is finite.
  */
 export function expectedPurchasesOver(params: BgNbdParams, customer: Rft, horizons: readonly number[], out: Float64Array = new Float64Array(horizons.length)): Float64Array {
+  expectedPurchasesIfAlive(params, customer, horizons, out);
+  const alive = pAlive(params, customer);
+  for (let j = 0; j < horizons.length; j++) out[j] = (out[j] as number) * alive;
+  return out;
+}
+
+/**
+ * E[Y(t) | alive, x, T] for several horizons: expectedPurchasesOver without its P(alive) factor,
+ * the part that does not depend on t_x (so scorers can share it between customers with the same x and T).
+ */
+export function expectedPurchasesIfAlive(params: BgNbdParams, customer: Pick<Rft, 'x' | 'T'>, horizons: readonly number[], out: Float64Array = new Float64Array(horizons.length)): Float64Array {
   const { r, alpha, a, b } = params;
   const { x, T } = customer;
   const m = horizons.length;
-  const scale = ((a + b + x - 1) / (a - 1)) * pAlive(params, customer);
+  const scale = (a + b + x - 1) / (a - 1);
   if (scratch.length < 3 * m) scratch = new Float64Array(3 * m);
   // One buffer: w at [0, m), partial sums at [m, 2m), powers of w at [2m, 3m).
   const buf = scratch;
