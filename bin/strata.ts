@@ -3,13 +3,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack, type LocalStackOptions } from '../functions/local/local-stack.ts';
 import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
 import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
-import { ingestFiles } from '../functions/local/ingest-files.ts';
+import { ingestFiles, planIngest } from '../functions/local/ingest-files.ts';
 import { countProfiles } from '../functions/local/count-profiles.ts';
 import { createProgress } from '../functions/local/progress.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
-import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
+import { addSegment, describeReason, listSegments, previewSegment, readDefinitionFile } from '../functions/local/segments-command.ts';
 import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
 import { DEFAULT_REPORT_FILE, writeReport } from '../functions/local/report.ts';
 import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
@@ -63,13 +63,10 @@ program
   .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
+    const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
     const progress = createProgress();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
-    const results = await ingestFiles(stack, files, {
-      progress,
-      ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }),
-      ...(kind === undefined ? {} : { kind }),
-    });
+    const results = await ingestFiles(stack, plan, { progress });
     const customers = await countProfiles(stack);
     if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
     else {
@@ -123,9 +120,10 @@ segments
   .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
+    const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const now = options.asOf === undefined ? (stack.asOf ?? new Date()) : new Date(options.asOf);
-      const preview = await previewSegment(stack, file, now, options.sample);
+      const preview = await previewSegment(stack, definition, now, options.sample);
       if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
       else {
         process.stdout.write(`${preview.name}: ${preview.size.toLocaleString('en-US')} of ${preview.customers.toLocaleString('en-US')} customers (${(preview.share * 100).toFixed(1)}%)\n`);
@@ -139,8 +137,9 @@ segments
   .argument('<file>')
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { json?: boolean }) => {
+    const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-      const added = await addSegment(stack, file);
+      const added = await addSegment(stack, definition);
       process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
     });
   });
