@@ -3,13 +3,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack, type LocalStackOptions } from '../functions/local/local-stack.ts';
 import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
 import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
-import { ingestFiles } from '../functions/local/ingest-files.ts';
+import { ingestFiles, planIngest } from '../functions/local/ingest-files.ts';
 import { countProfiles } from '../functions/local/count-profiles.ts';
 import { createProgress } from '../functions/local/progress.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
+import { InputError } from '../functions/core/errors.ts';
+import { MAX_CUSTOMER_ID_LENGTH } from '../functions/core/records.ts';
 import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
 import { rfmOfFile } from '../functions/local/rfm-command.ts';
-import { addSegment, describeReason, listSegments, previewSegment } from '../functions/local/segments-command.ts';
+import { addSegment, describeReason, listSegments, previewSegment, readDefinitionFile } from '../functions/local/segments-command.ts';
 import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
 import { DEFAULT_REPORT_FILE, writeReport } from '../functions/local/report.ts';
 import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
@@ -17,12 +19,14 @@ import { formatFit, formatScores, modelFit, modelScore, modelValidate } from '..
 import { formatValidation } from '../functions/core/models/validation.ts';
 import { clustersCommand, formatClusters, formatLookalikes, localSegmentMembers, lookalikeCommand } from '../functions/local/segment-model-commands.ts';
 import { formatResegment, runResegment, toResegmentJson } from '../functions/local/resegment-command.ts';
+import { abbreviate, oneLine } from '../functions/local/one-line.ts';
 
 const program = new Command()
   .name('strata')
   .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/).')
   .option('--state-dir <dir>', 'where the local stack keeps its state', DEFAULT_STATE_DIR)
-  .showHelpAfterError();
+  // A short hint, not the whole help: after a typo the error line should be what stands out.
+  .showHelpAfterError('(add --help for usage)');
 
 const stateDir = (): string => program.opts<{ stateDir: string }>().stateDir;
 
@@ -63,13 +67,10 @@ program
   .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
+    const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
     const progress = createProgress();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
-    const results = await ingestFiles(stack, files, {
-      progress,
-      ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }),
-      ...(kind === undefined ? {} : { kind }),
-    });
+    const results = await ingestFiles(stack, plan, { progress });
     const customers = await countProfiles(stack);
     if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
     else {
@@ -123,9 +124,10 @@ segments
   .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
+    const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const now = options.asOf === undefined ? (stack.asOf ?? new Date()) : new Date(options.asOf);
-      const preview = await previewSegment(stack, file, now, options.sample);
+      const preview = await previewSegment(stack, definition, now, options.sample);
       if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
       else {
         process.stdout.write(`${preview.name}: ${preview.size.toLocaleString('en-US')} of ${preview.customers.toLocaleString('en-US')} customers (${(preview.share * 100).toFixed(1)}%)\n`);
@@ -139,8 +141,9 @@ segments
   .argument('<file>')
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { json?: boolean }) => {
+    const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-      const added = await addSegment(stack, file);
+      const added = await addSegment(stack, definition);
       process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
     });
   });
@@ -179,10 +182,11 @@ program
   .argument('<customerId>')
   .option('--json', 'print JSON on stdout')
   .action(async (customerId: string, options: { json?: boolean }) => {
+    requireStorableId(customerId);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const explanation = await explainCustomer(stack, customerId);
     if (explanation === undefined) {
-      process.stderr.write(`no customer ${customerId} in the local stack (run npm start first?)\n`);
+      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack (run npm start first?)\n`);
       process.exitCode = 1;
     } else if (options.json) {
       process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
@@ -210,10 +214,11 @@ program
   .description('everything held about one customer, as JSON (subject access request)')
   .argument('<customerId>')
   .action(async (customerId: string) => {
+    requireStorableId(customerId);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const items = await exportCustomer(stack, customerId);
     if (items.length === 0) {
-      process.stderr.write(`no customer ${customerId} in the local stack\n`);
+      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack\n`);
       process.exitCode = 1;
     } else {
       process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
@@ -403,6 +408,13 @@ program
     }
   });
 
+/** An id ingest would have refused cannot be stored, so say so before starting a stack to look for it. */
+function requireStorableId(customerId: string): void {
+  if (customerId.length > MAX_CUSTOMER_ID_LENGTH) {
+    throw new InputError(`customer id ${abbreviate(customerId, 20)} is longer than ${MAX_CUSTOMER_ID_LENGTH} characters, so no customer has it`);
+  }
+}
+
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */
 async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
   const stack = await startLocalStack(options);
@@ -425,6 +437,6 @@ function holdOpen(stack: LocalStack): Promise<void> {
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`strata: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`strata: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
   process.exitCode = 1;
 });

@@ -59,6 +59,9 @@ function column(row: Row, mapping: Mapping, field: string): string | undefined {
 
 const CANCELLED_STATUS = /cancel|return|refund|void/i;
 
+/** Ingest refuses longer ids, so no stored customer has one. */
+export const MAX_CUSTOMER_ID_LENGTH = 128;
+
 /**
  * Cleans one order row. With an order id column, a row's identity is its content within that
  * order, so an exact duplicate row lands on the same ledger key (dropped). Without one there is no
@@ -68,7 +71,7 @@ const CANCELLED_STATUS = /cancel|return|refund|void/i;
 export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?: Date): RowResult<OrderLine> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
-  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
+  if (customerId.length > MAX_CUSTOMER_ID_LENGTH) return { ok: false, reason: `customer id longer than ${MAX_CUSTOMER_ID_LENGTH} characters` };
   const rawDate = column(row, mapping, 'orderedAt');
   const orderedAt = cleanDate(rawDate, mapping.dateFormat, mapping.timezone);
   if (orderedAt === undefined) return { ok: false, reason: rawDate ? 'unreadable order date' : 'missing order date' };
@@ -137,7 +140,7 @@ export interface CustomerEvent {
 export function toEvent(row: Row, mapping: Mapping, occurrence: number, now?: Date): RowResult<CustomerEvent> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
-  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
+  if (customerId.length > MAX_CUSTOMER_ID_LENGTH) return { ok: false, reason: `customer id longer than ${MAX_CUSTOMER_ID_LENGTH} characters` };
   const rawType = column(row, mapping, 'type');
   if (rawType === undefined) return { ok: false, reason: 'missing event type' };
   const type = rawType.toLowerCase().replace(/[\s-]+/g, '_');
@@ -171,7 +174,7 @@ const CONSENT_NO = new Set(['0', 'false', 'no', 'n', 'opt-out', 'opted-out', 'op
 export function toCustomer(row: Row, mapping: Mapping): RowResult<CustomerRecord> {
   const customerId = column(row, mapping, 'customerId');
   if (customerId === undefined) return { ok: false, reason: 'missing customer id' };
-  if (customerId.length > 128) return { ok: false, reason: 'customer id longer than 128 characters' };
+  if (customerId.length > MAX_CUSTOMER_ID_LENGTH) return { ok: false, reason: `customer id longer than ${MAX_CUSTOMER_ID_LENGTH} characters` };
   const rawEmail = column(row, mapping, 'email');
   const email = cleanEmail(rawEmail);
   if (rawEmail !== undefined && email === undefined) return { ok: false, reason: 'invalid e-mail address' };

@@ -9,6 +9,7 @@ import { s3ObjectStore } from '../adapters/object-store.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
 import type { LocalStack } from './local-stack.ts';
 import type { Progress } from './progress.ts';
+import { requireDataFile, requireFile } from './input-file.ts';
 
 export interface FileResult {
   readonly file: string;
@@ -22,23 +23,34 @@ export interface FileResult {
   readonly mapping?: IngestReport['mapping'];
 }
 
+/** What ingestFiles will upload: checked before the stack starts, so a bad argument costs no stack start. */
+export interface IngestPlan {
+  readonly mappingJson: unknown;
+  readonly files: readonly { readonly file: string; readonly kind: RecordKind; readonly key: string }[];
+}
+
+/** Checks every file and the mapping and settles each file's kind, or fails with the reason. */
+export function planIngest(files: readonly string[], options: { readonly mappingFile?: string; readonly kind?: RecordKind }): IngestPlan {
+  const mappingJson = options.mappingFile === undefined ? undefined : readJson(options.mappingFile);
+  const mapping = mappingJson === undefined ? undefined : parseMapping(mappingJson, options.mappingFile ?? '');
+  return {
+    mappingJson,
+    files: files.map((file) => {
+      requireDataFile(file);
+      const kind = options.kind ?? mapping?.kind ?? guessKind(file);
+      return { file, kind, key: `incoming/${kind}/${path.basename(file)}` };
+    }),
+  };
+}
+
 /**
  * Loads local files into the local stack the way a user drops them into the bucket: upload to
  * incoming/<kind>/, with the mapping file beside it, then wait for the ingest handler's report.
  */
-export async function ingestFiles(
-  stack: LocalStack,
-  files: readonly string[],
-  options: { readonly mappingFile?: string; readonly kind?: RecordKind; readonly progress: Progress },
-): Promise<FileResult[]> {
-  const mappingJson = options.mappingFile === undefined ? undefined : readJson(options.mappingFile);
-  const mapping = mappingJson === undefined ? undefined : parseMapping(mappingJson, options.mappingFile ?? '');
+export async function ingestFiles(stack: LocalStack, plan: IngestPlan, options: { readonly progress: Progress }): Promise<FileResult[]> {
+  const { mappingJson } = plan;
   const results: FileResult[] = [];
-  for (const file of files) {
-    if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
-    const kind = options.kind ?? mapping?.kind ?? guessKind(file);
-    const name = path.basename(file);
-    const key = `incoming/${kind}/${name}`;
+  for (const { file, kind, key } of plan.files) {
     const result = await options.progress.step(`ingesting ${file} as ${kind}`, async () => {
       if (mappingJson !== undefined) await stack.upload(mappingKeyFor(key), JSON.stringify(mappingJson));
       const report = await uploadAndAwaitReport(stack, key, fs.readFileSync(file));
@@ -90,6 +102,7 @@ function guessKind(file: string): RecordKind {
 }
 
 function readJson(file: string): unknown {
+  requireFile(file);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf-8'));
   } catch (error) {

@@ -5,6 +5,7 @@ import { fileObjectStore, memoryCustomerStore } from '../adapters/memory-stores.
 import { ingestObject } from '../ingest/ingest-object.ts';
 import { InputError } from '../core/errors.ts';
 import type { OrderLine } from '../core/records.ts';
+import { requireDataFile, requireFile } from './input-file.ts';
 
 /**
  * Reads an orders file (CSV or JSONL, gzip or not) through the real ingest path (mapping,
@@ -12,7 +13,8 @@ import type { OrderLine } from '../core/records.ts';
  * (rfm, model). Returns each customer's order lines.
  */
 export async function readOrderFile(file: string, options: { mappingFile?: string; now: Date }): Promise<Map<string, OrderLine[]>> {
-  if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
+  requireDataFile(file);
+  if (options.mappingFile !== undefined) requireFile(options.mappingFile);
   const name = path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
   const key = `incoming/orders/${name}`;
   const objects = fileObjectStore({ [key]: path.resolve(file) });

@@ -3,6 +3,7 @@ import { InputError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
 import { toOrderLine, type OrderLine } from '../core/records.ts';
 import { readRows } from '../ingest/read-rows.ts';
+import { requireFile } from './input-file.ts';
 
 export interface OrderFile {
   readonly lines: OrderLine[];
@@ -16,7 +17,7 @@ export interface OrderFile {
  * cleaning, so a file gives the models exactly the lines ingest would store. No local stack needed.
  */
 export async function readOrderFile(file: string, mappingFile?: string): Promise<OrderFile> {
-  if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
+  requireFile(file);
   const declared = mappingFile === undefined ? undefined : parseMapping(readJson(mappingFile), mappingFile);
   if (declared !== undefined && declared.kind !== 'orders') throw new InputError(`mapping ${mappingFile ?? ''} is for ${declared.kind}, not orders`);
   const gzip = file.endsWith('.gz');

@@ -11,6 +11,7 @@ import { parseSegmentDefinition, type SegmentDefinition } from '../core/segments
 import type { Reason } from '../core/segments/evaluate.ts';
 import { buildFacts } from '../core/segments/facts.ts';
 import { EMPTY_POPULATION } from '../core/segments/population.ts';
+import { requireFile } from './input-file.ts';
 import type { LocalStack } from './local-stack.ts';
 
 export interface SegmentListing {
@@ -44,8 +45,7 @@ export interface Preview {
  * `strata segments preview FILE`: how many customers a definition would hold now, and a sample with
  * the reasons, without saving anything. It may refer to the segments in force.
  */
-export async function previewSegment(stack: LocalStack, file: string, now: Date, sampleSize = 10): Promise<Preview> {
-  const definition = readDefinitionFile(file);
+export async function previewSegment(stack: LocalStack, definition: SegmentDefinition, now: Date, sampleSize = 10): Promise<Preview> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const inForce = (await loadSegmentDefinitions(s3ObjectStore(s3Client(), stack.bucketName))).filter((d) => d.name !== definition.name);
   const ordered = orderDefinitions([...inForce, definition]);
@@ -69,8 +69,7 @@ export async function previewSegment(stack: LocalStack, file: string, now: Date,
 }
 
 /** `strata segments add FILE`: validates a definition against the ones in force and stores it under config/segments/. */
-export async function addSegment(stack: LocalStack, file: string): Promise<{ name: string; key: string }> {
-  const definition = readDefinitionFile(file);
+export async function addSegment(stack: LocalStack, definition: SegmentDefinition): Promise<{ name: string; key: string }> {
   const objects = s3ObjectStore(s3Client(), stack.bucketName);
   const inForce = (await loadSegmentDefinitions(objects)).filter((d) => d.name !== definition.name);
   orderDefinitions([...inForce, definition]);
@@ -79,8 +78,9 @@ export async function addSegment(stack: LocalStack, file: string): Promise<{ nam
   return { name: definition.name, key };
 }
 
-function readDefinitionFile(file: string): SegmentDefinition {
-  if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
+/** A segment definition file, read and validated; the CLI calls it before starting the stack so a bad file fails fast. */
+export function readDefinitionFile(file: string): SegmentDefinition {
+  requireFile(file);
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf-8'));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { uploadAndAwaitReport } from '../../functions/local/ingest-files.ts';
-import { addSegment, listSegments, previewSegment } from '../../functions/local/segments-command.ts';
+import { addSegment, listSegments, previewSegment, readDefinitionFile } from '../../functions/local/segments-command.ts';
 import { explainCustomer } from '../../functions/local/explain.ts';
 import { rfmOfFile } from '../../functions/local/rfm-command.ts';
 import { RFM_MAP } from '../../functions/core/segments/builtin.ts';
@@ -74,7 +74,7 @@ describe('segments on the embedded stack', () => {
   });
 
   it('previews a definition without saving it, then applies it with the next evaluation', { timeout: 300_000 }, async () => {
-    const file = path.join(DEMO_DATA_DIR, 'segments', 'happy-reviewers.json');
+    const file = readDefinitionFile(path.join(DEMO_DATA_DIR, 'segments', 'happy-reviewers.json'));
     const preview = await previewSegment(stack, file, new Date(`${AS_OF}T00:00:00Z`), 3);
     expect(preview.size).toBeGreaterThan(0);
     expect(preview.sample).toHaveLength(3);
@@ -89,8 +89,8 @@ describe('segments on the embedded stack', () => {
   it('refuses an invalid definition with the reason and stores nothing', async () => {
     const bad = path.join(stateDir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ name: 'bad', title: 'Bad', kind: 'custom', condition: { type: 'segment', name: 'no-such-segment' } }));
-    await expect(addSegment(stack, bad)).rejects.toThrow(InputError);
-    await expect(addSegment(stack, bad)).rejects.toThrow('segment "bad" refers to unknown segment "no-such-segment"');
+    await expect(addSegment(stack, readDefinitionFile(bad))).rejects.toThrow(InputError);
+    await expect(addSegment(stack, readDefinitionFile(bad))).rejects.toThrow('segment "bad" refers to unknown segment "no-such-segment"');
     expect((await listSegments(stack)).segments.map((s) => s.name)).not.toContain('bad');
   });
 });
