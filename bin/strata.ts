@@ -1,25 +1,32 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack, type LocalStackOptions } from '../functions/local/local-stack.ts';
-import { formatSummary, runDemo, DEMO_AS_OF } from '../functions/local/demo.ts';
-import { explainCustomer, formatExplanation } from '../functions/local/explain.ts';
-import { ingestFiles, planIngest } from '../functions/local/ingest-files.ts';
-import { countProfiles } from '../functions/local/count-profiles.ts';
-import { createProgress } from '../functions/local/progress.ts';
+import type { LocalStack, LocalStackOptions } from '../functions/local/local-stack.ts';
+import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from '../functions/local/cli-defaults.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { InputError } from '../functions/core/errors.ts';
 import { MAX_CUSTOMER_ID_LENGTH } from '../functions/core/records.ts';
-import { exportCustomer, forget } from '../functions/local/privacy-commands.ts';
-import { rfmOfFile } from '../functions/local/rfm-command.ts';
-import { addSegment, describeReason, listSegments, previewSegment, readDefinitionFile } from '../functions/local/segments-command.ts';
-import { exportSegmentAudience, formatAudienceExport } from '../functions/local/audience-command.ts';
-import { DEFAULT_REPORT_FILE, writeReport } from '../functions/local/report.ts';
-import { resumeSending, sendingStatus } from '../functions/local/sending.ts';
-import { formatFit, formatScores, modelFit, modelScore, modelValidate } from '../functions/local/model-commands.ts';
-import { formatValidation } from '../functions/core/models/validation.ts';
-import { clustersCommand, formatClusters, formatLookalikes, localSegmentMembers, lookalikeCommand } from '../functions/local/segment-model-commands.ts';
-import { formatResegment, runResegment, toResegmentJson } from '../functions/local/resegment-command.ts';
 import { abbreviate, oneLine } from '../functions/local/one-line.ts';
+
+// Each command loads its modules when it runs: the SDK clients, the emulators and the models are
+// seconds of loading that `--help`, a typo or a missing file should not wait for.
+const load = {
+  localStack: () => import('../functions/local/local-stack.ts'),
+  demo: () => import('../functions/local/demo.ts'),
+  explain: () => import('../functions/local/explain.ts'),
+  ingestFiles: () => import('../functions/local/ingest-files.ts'),
+  countProfiles: () => import('../functions/local/count-profiles.ts'),
+  progress: () => import('../functions/local/progress.ts'),
+  privacy: () => import('../functions/local/privacy-commands.ts'),
+  rfm: () => import('../functions/local/rfm-command.ts'),
+  segments: () => import('../functions/local/segments-command.ts'),
+  audience: () => import('../functions/local/audience-command.ts'),
+  report: () => import('../functions/local/report.ts'),
+  sending: () => import('../functions/local/sending.ts'),
+  models: () => import('../functions/local/model-commands.ts'),
+  validation: () => import('../functions/core/models/validation.ts'),
+  segmentModels: () => import('../functions/local/segment-model-commands.ts'),
+  resegment: () => import('../functions/local/resegment-command.ts'),
+};
 
 const program = new Command()
   .name('strata')
@@ -44,6 +51,7 @@ program
   .option('--keep-state', 'start from the state left in .strata/ instead of an empty stack')
   .option('--json', 'print the result as JSON on stdout')
   .action(async (options: { data?: string; asOf: string; keep?: boolean; keepState?: boolean; json?: boolean }) => {
+    const { runDemo, formatSummary } = await load.demo();
     const { result, stack } = await runDemo({
       ...(options.data === undefined ? {} : { dataDir: options.data }),
       asOf: options.asOf,
@@ -65,6 +73,7 @@ program
   .option('--as-of <date>', 'evaluation date for the segments of the customers touched', isoDate)
   .option('--json', 'print the result as JSON on stdout')
   .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
+    const [{ planIngest, ingestFiles }, { countProfiles }, { createProgress }] = await Promise.all([load.ingestFiles(), load.countProfiles(), load.progress()]);
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
     const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
@@ -92,6 +101,7 @@ program
   .requiredOption('--as-of <date>', 'the evaluation date A: orders on or before it count', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; asOf: string; json?: boolean }) => {
+    const { rfmOfFile } = await load.rfm();
     const rows = await rfmOfFile(options.orders, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), asOf: new Date(`${options.asOf.slice(0, 10)}T00:00:00Z`) });
     if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
     else {
@@ -107,6 +117,7 @@ segments
   .option('--json', 'print JSON on stdout')
   .action(async (options: { json?: boolean }) => {
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const { listSegments } = await load.segments();
       const result = await listSegments(stack);
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
@@ -124,6 +135,7 @@ segments
   .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
+    const { readDefinitionFile, previewSegment, describeReason } = await load.segments();
     const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const now = options.asOf === undefined ? (stack.asOf ?? new Date()) : new Date(options.asOf);
@@ -141,6 +153,7 @@ segments
   .argument('<file>')
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { json?: boolean }) => {
+    const { readDefinitionFile, addSegment } = await load.segments();
     const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const added = await addSegment(stack, definition);
@@ -153,6 +166,7 @@ local
   .command('up')
   .description('start the local stack with its saved state and keep it running (mailbox web UI included)')
   .action(async () => {
+    const { startLocalStack } = await load.localStack();
     const stack = await startLocalStack({ stateDir: stateDir() });
     process.stdout.write(
       [
@@ -168,7 +182,8 @@ local
 local
   .command('reset')
   .description('wipe the local stack\'s saved state (.strata/)')
-  .action(() => {
+  .action(async () => {
+    const { runningOwner } = await load.localStack();
     const dir = stateDir();
     const owner = runningOwner(dir);
     if (owner !== undefined) throw new Error(`the local stack is running (pid ${owner.pid}); stop it before resetting`);
@@ -183,6 +198,7 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (customerId: string, options: { json?: boolean }) => {
     requireStorableId(customerId);
+    const { explainCustomer, formatExplanation } = await load.explain();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const explanation = await explainCustomer(stack, customerId);
     if (explanation === undefined) {
@@ -202,6 +218,7 @@ program
   .argument('<customerIdOrEmail>')
   .option('--json', 'print JSON on stdout')
   .action(async (target: string, options: { json?: boolean }) => {
+    const { forget } = await load.privacy();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const result = await forget(stack, target, new Date());
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -215,6 +232,7 @@ program
   .argument('<customerId>')
   .action(async (customerId: string) => {
     requireStorableId(customerId);
+    const { exportCustomer } = await load.privacy();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const items = await exportCustomer(stack, customerId);
     if (items.length === 0) {
@@ -232,6 +250,7 @@ program
   .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { asOf?: string; json?: boolean }) => {
+    const { runResegment, toResegmentJson, formatResegment } = await load.resegment();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
       const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
       if (outcome.status !== 'SUCCEEDED') {
@@ -251,6 +270,7 @@ audience
   .argument('<segment>')
   .option('--json', 'print JSON on stdout')
   .action(async (segment: string, options: { json?: boolean }) => {
+    const { exportSegmentAudience, formatAudienceExport } = await load.audience();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const result = await exportSegmentAudience(stack, segment, new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
@@ -269,6 +289,7 @@ program
   })
   .option('--json', 'print the figures as JSON on stdout')
   .action(async (options: { out: string; asOf?: string; attributionDays?: number; json?: boolean }) => {
+    const { writeReport } = await load.report();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
       const result = await writeReport(stack, {
         out: options.out,
@@ -291,6 +312,7 @@ program
   .option('--resume', 'resume sending after a pause')
   .option('--json', 'print JSON on stdout')
   .action(async (options: { resume?: boolean; json?: boolean }) => {
+    const { resumeSending, sendingStatus } = await load.sending();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
       const now = process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : new Date();
       if (options.resume) await resumeSending(stack, now);
@@ -327,6 +349,7 @@ model
   .requiredOption('--calibration-end <date>', 'last day of the calibration period', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; json?: boolean }) => {
+    const { modelFit, formatFit } = await load.models();
     const fitted = await modelFit(options, options.calibrationEnd, new Date());
     process.stdout.write(`${options.json ? JSON.stringify(fitted, null, 2) : formatFit(fitted)}\n`);
   });
@@ -341,6 +364,7 @@ model
   .option('--discount-rate <rate>', 'monthly discount rate of the CLV', rate, 0.01)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; horizonWeeks: number; customer?: string; discountRate: number; json?: boolean }) => {
+    const { modelScore, formatScores } = await load.models();
     const scores = await modelScore(options, options.calibrationEnd, {
       horizonWeeks: options.horizonWeeks,
       monthlyDiscountRate: options.discountRate,
@@ -358,6 +382,7 @@ model
   .option('--out <file>', 'write the chart as SVG to this file')
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; calibrationEnd: string; holdoutEnd?: string; out?: string; json?: boolean }) => {
+    const [{ modelValidate }, { formatValidation }] = await Promise.all([load.models(), load.validation()]);
     const result = await modelValidate(options, options.calibrationEnd, {
       ...(options.holdoutEnd === undefined ? {} : { holdoutEnd: options.holdoutEnd }),
       ...(options.out === undefined ? {} : { out: options.out }),
@@ -381,6 +406,7 @@ program
   .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; k?: number; asOf?: string; json?: boolean }) => {
+    const { clustersCommand, formatClusters } = await load.segmentModels();
     const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k });
     process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatClusters(result)}\n`);
   });
@@ -399,6 +425,7 @@ program
   .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; seedFile?: string; seedSegment?: string; k?: number; top?: number; minScore?: number; name?: string; asOf?: string; json?: boolean }) => {
+    const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.localStack()]);
     let stack: LocalStack | undefined;
     try {
       const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment));
@@ -417,6 +444,7 @@ function requireStorableId(customerId: string): void {
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */
 async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const { startLocalStack } = await load.localStack();
   const stack = await startLocalStack(options);
   try {
     await command(stack);

@@ -13,10 +13,11 @@ import { DEFAULT_STATE_DIR, runningOwner, startLocalStack, type LocalStack } fro
 import { count, createProgress } from './progress.ts';
 import { deliverSesEvents, type DeliveryReport } from './ses-events.ts';
 import { writeReport } from './report.ts';
+import { DEMO_AS_OF } from './cli-defaults.ts';
 
 export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
 /** CDNOW's purchases end on 1998-06-30; the demo looks at them from the next day. */
-export const DEMO_AS_OF = '1998-07-01';
+export { DEMO_AS_OF };
 /** The demo sends at 16:00 UTC of the as-of day: afternoon in the Americas, evening in Europe, night in Asia (deferred). */
 export const DEMO_SEND_HOUR_UTC = 16;
 

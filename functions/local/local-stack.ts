@@ -14,6 +14,7 @@ import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
 import { serveFunctionUrl } from './function-url.ts';
+import { DEFAULT_STATE_DIR } from './cli-defaults.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const REGION = 'us-east-1';
@@ -80,7 +81,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.strata');
+export { DEFAULT_STATE_DIR };
 
 /**
  * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,

@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
-import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { attribute, DEFAULT_ATTRIBUTION_DAYS, type LedgerFeedback, type LedgerOrder, type LedgerSend } from '../core/report/attribution.ts';
 import { decideSending, type DailyCounts } from '../core/feedback/sending-guard.ts';
@@ -24,8 +23,9 @@ import { renderReport, type ReportData } from '../core/report/render-report.ts';
 import { scoreRfm } from '../core/segments/rfm.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import type { LocalStack } from './local-stack.ts';
+import { DEFAULT_REPORT_FILE } from './cli-defaults.ts';
 
-export const DEFAULT_REPORT_FILE = path.join(PROJECT_ROOT, 'out', 'report.html');
+export { DEFAULT_REPORT_FILE };
 
 export interface ReportOptions {
   /** Where the HTML goes locally. Default out/report.html. */
