@@ -53,6 +53,18 @@ describe('facts keep their shape', () => {
     expect(plain.orders).not.toHaveProperty('topCategory');
   });
 
+  it('copies aggregates as a spread would: an own "__proto__" from JSON stays an own property and sets no prototype', () => {
+    const orders = JSON.parse(
+      '{"orders":1,"purchaseDays":1,"revenue":5,"averageOrderValue":5,"firstOrderAt":"2026-06-01","lastOrderAt":"2026-06-01","cancelledOrders":0,"discountShareOfOrders":0,"discountShareOfRevenue":0,"__proto__":{"polluted":true}}',
+    );
+    const facts = buildFacts({ customerId: 'c', orders }, NOW, { fields: {} }) as Record<string, Record<string, unknown>>;
+    const copied = facts.orders as Record<string, unknown>;
+    expect(Object.hasOwn(copied, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
+    expect(copied.polluted).toBeUndefined();
+    expect(copied.daysSinceLastOrder).toBe(29);
+  });
+
   it('RFM scores read as the three digits', () => {
     const partial = emptyStats(['orders.lastOrderDay', 'orders.orders', 'orders.revenue']);
     const profiles = [1, 2, 3, 4, 5].map((k) => ({
