@@ -56,12 +56,14 @@ export function compileCatalog(ordered: readonly SegmentDefinition[], now: Date,
   const load = fields.loader();
   // One buffer for every customer: evaluate is synchronous and the slots never leave it.
   const slots: unknown[] = new Array<unknown>(fields.size).fill(undefined);
+  // Copied whole rather than grown by push; a definition only refers to ones before it.
+  const undecided: readonly boolean[] = new Array<boolean>(count).fill(false);
   return {
     definitions: ordered,
     evaluate(facts, ledgers) {
       load(facts, slots);
-      const decided: boolean[] = [];
-      for (let i = 0; i < count; i++) decided.push((tests[i] as Test)(slots, facts, ledgers, decided));
+      const decided = undecided.slice();
+      for (let i = 0; i < count; i++) decided[i] = (tests[i] as Test)(slots, facts, ledgers, decided);
       return decided;
     },
   };
@@ -238,7 +240,10 @@ class FieldTable {
 }
 
 function step(value: unknown, key: string): unknown {
-  return value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  // Most reads find nothing (no model, no demographics): only a value found needs the own check.
+  const found = (value as Record<string, unknown>)[key];
+  return found !== undefined && Object.hasOwn(value, key) ? found : undefined;
 }
 
 function decidedMap(ordered: readonly SegmentDefinition[], decided: readonly boolean[]): Map<string, boolean> {

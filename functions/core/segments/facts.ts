@@ -238,8 +238,11 @@ function firstNumber(text: string | undefined): number | undefined {
 export function lookupFact(facts: Facts, path: string): unknown {
   let value: unknown = facts;
   for (const key of pathKeys(path)) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
+    if (value === null || typeof value !== 'object') return undefined;
+    const found: unknown = (value as Record<string, unknown>)[key];
+    // A missing fact is the common case and needs no own-property check.
+    if (found === undefined || !Object.hasOwn(value, key)) return undefined;
+    value = found;
   }
   return value;
 }
