@@ -180,14 +180,17 @@ const AGE_BANDS = [
   [65, '65-plus'],
 ] as const;
 
+/** Customers without contact details (most of a bulk evaluation) share one empty, frozen set. */
+const NO_DEMOGRAPHICS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /**
  * Demographics normalized from whatever the source held: an exact birth date gives the age at the
  * evaluation time; a declared band ("19-24", "65+", "Under 15K", "35-49K") is mapped to strata's
  * bands by its lower (age) or upper-and-lower (income) bound.
  */
-function demographics(contact: Omit<CustomerRecord, 'customerId'>, now: Date): Record<string, unknown> {
+function demographics(contact: Omit<CustomerRecord, 'customerId'>, now: Date): Readonly<Record<string, unknown>> {
+  if (contact === NO_CONTACT) return NO_DEMOGRAPHICS;
   const facts: Record<string, unknown> = {};
-  if (contact === NO_CONTACT) return facts;
   if (contact.birthDate !== undefined) {
     const born = new Date(`${contact.birthDate.slice(0, 10)}T00:00:00Z`);
     if (!Number.isNaN(born.getTime())) {
