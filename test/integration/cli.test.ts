@@ -32,7 +32,7 @@ describe('the strata CLI', () => {
       report: path.join(PROJECT_ROOT, 'out', 'report.html'),
     });
     expect(stderr).toContain('ingesting incoming/orders/cdnow_sample.csv');
-  }, 300_000);
+  }, 600_000);
 
   it('writes the report where asked and prints its figures', async () => {
     const out = path.join(stateDir, 'report.html');

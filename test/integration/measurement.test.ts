@@ -67,7 +67,7 @@ describe('feedback and measurement on the embedded stack', () => {
 
   beforeAll(async () => {
     ({ result, stack } = await runDemo({ stateDir, quiet: true, reportFile, logLevel: 'DEBUG' }));
-  }, 480_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const restore of restoreOutput) restore();
