@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { aggregateOrders, type OrderAggregates } from '../../functions/core/profile.ts';
 import { builtinSegments } from '../../functions/core/segments/builtin.ts';
 import { evaluateAll, orderDefinitions } from '../../functions/core/segments/catalog.ts';
-import { factColumns, valueAt } from '../../functions/core/segments/columns.ts';
+import { factColumns, loadProfiles, valueAt } from '../../functions/core/segments/columns.ts';
 import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
-import { evaluateColumns } from '../../functions/core/segments/evaluate-columns.ts';
+import { evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, lookupFact, withPopulation, type CustomerFactsInput, type Ledgers } from '../../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, EMPTY_POPULATION, finalizeStats, statsFields } from '../../functions/core/segments/population.ts';
 import { readOrderFile } from '../../functions/local/read-order-file.ts';
@@ -37,9 +37,9 @@ function bothPaths(inputs: readonly CustomerFactsInput[], definitions: readonly 
   const compiled = scored.map((facts, i) => catalog.evaluate(facts, ledgers[i] ?? noLedgers));
   const interpreted = scored.map((facts, i) => [...evaluateAll(definitions, facts, { now: NOW, population, ledgers: ledgers[i] ?? noLedgers }).values()].map((e) => e.matched));
 
-  const columns = factColumns(inputs, NOW, statsFields(definitions));
+  const columns = factColumns(loadProfiles(inputs, definitions), NOW);
   const members = evaluateColumns(definitions, columns, NOW, (i) => ledgers[i]);
-  const byColumns = inputs.map((_, i) => members.map((m) => m[i] === 1));
+  const byColumns = inputs.map((_, i) => members.map((m) => isMember(m, i)));
   return { population, scored, compiled, interpreted, columns, byColumns };
 }
 
