@@ -8,7 +8,7 @@ import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
 import { evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, lookupFact, withPopulation, type CustomerFactsInput, type Ledgers } from '../../functions/core/segments/facts.ts';
-import { addToStats, emptyStats, EMPTY_POPULATION, finalizeStats, statsFields } from '../../functions/core/segments/population.ts';
+import { addToStats, emptyStats, EMPTY_POPULATION, fieldStatsOf, finalizeStats, statsFields } from '../../functions/core/segments/population.ts';
 import { readOrderFile } from '../../functions/local/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
@@ -163,6 +163,22 @@ describe('segment evaluation over fact columns', () => {
         if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) expect(typeof actual, `${field} of customer ${i}`).toBe('object');
         else expect(actual, `${field} of customer ${i}`).toEqual(expected);
       });
+    }
+  });
+
+  it.each([
+    ['days and counts (counted by cent)', (r: () => number) => Math.floor(r() * 600)],
+    ['money with cents and half cents', (r: () => number) => Math.round(r() * 100_000) / 200],
+    ['a range too wide to count (sorted)', (r: () => number) => (r() < 0.5 ? -1 : 1) * Math.round(r() * 1e9) / 100],
+    ['odd values among numbers', (r: () => number) => [0, -0, 1e-9, -0.004, 0.005, Number.NaN, Infinity, 2.675][Math.floor(r() * 8)] as number],
+  ])('gives the statistics of the histograms: %s', (_label, draw) => {
+    const r = random(3);
+    for (const n of [1, 2, 5, 99, 1000]) {
+      const values: unknown[] = Array.from({ length: n }, () => draw(r));
+      if (n > 5) values.push('12', null, undefined);
+      const partial = emptyStats(['x']);
+      for (const x of values) addToStats(partial, { x });
+      expect(fieldStatsOf(values), `n=${n}`).toEqual(finalizeStats(partial).fields.x);
     }
   });
 
