@@ -286,6 +286,7 @@ function daysSince(days: Column, today: number): Column {
 
 /** A fact below "demographics": read from the customers with contact details (the others have none). */
 function demographicsColumn(profiles: ProfileColumns, now: Date, rest: readonly string[]): Column {
+  if (rest.length > 0 && profiles.withContact.length === 0) return absent(profiles.size);
   const out = new ColumnBuilder(profiles.size);
   if (rest.length === 0) {
     // "demographics" itself: every customer has the object, empty or not.
@@ -360,8 +361,12 @@ function quintiles(source: Column, stats: FieldStats, hasOrders: Uint8Array): Co
 const NO_CONTACT = Object.freeze({});
 const PRESENT = Object.freeze({});
 
+// Columns are never written once built: customers without a fact share one absent column per size.
+let absentColumn: Column = { kind: 'number', values: new Float64Array(0), present: new Uint8Array(0) };
+
 function absent(size: number): Column {
-  return { kind: 'number', values: new Float64Array(size).fill(Number.NaN), present: new Uint8Array(size) };
+  if (absentColumn.values.length !== size) absentColumn = { kind: 'number', values: new Float64Array(size).fill(Number.NaN), present: new Uint8Array(size) };
+  return absentColumn;
 }
 
 /**
