@@ -182,6 +182,21 @@ describe('segment evaluation over fact columns', () => {
     }
   });
 
+  it('evaluates profiles loaded once at other times as buildFacts does at those times', () => {
+    const { inputs } = generated(800, 9);
+    const loaded = loadProfiles(inputs, BUILTIN);
+    for (const at of [new Date('1998-01-15T00:00:00Z'), new Date('1999-03-01T23:59:59Z')]) {
+      const unscored = inputs.map((input) => buildFacts(input, at, EMPTY_POPULATION));
+      const partial = emptyStats(statsFields(BUILTIN));
+      for (const facts of unscored) addToStats(partial, facts);
+      const population = finalizeStats(partial);
+      const catalog = compileCatalog(BUILTIN, at, population);
+      const expected = unscored.map((facts) => catalog.evaluate(withPopulation(facts, population), { events: [], orderLines: [] }));
+      const members = evaluateColumns(BUILTIN, factColumns(loaded, at), at);
+      expect(differences(BUILTIN, expected, inputs.map((_, i) => members.map((m) => isMember(m, i)))), at.toISOString()).toEqual([]);
+    }
+  });
+
   it('scores ties at the quintile boundaries as the histograms do', () => {
     // 10 customers on each of 5 revenue values: every boundary falls between or on ties.
     const inputs: CustomerFactsInput[] = Array.from({ length: 53 }, (_, i) => ({
