@@ -113,26 +113,41 @@ export function buildFacts(input: CustomerFactsInput, now: Date, population: Pop
 }
 
 function orderFacts(orders: OrderAggregates, now: Date): Record<string, unknown> {
-  let topCategory: string | undefined;
-  let topCategoryShare = -1;
-  if (orders.categoryMix !== undefined) {
-    for (const [category, share] of Object.entries(orders.categoryMix)) {
-      if (share > topCategoryShare) [topCategory, topCategoryShare] = [category, share];
-    }
-  }
-  const today = Math.floor(now.getTime() / DAY_MS);
+  const top = topCategoryOf(orders);
+  const today = todayOf(now);
   const lastOrderDay = epochDay(orders.lastOrderAt);
-  const returned = orders.orders + orders.cancelledOrders;
   const facts = ownCopy(orders);
   facts.lastOrderDay = lastOrderDay;
   facts.daysSinceLastOrder = today - lastOrderDay;
   facts.daysSinceFirstOrder = today - epochDay(orders.firstOrderAt);
-  facts.returnShare = returned > 0 ? round4(orders.cancelledOrders / returned) : 0;
-  if (topCategory !== undefined) {
-    facts.topCategory = topCategory;
-    facts.topCategoryShare = topCategoryShare;
+  facts.returnShare = returnShareOf(orders);
+  if (top !== undefined) {
+    facts.topCategory = top[0];
+    facts.topCategoryShare = top[1];
   }
   return facts;
+}
+
+/** The day number of the evaluation time, which "days since" facts count from. */
+export function todayOf(now: Date): number {
+  return Math.floor(now.getTime() / DAY_MS);
+}
+
+/** Share of orders cancelled or returned; shared with the column-based facts (columns.ts). */
+export function returnShareOf(orders: OrderAggregates): number {
+  const returned = orders.orders + orders.cancelledOrders;
+  return returned > 0 ? round4(orders.cancelledOrders / returned) : 0;
+}
+
+/** The category with the largest share of spend (the first of equals) and that share. */
+export function topCategoryOf(orders: OrderAggregates): readonly [category: string, share: number] | undefined {
+  if (orders.categoryMix === undefined) return undefined;
+  let topCategory: string | undefined;
+  let topCategoryShare = -1;
+  for (const [category, share] of Object.entries(orders.categoryMix)) {
+    if (share > topCategoryShare) [topCategory, topCategoryShare] = [category, share];
+  }
+  return topCategory === undefined ? undefined : [topCategory, topCategoryShare];
 }
 
 /**
@@ -169,7 +184,7 @@ function rfmFacts(orders: Record<string, unknown>, population: PopulationStats):
 }
 
 /** "111" … "555", made once rather than per customer. */
-const RFM_SCORES: readonly string[] = Array.from({ length: 125 }, (_, i) => `${Math.floor(i / 25) + 1}${(Math.floor(i / 5) % 5) + 1}${(i % 5) + 1}`);
+export const RFM_SCORES: readonly string[] = Array.from({ length: 125 }, (_, i) => `${Math.floor(i / 25) + 1}${(Math.floor(i / 5) % 5) + 1}${(i % 5) + 1}`);
 
 const AGE_BANDS = [
   [18, '18-24'],
@@ -212,6 +227,11 @@ function demographics(contact: Omit<CustomerRecord, 'customerId'>, now: Date): R
   if (contact.city !== undefined) facts.city = contact.city.trim();
   if (contact.interests !== undefined) facts.interests = contact.interests.map((i) => i.trim().toLowerCase());
   return facts;
+}
+
+/** A customer's demographics facts, as buildFacts gives them (for the column-based facts). */
+export function demographicFacts(contact: Omit<CustomerRecord, 'customerId'> | undefined, now: Date): Readonly<Record<string, unknown>> {
+  return demographics(contact ?? NO_CONTACT, now);
 }
 
 function normalizeGender(raw: string): string {

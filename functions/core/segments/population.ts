@@ -118,6 +118,50 @@ export function finalizeStats(partial: PartialStats): PopulationStats {
   return { fields };
 }
 
+/**
+ * The statistics finalizeStats gives for these values, from the values themselves: each finite one
+ * rounded to cents as a histogram key is, then counted by cent when the cents span a few million
+ * (days, order counts, most money), else sorted. For a whole population held in columns
+ * (columns.ts), where a histogram keyed by strings costs more than the values.
+ */
+export function fieldStatsOf(values: ArrayLike<unknown>): FieldStats | undefined {
+  // Cents as integers: Math.round(value * 100), the numerator of the histogram key's value.
+  const cents = new Float64Array(values.length);
+  let count = 0;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const c = Math.round(value * 100);
+    cents[count++] = c;
+    if (c < low) low = c;
+    if (c > high) high = c;
+  }
+  if (count === 0) return undefined;
+  const ranks = Array.from({ length: 101 }, (_, p) => Math.max(1, Math.ceil((p * count) / 100)));
+  // + 0 turns -0 into 0, as its histogram key "0" does.
+  const valueOf = (c: number) => c / 100 + 0;
+  const quantiles: number[] = [];
+  if (high - low < 1 << 22) {
+    const counts = new Int32Array(high - low + 1);
+    for (let i = 0; i < count; i++) {
+      const slot = (cents[i] as number) - low;
+      counts[slot] = (counts[slot] as number) + 1;
+    }
+    let seen = 0;
+    let at = -1;
+    for (const rank of ranks) {
+      while (seen < rank) seen += counts[++at] as number;
+      quantiles.push(valueOf(at + low));
+    }
+  } else {
+    const sorted = cents.subarray(0, count).sort();
+    for (const rank of ranks) quantiles.push(valueOf(sorted[rank - 1] as number));
+  }
+  return { count, quantiles };
+}
+
 /** Convenience for whole populations held in memory (the CLI, tests, benchmarks). */
 export function populationOf(factsList: Iterable<Facts>, definitions: readonly SegmentDefinition[]): PopulationStats {
   const partial = emptyStats(statsFields(definitions));
