@@ -1,5 +1,5 @@
 import { InputError } from '../errors.ts';
-import { parseSegmentDefinition, type Condition, type SegmentDefinition } from './definition.ts';
+import { leafConditions, parseSegmentDefinition, type Condition, type SegmentDefinition } from './definition.ts';
 import { builtinSegments, DEFAULT_BUILTIN_CONFIG, parseBuiltinConfig } from './builtin.ts';
 import { evaluateSegment, type Evaluation, type EvaluationContext } from './evaluate.ts';
 import type { Facts } from './facts.ts';
@@ -33,18 +33,7 @@ export function orderDefinitions(definitions: readonly SegmentDefinition[]): Seg
 }
 
 export function references(condition: Condition): string[] {
-  switch (condition.type) {
-    case 'segment':
-      return [condition.name];
-    case 'all':
-    case 'any':
-      return condition.conditions.flatMap(references);
-    case 'not':
-      return references(condition.condition);
-    case 'compare':
-    case 'event':
-      return [];
-  }
+  return leafConditions(condition).flatMap((c) => (c.type === 'segment' ? [c.name] : []));
 }
 
 /** Evaluates ordered definitions for one customer; later ones may refer to earlier results. */

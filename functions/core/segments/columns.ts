@@ -1,5 +1,5 @@
 import { demographicFacts, epochDay, RFM_SCORES, returnShareOf, todayOf, topCategoryOf, type CustomerFactsInput } from './facts.ts';
-import type { Condition, SegmentDefinition } from './definition.ts';
+import { compareConditions, type SegmentDefinition } from './definition.ts';
 import { fieldStatsOf, RFM_FIELDS, statsFields as statsFieldsOf, type FieldStats, type PopulationStats } from './population.ts';
 
 /**
@@ -30,23 +30,10 @@ export interface FactColumns {
 /** The fact paths a catalog reads: compared fields and the fields compared against. */
 export function columnFields(definitions: readonly SegmentDefinition[]): string[] {
   const fields = new Set<string>();
-  const visit = (c: Condition): void => {
-    switch (c.type) {
-      case 'compare':
-        fields.add(c.field);
-        if (typeof c.value === 'object' && !Array.isArray(c.value) && 'field' in c.value) fields.add(c.value.field);
-        return;
-      case 'all':
-      case 'any':
-        return c.conditions.forEach(visit);
-      case 'not':
-        return visit(c.condition);
-      case 'event':
-      case 'segment':
-        return;
-    }
-  };
-  definitions.forEach((d) => visit(d.condition));
+  for (const c of definitions.flatMap((d) => compareConditions(d.condition))) {
+    fields.add(c.field);
+    if (typeof c.value === 'object' && !Array.isArray(c.value) && 'field' in c.value) fields.add(c.value.field);
+  }
   return [...fields];
 }
 

@@ -105,6 +105,28 @@ export type Condition =
   | { readonly type: 'any'; readonly conditions: readonly Condition[] }
   | { readonly type: 'not'; readonly condition: Condition };
 
+export type LeafCondition = CompareCondition | EventCondition | SegmentRefCondition;
+
+/** The comparisons, event conditions and segment references of a condition tree, depth first. */
+export function leafConditions(condition: Condition): LeafCondition[] {
+  switch (condition.type) {
+    case 'all':
+    case 'any':
+      return condition.conditions.flatMap(leafConditions);
+    case 'not':
+      return leafConditions(condition.condition);
+    case 'compare':
+    case 'event':
+    case 'segment':
+      return [condition];
+  }
+}
+
+/** Every comparison in a condition tree, depth first: what the fields a catalog reads are found from. */
+export function compareConditions(condition: Condition): CompareCondition[] {
+  return leafConditions(condition).filter((c): c is CompareCondition => c.type === 'compare');
+}
+
 // A discriminated union (not z.union) so that an error inside a nested condition names its path
 // and the exact problem instead of "Invalid input".
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>

@@ -1,4 +1,4 @@
-import type { Condition, SegmentDefinition } from './definition.ts';
+import { compareConditions, type SegmentDefinition } from './definition.ts';
 import { lookupFact, type Facts } from './facts.ts';
 
 /**
@@ -34,22 +34,9 @@ export const EMPTY_POPULATION: PopulationStats = { fields: {} };
 /** The fields whose distribution the definitions need: RFM's three and every percentile comparison. */
 export function statsFields(definitions: readonly SegmentDefinition[]): string[] {
   const fields = new Set<string>(Object.values(RFM_FIELDS));
-  const visit = (c: Condition): void => {
-    switch (c.type) {
-      case 'compare':
-        if (typeof c.value === 'object' && !Array.isArray(c.value) && 'percentile' in c.value) fields.add(c.field);
-        return;
-      case 'all':
-      case 'any':
-        return c.conditions.forEach(visit);
-      case 'not':
-        return visit(c.condition);
-      case 'event':
-      case 'segment':
-        return;
-    }
-  };
-  definitions.forEach((d) => visit(d.condition));
+  for (const c of definitions.flatMap((d) => compareConditions(d.condition))) {
+    if (typeof c.value === 'object' && !Array.isArray(c.value) && 'percentile' in c.value) fields.add(c.field);
+  }
   return [...fields].sort();
 }
 
