@@ -60,8 +60,8 @@ export function parseBuiltinConfig(json: unknown, source: string): BuiltinConfig
 
 const cmp = (field: string, op: Extract<Condition, { type: 'compare' }>['op'], value?: Extract<Condition, { type: 'compare' }>['value']): Condition =>
   value === undefined ? { type: 'compare', field, op } : { type: 'compare', field, op, value };
-const all = (...conditions: Condition[]): Condition => ({ type: 'all', conditions });
-const any = (...conditions: Condition[]): Condition => ({ type: 'any', conditions });
+const allOf = (...conditions: Condition[]): Condition => ({ type: 'all', conditions });
+const anyOf = (...conditions: Condition[]): Condition => ({ type: 'any', conditions });
 const not = (condition: Condition): Condition => ({ type: 'not', condition });
 const segment = (name: string): Condition => ({ type: 'segment', name });
 const hasOrders = cmp('orders.orders', 'gte', 1);
@@ -91,28 +91,28 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'New',
       description: `First order within the last ${c.newWithinDays} days.`,
       kind: 'lifecycle',
-      condition: all(hasOrders, cmp('orders.daysSinceFirstOrder', 'lte', c.newWithinDays)),
+      condition: allOf(hasOrders, cmp('orders.daysSinceFirstOrder', 'lte', c.newWithinDays)),
     },
     {
       name: 'churned',
       title: 'Churned',
       description: `Not New, and no order for ${c.churnedAfterDays} days or P(alive) below ${c.churnedPAlive}.`,
       kind: 'lifecycle',
-      condition: all(hasOrders, not(segment('new')), any(cmp('orders.daysSinceLastOrder', 'gte', c.churnedAfterDays), cmp('model.pAlive', 'lt', c.churnedPAlive))),
+      condition: allOf(hasOrders, not(segment('new')), anyOf(cmp('orders.daysSinceLastOrder', 'gte', c.churnedAfterDays), cmp('model.pAlive', 'lt', c.churnedPAlive))),
     },
     {
       name: 'active',
       title: 'Active',
       description: `Not New or Churned, last order within max(${c.activeMinWindowDays} days, ${c.activeGapMultiple} × their median gap).`,
       kind: 'lifecycle',
-      condition: all(hasOrders, not(segment('new')), not(segment('churned')), cmp('orders.daysSinceLastOrder', 'lte', activeWindow)),
+      condition: allOf(hasOrders, not(segment('new')), not(segment('churned')), cmp('orders.daysSinceLastOrder', 'lte', activeWindow)),
     },
     {
       name: 'lapsed',
       title: 'Lapsed',
       description: 'Beyond their expected inter-purchase window, not yet Churned.',
       kind: 'lifecycle',
-      condition: all(hasOrders, not(segment('new')), not(segment('churned')), not(segment('active'))),
+      condition: allOf(hasOrders, not(segment('new')), not(segment('churned')), not(segment('active'))),
     },
   ];
 
@@ -122,16 +122,16 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'VIP',
       description: `Bought on at least ${c.vipMinPurchaseDays} days and revenue in the top ${100 - c.vipRevenuePercentile}%.`,
       kind: 'value',
-      condition: all(cmp('orders.purchaseDays', 'gte', c.vipMinPurchaseDays), cmp('orders.revenue', 'gte', { percentile: c.vipRevenuePercentile })),
+      condition: allOf(cmp('orders.purchaseDays', 'gte', c.vipMinPurchaseDays), cmp('orders.revenue', 'gte', { percentile: c.vipRevenuePercentile })),
     },
     {
       name: 'high-value',
       title: 'High value',
       description: `Predicted 12-month CLV in the top ${100 - c.highValueClvPercentile}% once a model exists; revenue in the top ${100 - c.highValueRevenuePercentile}% until then.`,
       kind: 'value',
-      condition: any(
+      condition: anyOf(
         cmp('model.clv12m', 'gte', { percentile: c.highValueClvPercentile }),
-        all(cmp('model.clv12m', 'missing'), cmp('orders.revenue', 'gte', { percentile: c.highValueRevenuePercentile })),
+        allOf(cmp('model.clv12m', 'missing'), cmp('orders.revenue', 'gte', { percentile: c.highValueRevenuePercentile })),
       ),
     },
     {
@@ -146,9 +146,9 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Discount abusers',
       description: `At least ${c.discountMinOrders} orders, and ${c.discountShare * 100}% or more of orders or of revenue at a discount, or ${c.returnShare * 100}% or more returned.`,
       kind: 'behavioural',
-      condition: all(
+      condition: allOf(
         cmp('orders.orders', 'gte', c.discountMinOrders),
-        any(cmp('orders.discountShareOfOrders', 'gte', c.discountShare), cmp('orders.discountShareOfRevenue', 'gte', c.discountShare), cmp('orders.returnShare', 'gte', c.returnShare)),
+        anyOf(cmp('orders.discountShareOfOrders', 'gte', c.discountShare), cmp('orders.discountShareOfRevenue', 'gte', c.discountShare), cmp('orders.returnShare', 'gte', c.returnShare)),
       ),
     },
     {
@@ -156,14 +156,14 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Cherry pickers',
       description: 'More than one order, and every one of them at a discount (coupon-only buying).',
       kind: 'behavioural',
-      condition: all(cmp('orders.orders', 'gte', 2), cmp('orders.discountShareOfOrders', 'eq', 1)),
+      condition: allOf(cmp('orders.orders', 'gte', 2), cmp('orders.discountShareOfOrders', 'eq', 1)),
     },
     {
       name: 'charmed',
       title: 'Charmed customers',
       description: `Bought again within ${c.charmedFollowUpDays} days of a positive experience (a review of ${c.charmedMinRating}+, an NPS of ${c.charmedMinNps}+, or a click in an e-mail) in the last ${c.charmedLookbackDays} days.`,
       kind: 'behavioural',
-      condition: any(
+      condition: anyOf(
         ...([
           ['review', { rating: { op: 'gte', value: c.charmedMinRating } }],
           ['nps', { score: { op: 'gte', value: c.charmedMinNps } }],
@@ -186,12 +186,12 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Churn risk',
       description: `Repeat customers, not yet Churned, with P(alive) below ${c.churnRiskPAlive}; without a model, ${c.churnRiskGapMultiple} × their usual gap (at least ${c.churnRiskMinDays} days) since the last order.`,
       kind: 'predictive',
-      condition: all(
+      condition: allOf(
         cmp('orders.purchaseDays', 'gte', 2),
         not(segment('churned')),
-        any(
+        anyOf(
           cmp('model.pAlive', 'lt', c.churnRiskPAlive),
-          all(
+          allOf(
             cmp('model.pAlive', 'missing'),
             cmp('orders.daysSinceLastOrder', 'gt', { field: 'orders.medianGapDays', multiply: c.churnRiskGapMultiple, atLeast: c.churnRiskMinDays, ifMissing: c.churnRiskMinDays }),
           ),
@@ -203,7 +203,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Likely to lapse in the next 30 days',
       description: `Active now, with fewer than ${c.likelyToLapseExpected30d} purchases expected in the next 30 days (needs a fitted model).`,
       kind: 'predictive',
-      condition: all(segment('active'), cmp('model.expectedPurchases30d', 'lt', c.likelyToLapseExpected30d)),
+      condition: allOf(segment('active'), cmp('model.expectedPurchases30d', 'lt', c.likelyToLapseExpected30d)),
     },
   ];
 
@@ -213,7 +213,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Engaged with e-mail',
       description: `Opened or clicked an e-mail in the last ${c.engagedWithinDays} days.`,
       kind: 'engagement',
-      condition: any(
+      condition: anyOf(
         { type: 'event', name: 'email_open', withinDays: c.engagedWithinDays, minCount: 1 },
         { type: 'event', name: 'email_click', withinDays: c.engagedWithinDays, minCount: 1 },
       ),
@@ -223,7 +223,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Unengaged with e-mail',
       description: `${c.unengagedMinDeliveries} or more e-mails delivered and none opened or clicked in the last ${c.unengagedWithinDays} days.`,
       kind: 'engagement',
-      condition: all(
+      condition: allOf(
         { type: 'event', name: 'email_delivery', withinDays: c.unengagedWithinDays, minCount: c.unengagedMinDeliveries },
         { type: 'event', name: 'email_open', withinDays: c.unengagedWithinDays, minCount: 0, maxCount: 0 },
         { type: 'event', name: 'email_click', withinDays: c.unengagedWithinDays, minCount: 0, maxCount: 0 },
@@ -236,7 +236,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
     title: cell.title,
     description: `RFM map: ${cell.cells.map(([r, fs]) => `R=${r}, F in ${fs.join('/')}`).join('; ')}.`,
     kind: 'rfm',
-    condition: any(...cell.cells.map(([r, fs]) => all(cmp('rfm.r', 'eq', r), cmp('rfm.f', 'in', [...fs])))),
+    condition: anyOf(...cell.cells.map(([r, fs]) => allOf(cmp('rfm.r', 'eq', r), cmp('rfm.f', 'in', [...fs])))),
   }));
 
   const bands = (field: string, prefix: string, title: string, values: readonly string[]): SegmentDefinition[] =>
@@ -257,7 +257,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: `Customers outside ${c.homeCountry}`,
       description: `Country known and not ${c.homeCountry}.`,
       kind: 'demographic',
-      condition: all(cmp('demographics.country', 'exists'), cmp('demographics.country', 'neq', c.homeCountry)),
+      condition: allOf(cmp('demographics.country', 'exists'), cmp('demographics.country', 'neq', c.homeCountry)),
     },
   ];
 
@@ -274,7 +274,7 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
       title: 'Category loyalists',
       description: `At least ${c.categoryAffinityShare * 100}% of their spend in one category, over two or more orders.`,
       kind: 'psychographic',
-      condition: all(cmp('orders.orders', 'gte', 2), cmp('orders.topCategoryShare', 'gte', c.categoryAffinityShare)),
+      condition: allOf(cmp('orders.orders', 'gte', 2), cmp('orders.topCategoryShare', 'gte', c.categoryAffinityShare)),
     },
   ];
 
