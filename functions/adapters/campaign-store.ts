@@ -4,6 +4,7 @@ import type { RecipientProfile } from '../core/campaign-content.ts';
 import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { emailHash } from '../core/privacy.ts';
 import { mapLimit, SEGMENT_INDEX, type Contact } from './customer-store.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 /** A customer as the dispatcher sees them: contact, order aggregates, last open, memberships asked for. */
 export interface Recipient extends RecipientProfile {
@@ -152,7 +153,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
         await client.send(new PutCommand({ TableName: table, Item: toItem(entry), ConditionExpression: 'attribute_not_exists(pk)' }));
         return true;
       } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        if (isConditionFailure(error)) return false;
         throw error;
       }
     },
@@ -174,7 +175,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
         );
         return true;
       } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        if (isConditionFailure(error)) return false;
         throw error;
       }
     },

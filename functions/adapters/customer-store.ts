@@ -8,7 +8,6 @@ import {
   QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
@@ -18,6 +17,7 @@ import { TABLE_KEYS } from './table-schema.ts';
 import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -178,7 +178,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     return items;
   }
 
-  async function queryAll(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+  /** Every item of a partition (whose sort key starts with prefix), page by page; consistent when asked. */
+  async function queryAll(pk: string, prefix: string, consistentRead = false): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -187,6 +188,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           TableName: table,
           KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
+          ...(consistentRead ? { ConsistentRead: true } : {}),
           ExclusiveStartKey: startKey,
         }),
       );
@@ -215,26 +217,13 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException')) throw error;
+        if (!isConditionFailure(error)) throw error;
       }
     },
     async listChunkStates(key, etag, phase) {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `FILE#${key}`, ':prefix': chunkSk(etag, phase, undefined) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(page.Items ?? []).map(({ pk: _pk, sk: _sk, ...state }) => state));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return items;
+      // Consistent: a join counts the chunks that finished just before it.
+      const items = await queryAll(`FILE#${key}`, chunkSk(etag, phase, undefined), true);
+      return items.map(({ pk: _pk, sk: _sk, ...state }) => state);
     },
     async putOrders(orders, source) {
       // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.

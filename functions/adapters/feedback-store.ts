@@ -3,6 +3,7 @@ import type { FeedbackKind } from '../core/feedback/ses-event.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import type { DailyCounts, GuardDecision } from '../core/feedback/sending-guard.ts';
 import { chunk } from '../core/campaign.ts';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 /** A stored SES feedback event of one customer (item C#<id> / FB#<eventId>). */
 export interface StoredFeedback {
@@ -76,7 +77,7 @@ export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: strin
         );
         return true;
       } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        if (isConditionFailure(error)) return false;
         throw error;
       }
     },

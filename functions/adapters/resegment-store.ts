@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-errors.ts';
 
 export type ScanKey = { readonly pk: string; readonly sk: string };
 
@@ -18,40 +19,37 @@ export type LockOutcome = { readonly acquired: true } | { readonly acquired: fal
  * lock and run records, transition recounts.
  */
 export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
+  /** One page of parallel scan segment `segment`, narrowed by `narrowing` (a filter, a projection). */
+  async function scanPage(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number, narrowing: Partial<ScanCommandInput> = {}): Promise<ProfilePage> {
+    const page = await client.send(
+      new ScanCommand({
+        ...narrowing,
+        TableName: table,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        Limit: limit,
+        ...(startKey === null ? {} : { ExclusiveStartKey: startKey }),
+      }),
+    );
+    const last = page.LastEvaluatedKey;
+    return { items: page.Items ?? [], lastKey: last === undefined ? undefined : { pk: String(last.pk), sk: String(last.sk) } };
+  }
+
   return {
     /** One page of a parallel scan segment, PROFILE items only, with the given attributes. */
-    async scanProfiles(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number, attributes: readonly string[]): Promise<ProfilePage> {
+    scanProfiles(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number, attributes: readonly string[]): Promise<ProfilePage> {
       const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
-      const page = await client.send(
-        new ScanCommand({
-          TableName: table,
-          Segment: segment,
-          TotalSegments: totalSegments,
-          Limit: limit,
-          FilterExpression: 'sk = :profile',
-          ExpressionAttributeValues: { ':profile': 'PROFILE' },
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: names,
-          ...(startKey === null ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      const last = page.LastEvaluatedKey;
-      return { items: page.Items ?? [], lastKey: last === undefined ? undefined : { pk: String(last.pk), sk: String(last.sk) } };
+      return scanPage(segment, totalSegments, startKey, limit, {
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+      });
     },
 
     /** One page of a parallel scan segment, every item (a customer's partition arrives together, in key order). */
-    async scanItems(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number): Promise<ProfilePage> {
-      const page = await client.send(
-        new ScanCommand({
-          TableName: table,
-          Segment: segment,
-          TotalSegments: totalSegments,
-          Limit: limit,
-          ...(startKey === null ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      const last = page.LastEvaluatedKey;
-      return { items: page.Items ?? [], lastKey: last === undefined ? undefined : { pk: String(last.pk), sk: String(last.sk) } };
+    scanItems(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number): Promise<ProfilePage> {
+      return scanPage(segment, totalSegments, startKey, limit);
     },
 
     /**
@@ -127,6 +125,3 @@ export async function tableItemCount(client: DynamoDBClient, table: string): Pro
   return Table?.ItemCount ?? 0;
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
-}

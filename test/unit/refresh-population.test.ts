@@ -56,7 +56,11 @@ describe('refreshCustomers with stored population statistics', () => {
     expect(Object.values(summary.entered).reduce((a, b) => a + b, 0)).toBe(memberships);
     // The stored statistics matter: RFM champions against the batch's own statistics would differ.
     const own = populationOf(ids.map((id) => factsOf(id)), ordered);
-    const champions = (p: typeof population) => ids.filter((id) => compileCatalog(ordered, NOW, p).evaluate(factsOf(id, p), NO_LEDGERS)[ordered.findIndex((d) => d.name === 'rfm-champions')]).length;
+    const championIndex = ordered.findIndex((d) => d.name === 'rfm-champions');
+    const champions = (p: typeof population) => {
+      const withStats = compileCatalog(ordered, NOW, p);
+      return ids.filter((id) => withStats.evaluate(factsOf(id, p), NO_LEDGERS)[championIndex]).length;
+    };
     expect(champions(own)).not.toBe(champions(population));
     expect(summary.entered['rfm-champions']).toBe(champions(population));
   }, 120_000);
