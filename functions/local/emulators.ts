@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
@@ -22,6 +23,27 @@ type StartSes = typeof sesLocal.default;
 const startSes: StartSes = typeof sesLocal === 'function' ? (sesLocal as unknown as StartSes) : sesLocal.default;
 
 /**
+ * dynalite 4 reads Query and Scan results through `levelDb.values()` wrapped in a stream whose
+ * destroy calls `iterator.return()`, a method abstract-level 3 iterators do not have: every
+ * Query and Scan left its LevelDB iterator (and the snapshot it pins) open until the database
+ * closed. Memtables and table files pinned by them grew the process by ~15 MB per 1,000 ingested
+ * orders (1.9 GB at 100,000). Giving the iterators the `return` dynalite expects closes them.
+ * Resolved from dynalite's own location so the patched classes are the ones it uses.
+ */
+function closeDynaliteIterators(): void {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const level = fromDynalite('abstract-level') as Record<string, { prototype: { return?: () => Promise<void>; close(): Promise<void> } }>;
+  for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
+    const iterator = level[name]?.prototype;
+    if (iterator !== undefined && iterator.return === undefined) {
+      iterator.return = function close(this: { close(): Promise<void> }) {
+        return this.close();
+      };
+    }
+  }
+}
+
+/**
  * Starts dynalite, s3rver and aws-ses-v2-local in this process on free loopback ports, with their
  * state under `dir`. dynalite and s3rver persist natively; the SES mailbox is saved on stop and
  * restored on start.
@@ -29,6 +51,7 @@ const startSes: StartSes = typeof sesLocal === 'function' ? (sesLocal as unknown
 export async function startEmulators(dir: string): Promise<Emulators> {
   for (const sub of ['dynamodb', 's3', 'ses']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
 
+  closeDynaliteIterators();
   const dynamo = dynalite({ path: path.join(dir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
   await new Promise<void>((resolve, reject) => dynamo.once('error', reject).listen(0, HOST, () => resolve()));
 
