@@ -6,17 +6,19 @@
  *             strata's own ingest) replicated with shifted ids and dates
  *   duckdb    the RFM scores of DESIGN.md in SQL (window functions) over those profiles, loaded into
  *             an in-memory DuckDB table beforehand (the baseline; load time not counted)
- *   strata    the same profiles loaded beforehand into columns (columns.ts loadProfiles: order
- *             aggregates as typed arrays, dates as day numbers; load time not counted, as DuckDB's
- *             is not; both load times are reported), then, timed: the facts at the evaluation time,
- *             population statistics, RFM scores and every built-in segment (lifecycle, value, RFM
- *             map, demographics, ...) for every profile, on one thread → a member bitset per segment
- *             (DuckDB uses both cores). Each side runs once untimed first (warm-up), then timed.
- *             Until issue 5 point 8 strata's timed section also built the
- *             facts from the profile objects; strataIncludingLoadSeconds is that comparison.
- *   check     the per-customer path (buildFacts → histograms → compiled catalogue, what
- *             re-segmentation runs) over the same profiles: its time, and every membership compared
- *             with the column path's (must be 0 differing)
+ *   strata    what re-segmentation and ingest run (refreshCustomers), with the product's own
+ *             functions in its batches of REFRESH_BATCH (200) customers: the profiles loaded into
+ *             columns batch by batch beforehand (loadProfiles: order aggregates as typed arrays,
+ *             dates as day numbers), as DuckDB's table is loaded beforehand (neither load counted,
+ *             both reported). Timed: the statistics pass (addBatchToStats per batch, merged and
+ *             finalized: RFM quintiles, percentile thresholds of everyone), then evaluateBatch for
+ *             every batch against them: facts at the evaluation time, RFM scores and every built-in
+ *             segment (lifecycle, value, RFM map, demographics, ...) → a member bitset per segment,
+ *             on one thread (DuckDB uses both cores). Each side runs once untimed first (warm-up).
+ *   check     the per-customer path (buildFacts → histograms → compiled catalogue, what the
+ *             product ran before the column evaluator; the interpreter explains with the same
+ *             facts) over the same profiles: its time, and every membership compared with the
+ *             batches' (must be 0 differing)
  *   rerun     DynamoDB items written when the CDNOW master customers are re-evaluated with nothing
  *             changed (must be 0), through the same refresh code that writes to DynamoDB
  * Results: bench/results-segments.json.
@@ -30,13 +32,14 @@ import { aggregateOrders, type OrderAggregates } from '../functions/core/profile
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
 import { orderDefinitions } from '../functions/core/segments/catalog.ts';
 import { compileCatalog } from '../functions/core/segments/compile.ts';
-import { factColumns, loadProfiles, valueAt } from '../functions/core/segments/columns.ts';
-import { evaluateColumns, isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
+import { addBatchToStats, factColumns, loadProfiles, valueAt, type Column } from '../functions/core/segments/columns.ts';
+import { evaluateBatch, isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION } from '../functions/core/segments/population.ts';
 import { readOrderFile } from '../functions/local/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
-import { refreshCustomers } from '../functions/commons/refresh-customers.ts';
+import { refreshCustomers, REFRESH_BATCH } from '../functions/commons/refresh-customers.ts';
+import { chunk } from '../functions/core/campaign.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { profiles: { type: 'string', default: '1000000' } } });
@@ -87,22 +90,31 @@ await duck.run(rfmSql); // warm-up
 const duckdb = await time(() => duck.run(rfmSql));
 const duckScores = new Map((await duck.runAndReadAll('select customer_id, r, f, m from scores')).getRowObjectsJson().map((r) => [String(r.customer_id), `${r.r}${r.f}${r.m}`]));
 
-// strata: the profiles loaded into columns beforehand, as DuckDB's table is (timed apart, not
-// counted); then the facts at the evaluation time, population statistics, RFM scores and every
-// built-in segment for every profile (a member bitset per segment: memberships per customer).
+// strata: what re-segmentation runs, with the product's own functions and batch size. The
+// profiles are loaded into columns batch by batch beforehand, as DuckDB's table is loaded (timed
+// apart, not counted; both load times are reported). Timed: the statistics pass (addBatchToStats
+// per batch, merged, finalized: the RFM quintiles and percentile thresholds of everyone), then
+// every built-in segment for every profile through evaluateBatch, batch by batch against those
+// statistics (refreshCustomers's call) → a member bitset per segment and batch.
 const definitions = orderDefinitions(builtinSegments());
-const load = await time(() => loadProfiles(profiles, definitions));
+const batches = await time(() => chunk(profiles, REFRESH_BATCH).map((batch) => loadProfiles(batch, definitions)));
 const evaluate = () => {
-  const columns = factColumns(load.value, NOW);
-  const members = evaluateColumns(definitions, columns, NOW);
-  const counts = members.map(memberCount);
-  const rfm = { r: columns.column('rfm.r'), f: columns.column('rfm.f'), m: columns.column('rfm.m') };
-  return { sizes: Object.fromEntries(definitions.map((d, i) => [d.name, counts[i] ?? 0])), members, rfm };
+  const partial = emptyStats(statsFields(definitions));
+  for (const batch of batches.value) addBatchToStats(partial, batch, NOW);
+  const population = finalizeStats(partial);
+  return { population, members: batches.value.map((batch) => evaluateBatch(definitions, batch, NOW, population)) };
 };
 evaluate(); // warm-up, as DuckDB's query has
 const strata = await time(evaluate);
-const scoreOf = (i: number) => `${String(valueAt(strata.value.rfm.r, i))}${String(valueAt(strata.value.rfm.f, i))}${String(valueAt(strata.value.rfm.m, i))}`;
-const mismatches = profiles.filter((p, i) => duckScores.get(p.customerId) !== scoreOf(i)).length;
+// Customer i is member b·REFRESH_BATCH + j of batch b.
+const memberOf = (segment: number, i: number) => isMember(strata.value.members[Math.floor(i / REFRESH_BATCH)]?.[segment] as Members, i % REFRESH_BATCH);
+const sizes = Object.fromEntries(definitions.map((d, s) => [d.name, strata.value.members.reduce((n, batch) => n + memberCount(batch[s] as Members), 0)]));
+const scores = batches.value.flatMap((batch) => {
+  const columns = factColumns(batch, NOW, strata.value.population);
+  const [r, f, m] = ['rfm.r', 'rfm.f', 'rfm.m'].map((field) => columns.column(field)) as [Column, Column, Column];
+  return Array.from({ length: batch.size }, (_, j) => `${String(valueAt(r, j))}${String(valueAt(f, j))}${String(valueAt(m, j))}`);
+});
+const mismatches = profiles.filter((p, i) => duckScores.get(p.customerId) !== scores[i]).length;
 
 // The per-customer path (buildFacts → histograms → compiled catalogue), which re-segmentation
 // uses and which explains memberships: timed for comparison, and every decision checked against.
@@ -116,7 +128,7 @@ const rowPath = await time(() => {
   let differing = 0;
   unscored.forEach((plain, i) => {
     const matched = catalog.evaluate(withPopulation(plain, population), noLedgers);
-    for (let s = 0; s < matched.length; s++) if (matched[s] !== isMember(strata.value.members[s] as Members, i)) differing++;
+    for (let s = 0; s < matched.length; s++) if (matched[s] !== memberOf(s, i)) differing++;
   });
   return differing;
 });
@@ -135,8 +147,9 @@ const result = {
   duckdbRfmSeconds: round(duckdb.seconds),
   duckdbLoadSecondsNotCounted: round(duckLoadSeconds),
   strataAllSegmentsSeconds: round(strata.seconds),
-  strataLoadSecondsNotCounted: round(load.seconds),
-  strataIncludingLoadSeconds: round(load.seconds + strata.seconds),
+  strataLoadSecondsNotCounted: round(batches.seconds),
+  strataIncludingLoadSeconds: round(batches.seconds + strata.seconds),
+  batchSize: REFRESH_BATCH,
   strataPerCustomerPathSeconds: round(rowPath.seconds),
   membershipsDifferingFromPerCustomerPath: rowPath.value,
   ratioToDuckdb: round(strata.seconds / duckdb.seconds),
@@ -145,14 +158,14 @@ const result = {
   rerunCustomers: rerun.customers,
   rerunWrites: rerun.writes,
   aim: 'strata ≤ 1.5 × DuckDB; re-run writes = 0; memberships differing from the per-customer path = 0',
-  sizes: strata.value.sizes,
+  sizes,
 };
 fs.writeFileSync(path.join(here, 'results-segments.json'), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(
   [
     `profiles                      ${PROFILES.toLocaleString('en-US')} (${definitions.length} built-in segments)`,
     `DuckDB RFM scores (baseline)  ${result.duckdbRfmSeconds.toFixed(2)} s`,
-    `strata, all segments          ${result.strataAllSegmentsSeconds.toFixed(2)} s  = ${result.ratioToDuckdb}× DuckDB  (${result.profilesPerSecond.toLocaleString('en-US')} profiles/s)`,
+    `strata, all segments          ${result.strataAllSegmentsSeconds.toFixed(2)} s in batches of ${REFRESH_BATCH}  = ${result.ratioToDuckdb}× DuckDB  (${result.profilesPerSecond.toLocaleString('en-US')} profiles/s)`,
     `  with loading the columns    ${result.strataIncludingLoadSeconds.toFixed(2)} s  (DuckDB's load, not counted: ${result.duckdbLoadSecondsNotCounted.toFixed(2)} s)`,
     `  per-customer path           ${result.strataPerCustomerPathSeconds.toFixed(2)} s  (memberships differing: ${result.membershipsDifferingFromPerCustomerPath})`,
     `RFM scores differing          ${result.rfmScoresDifferingFromDuckdb}`,

@@ -1,9 +1,11 @@
 import { aggregateEvents, aggregateOrders } from '../core/profile.ts';
 import { stableJson } from '../core/stable-json.ts';
-import { diffMemberships } from '../core/segments/assign.ts';
+import { diffDecisions, type Membership } from '../core/segments/assign.ts';
 import { orderDefinitions } from '../core/segments/catalog.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import { buildFacts, type ModelFacts } from '../core/segments/facts.ts';
+import { buildFacts, type CustomerFactsInput, type Ledgers, type ModelFacts } from '../core/segments/facts.ts';
+import { loadProfiles } from '../core/segments/columns.ts';
+import { evaluateBatch, isMember } from '../core/segments/evaluate-columns.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
@@ -24,8 +26,17 @@ export interface RefreshOptions {
   readonly scoreModel?: (orders: OrderAggregates, now: Date) => ModelFacts | undefined;
 }
 
+/** What refreshCustomers holds of a customer between reading and deciding. */
+interface ReadCustomer {
+  readonly input: CustomerFactsInput;
+  readonly aggregates: { readonly orders: OrderAggregates | undefined; readonly events: ReturnType<typeof aggregateEvents> };
+  readonly changedAggregates: boolean;
+  readonly ledgers: Ledgers;
+  readonly memberships: readonly Membership[];
+}
+
 /** Customers read and re-evaluated together; their writes share BatchWriteItem calls. */
-const REFRESH_BATCH = 200;
+export const REFRESH_BATCH = 200;
 
 /**
  * Recomputes each customer's aggregates from the ledgers, evaluates the segments and writes only
@@ -46,7 +57,7 @@ export async function refreshCustomers(
   const exited: Record<string, number> = {};
   let writes = 0;
   for (const batch of chunk(ids, REFRESH_BATCH)) {
-    const updates: CustomerUpdate[] = [];
+    const read: ReadCustomer[] = [];
     await mapLimit(batch, 16, async (customerId) => {
       const { profile, orders, events, memberships, feedback = [] } = await store.loadCustomer(customerId);
       const aggregates = { orders: aggregateOrders(orders), events: aggregateEvents(events) };
@@ -56,9 +67,16 @@ export async function refreshCustomers(
       const model = aggregates.orders === undefined ? undefined : options.scoreModel?.(aggregates.orders, now);
       // SES feedback: engagement.* facts, and opens, clicks and deliveries among the events conditions count.
       const engagement = feedback.length === 0 ? undefined : { ...engagementFacts(feedback, now) };
-      const facts = buildFacts({ customerId, contact: profile?.contact, ...aggregates, model, engagement }, now, population);
       const ledgers = { events: feedback.length === 0 ? events : [...events, ...feedbackAsEvents(feedback)], orderLines: orders };
-      const changes = diffMemberships(customerId, facts, ordered, memberships, { now, population, ledgers });
+      read.push({ input: { customerId, contact: profile?.contact, ...aggregates, model, engagement }, aggregates, changedAggregates, ledgers, memberships });
+    });
+    // The batch decided at once in columns; a customer's facts are built only to explain a change.
+    const members = evaluateBatch(ordered, loadProfiles(read.map((c) => c.input), ordered), now, population, (i) => read[i]?.ledgers);
+    const updates: CustomerUpdate[] = [];
+    read.forEach(({ input, aggregates, changedAggregates, ledgers, memberships }, i) => {
+      const { customerId } = input;
+      const matched = members.map((m) => isMember(m, i));
+      const changes = diffDecisions(customerId, matched, ordered, memberships, { now, population, ledgers }, () => buildFacts(input, now, population));
       if (changedAggregates || changes.transitions.length > 0) {
         updates.push({ customerId, ...(changedAggregates ? { aggregates } : {}), ...(changes.transitions.length > 0 ? { changes } : {}) });
       }

@@ -1,7 +1,7 @@
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import { buildFacts } from '../core/segments/facts.ts';
-import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
+import { addBatchToStats, loadProfiles } from '../core/segments/columns.ts';
+import { emptyStats, finalizeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
 import { refreshCustomers, type RefreshOptions, type RefreshSummary } from './refresh-customers.ts';
 
 export interface ResegmentSummary extends RefreshSummary {
@@ -21,11 +21,12 @@ export async function collectStats(
   const partial = emptyStats(statsFields(definitions));
   const customerIds: string[] = [];
   for await (const page of store.scanProfiles(options.part)) {
-    for (const profile of page) {
+    const inputs = page.map((profile) => {
       customerIds.push(profile.customerId);
       const model = profile.orders === undefined ? undefined : options.scoreModel?.(profile.orders, now);
-      addToStats(partial, buildFacts({ customerId: profile.customerId, orders: profile.orders, events: profile.events, model }, now, EMPTY_POPULATION));
-    }
+      return { customerId: profile.customerId, orders: profile.orders, events: profile.events, model };
+    });
+    addBatchToStats(partial, loadProfiles(inputs, definitions), now);
   }
   return { partial, customerIds };
 }

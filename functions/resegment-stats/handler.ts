@@ -8,7 +8,7 @@ import { s3ObjectStore } from '../adapters/object-store.ts';
 import { resegmentStore } from '../adapters/resegment-store.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import { workerStateSchema, workKeys, type WorkerResult } from '../core/resegment/run.ts';
-import { addProfile, emptyPartial, STATS_PROJECTION } from '../resegment/population-io.ts';
+import { addProfiles, emptyPartial, STATS_PROJECTION } from '../resegment/population-io.ts';
 import { workScanSegment } from '../resegment/scan-worker.ts';
 
 const config = loadConfig(process.env);
@@ -24,17 +24,16 @@ export const handler = withObservability(logger, async (event: unknown, context:
   const now = new Date(state.run.now);
   const scans = resegmentStore(dynamoDocumentClient(), config.tableName);
   const objects = s3ObjectStore(s3Client(), config.bucketName);
-  let partial = emptyPartial(await loadSegmentDefinitions(objects));
+  const definitions = await loadSegmentDefinitions(objects);
+  let partial = emptyPartial(definitions);
   const scoreModel = await loadModelScorer(objects);
   const progress = await workScanSegment(
     state,
     context,
     (startKey) => scans.scanProfiles(state.segment, state.totalSegments, startKey, state.run.pageSize, STATS_PROJECTION),
     async (items) => {
-      for (const item of items) {
-        const profile = { customerId: String(item.customerId), orders: item.orders as OrderAggregates | undefined, events: item.events as EventAggregates | undefined };
-        partial = addProfile(partial, profile, now, scoreModel);
-      }
+      const profiles = items.map((item) => ({ customerId: String(item.customerId), orders: item.orders as OrderAggregates | undefined, events: item.events as EventAggregates | undefined }));
+      partial = addProfiles(partial, profiles, definitions, now, scoreModel);
     },
   );
   const key = workKeys.stats(state.run.runId, state.segment, state.part);

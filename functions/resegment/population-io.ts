@@ -3,8 +3,8 @@ import { refreshCustomers, type RefreshSummary } from '../commons/refresh-custom
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import { buildFacts } from '../core/segments/facts.ts';
-import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
+import { addBatchToStats, loadProfiles } from '../core/segments/columns.ts';
+import { emptyStats, finalizeStats, mergeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
 
 /**
  * The one place the workflow meets the segment engine's population statistics (RFM quintiles,
@@ -27,10 +27,18 @@ export function emptyPartial(definitions: readonly SegmentDefinition[]): Partial
   return emptyStats(statsFields(definitions));
 }
 
-/** `scoreModel` (the latest refit, when there is one) adds the model.* facts, as evaluation sees them. */
-export function addProfile(partial: PartialStats, profile: ProfileFacts, now: Date, scoreModel?: ModelScorer): PartialStats {
-  const model = profile.orders === undefined ? undefined : scoreModel?.(profile.orders, now);
-  addToStats(partial, buildFacts({ customerId: profile.customerId, orders: profile.orders, events: profile.events, model }, now, EMPTY_POPULATION));
+/**
+ * Adds a page of profiles to the partial statistics. `scoreModel` (the latest refit, when there is
+ * one) adds the model.* facts, as evaluation sees them.
+ */
+export function addProfiles(partial: PartialStats, profiles: readonly ProfileFacts[], definitions: readonly SegmentDefinition[], now: Date, scoreModel?: ModelScorer): PartialStats {
+  const inputs = profiles.map((profile) => ({
+    customerId: profile.customerId,
+    orders: profile.orders,
+    events: profile.events,
+    model: profile.orders === undefined ? undefined : scoreModel?.(profile.orders, now),
+  }));
+  addBatchToStats(partial, loadProfiles(inputs, definitions), now);
   return partial;
 }
 

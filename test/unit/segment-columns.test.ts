@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { aggregateOrders, type OrderAggregates } from '../../functions/core/profile.ts';
 import { builtinSegments } from '../../functions/core/segments/builtin.ts';
 import { evaluateAll, orderDefinitions } from '../../functions/core/segments/catalog.ts';
-import { factColumns, loadProfiles, valueAt } from '../../functions/core/segments/columns.ts';
+import { addBatchToStats, factColumns, loadProfiles, valueAt } from '../../functions/core/segments/columns.ts';
 import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
-import { evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
+import { evaluateBatch, evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, lookupFact, withPopulation, type CustomerFactsInput, type Ledgers } from '../../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, EMPTY_POPULATION, fieldStatsOf, finalizeStats, statsFields } from '../../functions/core/segments/population.ts';
 import { readOrderFile } from '../../functions/local/read-order-file.ts';
@@ -144,6 +144,29 @@ describe('segment evaluation over fact columns', () => {
     expect(differences(BUILTIN, compiled, byColumns)).toEqual([]);
     expect(differences(BUILTIN, interpreted, byColumns)).toEqual([]);
   });
+
+  it.each([1, 7, 200, 333])(
+    'gathers statistics and decides in batches of %i (what refreshCustomers runs) as the per-customer path does for everyone',
+    (size) => {
+      const { inputs, ledgers } = generated(1000, 31);
+      const { population, interpreted } = bothPaths(inputs, BUILTIN, ledgers);
+      const histograms = emptyStats(statsFields(BUILTIN));
+      for (const input of inputs) addToStats(histograms, buildFacts(input, NOW, EMPTY_POPULATION));
+      const partial = emptyStats(statsFields(BUILTIN));
+      for (let from = 0; from < inputs.length; from += size) addBatchToStats(partial, loadProfiles(inputs.slice(from, from + size), BUILTIN), NOW);
+      expect(partial).toEqual(histograms);
+      expect(finalizeStats(partial)).toEqual(population);
+
+      const byBatches: boolean[][] = [];
+      for (let from = 0; from < inputs.length; from += size) {
+        const batch = inputs.slice(from, from + size);
+        const members = evaluateBatch(BUILTIN, loadProfiles(batch, BUILTIN), NOW, population, (i) => ledgers[from + i]);
+        batch.forEach((_, i) => byBatches.push(members.map((m) => isMember(m, i))));
+      }
+      expect(byBatches).toHaveLength(inputs.length);
+      expect(differences(BUILTIN, interpreted, byBatches)).toEqual([]);
+    },
+  );
 
   it('holds every fact the catalogue reads exactly as buildFacts does, RFM scores included', () => {
     const { inputs } = generated(2000, 11);

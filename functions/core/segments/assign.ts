@@ -1,8 +1,6 @@
 import type { SegmentDefinition } from './definition.ts';
 import type { Reason, EvaluationContext } from './evaluate.ts';
 import { evaluateSegment } from './evaluate.ts';
-import { compileCatalog, type CompiledCatalog } from './compile.ts';
-import type { PopulationStats } from './population.ts';
 import type { Facts } from './facts.ts';
 
 export interface Membership {
@@ -23,17 +21,6 @@ export interface Transition {
   readonly to?: string;
 }
 
-const catalogs = new WeakMap<readonly SegmentDefinition[], { now: number; population: PopulationStats; catalog: CompiledCatalog }>();
-
-/** One compiled catalog per definitions, time and population: a whole refresh shares it. */
-function compiled(ordered: readonly SegmentDefinition[], now: Date, population: PopulationStats): CompiledCatalog {
-  const cached = catalogs.get(ordered);
-  if (cached !== undefined && cached.now === now.getTime() && cached.population === population) return cached.catalog;
-  const catalog = compileCatalog(ordered, now, population);
-  catalogs.set(ordered, { now: now.getTime(), population, catalog });
-  return catalog;
-}
-
 /** Kinds whose segments are mutually exclusive by construction, so a move has a from and a to. */
 const EXCLUSIVE_KINDS = new Set(['lifecycle', 'rfm']);
 
@@ -44,30 +31,36 @@ export interface MembershipChanges {
 }
 
 /**
- * compute → assign → diff for one customer: evaluates every definition (ordered, see
- * orderDefinitions) and returns only what changed against the current memberships. A member that
- * stays a member is not rewritten, even when the values behind its reasons moved. Memberships of
- * segments no longer defined are left alone: removing a definition is an explicit operation.
+ * assign → diff for one customer, from the decisions of every definition (matched[i] for ordered[i],
+ * see orderDefinitions; refreshCustomers decides a batch at once in columns): only what changed
+ * against the current memberships is returned. A member that stays a member is not rewritten, even
+ * when the values behind its reasons moved. Memberships of segments no longer defined are left
+ * alone: removing a definition is an explicit operation. The facts are asked for only when something
+ * changed, for the reasons: the interpreter explains, the decisions decide.
  */
-export function diffMemberships(
+export function diffDecisions(
   customerId: string,
-  facts: Facts,
+  matched: ArrayLike<boolean>,
   ordered: readonly SegmentDefinition[],
   current: readonly Membership[],
   context: Omit<EvaluationContext, 'decided'>,
+  factsOf: () => Facts,
 ): MembershipChanges {
   const at = context.now.toISOString();
   const currentByName = new Map(current.map((m) => [m.segment, m]));
-  const kindOf = new Map(ordered.map((d) => [d.name, d.kind]));
   const enter: Membership[] = [];
   const exit: Membership[] = [];
   const entered: Transition[] = [];
   const exited: Transition[] = [];
-  const catalog = compiled(ordered, context.now, context.population);
-  const matched = catalog.evaluate(facts, context.ledgers);
-  // Reasons only for what changed: the interpreter explains, the compiled catalog decides.
-  const decided = new Map(ordered.map((d, i) => [d.name, matched[i] === true]));
-  const why = (i: number) => evaluateSegment(ordered[i] as SegmentDefinition, facts, { ...context, decided }).why;
+  let explain: ((i: number) => readonly Reason[]) | undefined;
+  const why = (i: number) => {
+    if (explain === undefined) {
+      const facts = factsOf();
+      const decided = new Map(ordered.map((d, j) => [d.name, matched[j] === true]));
+      explain = (k) => evaluateSegment(ordered[k] as SegmentDefinition, facts, { ...context, decided }).why;
+    }
+    return explain(i);
+  };
   ordered.forEach(({ name: segment }, i) => {
     const existing = currentByName.get(segment);
     if (matched[i] && existing === undefined) {
@@ -80,6 +73,8 @@ export function diffMemberships(
       exited.push({ customerId, segment, change: 'exit', at, why: why(i) });
     }
   });
+  if (entered.length === 0 && exited.length === 0) return { enter, exit, transitions: [] };
+  const kindOf = new Map(ordered.map((d) => [d.name, d.kind]));
   const pair = (t: Transition, others: readonly Transition[]) => {
     const kind = kindOf.get(t.segment);
     const other = kind !== undefined && EXCLUSIVE_KINDS.has(kind) ? others.find((o) => kindOf.get(o.segment) === kind) : undefined;

@@ -1,6 +1,16 @@
 import { demographicFacts, epochDay, RFM_SCORES, returnShareOf, todayOf, topCategoryOf, type CustomerFactsInput } from './facts.ts';
 import { compareConditions, type SegmentDefinition } from './definition.ts';
-import { fieldStatsOf, RFM_FIELDS, statsFields as statsFieldsOf, type FieldStats, type PopulationStats } from './population.ts';
+import {
+  addValuesToHistogram,
+  EMPTY_POPULATION,
+  fieldStatsOf,
+  RFM_FIELDS,
+  statsFields as statsFieldsOf,
+  type FieldStats,
+  type Histogram,
+  type PartialStats,
+  type PopulationStats,
+} from './population.ts';
 
 /**
  * The facts of a whole population as columns, one per fact a catalog reads: what buildFacts gives
@@ -84,6 +94,9 @@ export interface ProfileColumns {
   readonly inputs: readonly CustomerFactsInput[];
 }
 
+/** The loaded paths of a catalog: a refresh loads batch after batch for the same definitions. */
+const loadedPaths = new WeakMap<readonly SegmentDefinition[], readonly string[]>();
+
 export function loadProfiles(inputs: readonly CustomerFactsInput[], definitions: readonly SegmentDefinition[]): ProfileColumns {
   const size = inputs.length;
   const built = new Map<string, Column>();
@@ -148,8 +161,12 @@ export function loadProfiles(inputs: readonly CustomerFactsInput[], definitions:
     if (root === 'demographics' || root === 'rfm') return undefined;
     return root === 'orders' && rest.length === 0 && Object.hasOwn(SINCE, second) ? SINCE[second] : path;
   };
-  const paths = [...columnFields(definitions), ...statsFieldsOf(definitions), ...Object.values(RFM_FIELDS), 'orders.daysSinceLastOrder'];
-  fill(paths.flatMap((path) => loadedPath(path) ?? []));
+  let paths = loadedPaths.get(definitions);
+  if (paths === undefined) {
+    const read = [...columnFields(definitions), ...statsFieldsOf(definitions), ...Object.values(RFM_FIELDS), 'orders.daysSinceLastOrder'];
+    loadedPaths.set(definitions, (paths = [...new Set(read.flatMap((path) => loadedPath(path) ?? []))]));
+  }
+  fill(paths);
   const withContact: number[] = [];
   for (let i = 0; i < size; i++) if ((inputs[i] as CustomerFactsInput).contact != null) withContact.push(i);
   return {
@@ -158,14 +175,20 @@ export function loadProfiles(inputs: readonly CustomerFactsInput[], definitions:
     inputs,
     withContact: Int32Array.from(withContact),
     loaded(path) {
+      const column = built.get(path);
+      if (column !== undefined) return column;
       fill([path]);
       return built.get(path) as Column;
     },
   };
 }
 
-/** What lookupFact(buildFacts(inputs[i], now, population), path) is, for every i, as columns. */
-export function factColumns(profiles: ProfileColumns, now: Date): FactColumns {
+/**
+ * What lookupFact(buildFacts(inputs[i], now, population), path) is, for every i, as columns. The
+ * population is these customers' own statistics unless `given` (a batch of a larger population,
+ * scored against the statistics of everyone, as refreshCustomers does).
+ */
+export function factColumns(profiles: ProfileColumns, now: Date, given?: PopulationStats): FactColumns {
   const { size, definitions } = profiles;
   const today = todayOf(now);
   const timed = new Map<string, Column>();
@@ -187,7 +210,6 @@ export function factColumns(profiles: ProfileColumns, now: Date): FactColumns {
     timed.set(path, result);
     return result;
   };
-  const statsFields = statsFieldsOf(definitions);
 
   // The RFM facts of DESIGN.md: before scoring (for the statistics) without r, f, m and score.
   const rfmColumn = (key: string, scored: boolean): Column => {
@@ -220,12 +242,16 @@ export function factColumns(profiles: ProfileColumns, now: Date): FactColumns {
     return orderColumn(path);
   };
 
-  const fields: Record<string, FieldStats> = {};
-  for (const field of statsFields) {
-    const stats = fieldStatsOf(column(field, false).values);
-    if (stats !== undefined) fields[field] = stats;
+  const population: PopulationStats = given ?? { fields: ownStats() };
+  const fields = population.fields;
+  function ownStats(): Record<string, FieldStats> {
+    const own: Record<string, FieldStats> = {};
+    for (const field of statsFieldsOf(definitions)) {
+      const stats = fieldStatsOf(column(field, false).values);
+      if (stats !== undefined) own[field] = stats;
+    }
+    return own;
   }
-  const population: PopulationStats = { fields };
 
   let scores: RfmScores | undefined;
   const scoresOf = (): RfmScores => {
@@ -260,7 +286,27 @@ export function factColumns(profiles: ProfileColumns, now: Date): FactColumns {
     return out.build();
   };
 
-  return { size, population, column: (path) => column(path) };
+  // Definitions compare the same facts again and again (orders.orders, rfm.r): each is made once.
+  const made = new Map<string, Column>();
+  return {
+    size,
+    population,
+    column(path) {
+      let result = made.get(path);
+      if (result === undefined) made.set(path, (result = column(path)));
+      return result;
+    },
+  };
+}
+
+/**
+ * Adds a batch of customers (loaded with the definitions the partial is for) to partial
+ * statistics: what addToStats(partial, buildFacts(input, now, EMPTY_POPULATION)) does for each (unscored facts, as the statistics are taken before
+ * scoring), read from columns. Re-segmentation's first pass, page by page.
+ */
+export function addBatchToStats(partial: PartialStats, batch: ProfileColumns, now: Date): void {
+  const columns = factColumns(batch, now, EMPTY_POPULATION);
+  for (const field in partial.fields) addValuesToHistogram(partial.fields[field] as Histogram, columns.column(field).values);
 }
 
 /** today − day for every customer with a day (NaN stays NaN: a date that did not parse). */

@@ -1,8 +1,8 @@
 import type { CompareCondition, Condition, EventCondition, SegmentDefinition } from './definition.ts';
 import { compareValues, evaluateCondition } from './evaluate.ts';
 import type { Ledgers } from './facts.ts';
-import { valueAt, type Column, type FactColumns } from './columns.ts';
-import { percentileOf } from './population.ts';
+import { factColumns, valueAt, type Column, type FactColumns, type ProfileColumns } from './columns.ts';
+import { percentileOf, type PopulationStats } from './population.ts';
 
 /**
  * The members of one segment as a bitset: customer i is a member when bit i % 32 of word
@@ -48,7 +48,8 @@ export function evaluateColumns(
   const evaluate = (condition: Condition): Members => {
     switch (condition.type) {
       case 'compare': {
-        const key = JSON.stringify([condition.field, condition.op, condition.value]);
+        let key = comparisonKeys.get(condition);
+        if (key === undefined) comparisonKeys.set(condition, (key = JSON.stringify([condition.field, condition.op, condition.value])));
         let result = compared.get(key);
         if (result === undefined) compared.set(key, (result = compare(condition, columns, now)));
         return result;
@@ -89,6 +90,25 @@ export function evaluateColumns(
   }
   return members;
 }
+
+/**
+ * The decisions for a batch of customers (loaded into columns) scored against the statistics of
+ * the whole population: what refreshCustomers runs for each batch it reads (ingest's touched
+ * customers, a re-segmentation worker's page). Member s of the result holds ordered[s]'s members by
+ * their index in the batch.
+ */
+export function evaluateBatch(
+  ordered: readonly SegmentDefinition[],
+  batch: ProfileColumns,
+  now: Date,
+  population: PopulationStats,
+  ledgersOf?: (index: number) => Ledgers | undefined,
+): Members[] {
+  return evaluateColumns(ordered, factColumns(batch, now, population), now, ledgersOf);
+}
+
+/** A comparison's identity (equal comparisons in different definitions are made once), per condition. */
+const comparisonKeys = new WeakMap<CompareCondition, string>();
 
 /** Bits from a test of each customer: for the comparisons that are not plain loops over numbers. */
 function bitsOf(size: number, test: (i: number) => boolean): Members {
@@ -147,26 +167,26 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
   const size = actual.values.length;
   if (actual.kind === 'value') return bitsOf(size, (i) => compareValues(op, actual.values[i], expected, now));
   const { values, present } = actual;
-  const none = new Uint32Array(Math.ceil(size / 32));
+  const words = Math.ceil(size / 32);
   switch (op) {
     case 'exists':
       return bytesToBits(present, 1);
     case 'missing':
       return bytesToBits(present, 0);
   }
-  if (expected === undefined || expected === null) return none;
+  if (expected === undefined || expected === null) return new Uint32Array(words);
   switch (op) {
     case 'eq':
       // Absent customers hold NaN, which equals nothing.
-      return typeof expected === 'number' ? EQ(values, expected) : none;
+      return typeof expected === 'number' ? EQ(values, expected) : new Uint32Array(words);
     case 'neq':
       return notEqualBits(values, present, expected);
     case 'in': {
-      if (!Array.isArray(expected)) return none;
+      if (!Array.isArray(expected)) return new Uint32Array(words);
       const numbers = expected.filter((e): e is number => typeof e === 'number');
       // Array.prototype.includes finds NaN, which === does not: the rare list holding NaN takes includes.
       if (numbers.some((n) => Number.isNaN(n))) return bitsOf(size, (i) => present[i] === 1 && numbers.includes(values[i] as number));
-      const out = new Uint32Array(none.length);
+      const out = new Uint32Array(words);
       for (const n of numbers) {
         const hits = EQ(values, n);
         for (let w = 0; w < out.length; w++) out[w] = (out[w] as number) | (hits[w] as number);
@@ -174,18 +194,18 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
       return out;
     }
     case 'gt':
-      return typeof expected === 'number' ? GT(values, expected) : none;
+      return typeof expected === 'number' ? GT(values, expected) : new Uint32Array(words);
     case 'gte':
-      return typeof expected === 'number' ? GTE(values, expected) : none;
+      return typeof expected === 'number' ? GTE(values, expected) : new Uint32Array(words);
     case 'lt':
-      return typeof expected === 'number' ? LT(values, expected) : none;
+      return typeof expected === 'number' ? LT(values, expected) : new Uint32Array(words);
     case 'lte':
-      return typeof expected === 'number' ? LTE(values, expected) : none;
+      return typeof expected === 'number' ? LTE(values, expected) : new Uint32Array(words);
     case 'contains':
     case 'withinDays':
     case 'olderThanDays':
       // These need a list or a string (a date); a number is neither.
-      return none;
+      return new Uint32Array(words);
   }
 }
 

@@ -55,6 +55,16 @@ export function addToStats(partial: PartialStats, facts: Facts): void {
   }
 }
 
+/** Adds the finite numbers among values (one per customer) to a field's histogram, as addToStats does. */
+export function addValuesToHistogram(histogram: Histogram, values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const key = histogramKey(value);
+    histogram[key] = (histogram[key] ?? 0) + 1;
+  }
+}
+
 // Customers share values (order counts, days, common amounts): converting a cent amount to its
 // key once and remembering it is cheaper than String(number) per customer. Bounded, so a population
 // of distinct amounts only stops benefiting.
