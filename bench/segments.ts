@@ -24,6 +24,7 @@
  * Results: bench/results-segments.json.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,20 +33,23 @@ import { aggregateOrders, type OrderAggregates } from '../functions/core/profile
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
 import { orderDefinitions } from '../functions/core/segments/catalog.ts';
 import { compileCatalog } from '../functions/core/segments/compile.ts';
-import { addBatchToStats, factColumns, loadProfiles, valueAt, type Column } from '../functions/core/segments/columns.ts';
-import { evaluateBatch, isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
+import { factColumns, valueAt, type Column } from '../functions/core/segments/columns.ts';
+import { isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts';
-import { addToStats, emptyStats, finalizeStats, statsFields, EMPTY_POPULATION } from '../functions/core/segments/population.ts';
+import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats } from '../functions/core/segments/population.ts';
 import { readOrderFile } from '../functions/local/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
+import { Worker } from 'node:worker_threads';
 import { refreshCustomers, REFRESH_BATCH } from '../functions/commons/refresh-customers.ts';
-import { chunk } from '../functions/core/campaign.ts';
+import { decide, loadBatches, replicate, statsOf } from './segment-profiles.ts';
+import type { WorkerRequest } from './segments-worker.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { profiles: { type: 'string', default: '1000000' } } });
 const PROFILES = Number(args.profiles);
+/** Parallel workers of the workflow's Map steps: one per core of this machine. */
+const WORKERS = Math.max(1, Math.min(os.availableParallelism(), 2));
 const NOW = new Date('1998-07-01T00:00:00Z');
-const DAY = 86_400_000;
 const master = path.join(here, '..', '..', 'shared', 'data', 'cdnow', 'cdnow_master.csv');
 
 const time = async <T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: number }> => {
@@ -53,19 +57,12 @@ const time = async <T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: n
   const value = await fn();
   return { value, seconds: (performance.now() - started) / 1000 };
 };
-const shift = (iso: string, days: number) => new Date(Date.parse(iso) - days * DAY).toISOString();
 
 process.stderr.write(`reading ${master} through strata's ingest …\n`);
 const lines = await readOrderFile(master, { now: NOW });
 const base = [...lines].map(([customerId, orderLines]) => ({ customerId, orders: aggregateOrders(orderLines) as OrderAggregates }));
 process.stderr.write(`${base.length} customers; replicating to ${PROFILES.toLocaleString('en-US')} profiles …\n`);
-const profiles = Array.from({ length: PROFILES }, (_, i) => {
-  const b = base[i % base.length] as (typeof base)[number];
-  const replica = Math.floor(i / base.length);
-  // Each replica moves the customer's history back by 0–6 days, so the population is not 43 copies.
-  const days = replica % 7;
-  return { customerId: `${b.customerId}-${replica}`, orders: { ...b.orders, firstOrderAt: shift(b.orders.firstOrderAt, days), lastOrderAt: shift(b.orders.lastOrderAt, days) } };
-});
+const profiles = replicate(base, 0, PROFILES);
 
 // DuckDB: the same profiles as a table; the query computes DESIGN.md's RFM scores.
 const duck = await (await DuckDBInstance.create(':memory:')).connect();
@@ -97,15 +94,39 @@ const duckScores = new Map((await duck.runAndReadAll('select customer_id, r, f, 
 // every built-in segment for every profile through evaluateBatch, batch by batch against those
 // statistics (refreshCustomers's call) → a member bitset per segment and batch.
 const definitions = orderDefinitions(builtinSegments());
-const batches = await time(() => chunk(profiles, REFRESH_BATCH).map((batch) => loadProfiles(batch, definitions)));
+const batches = await time(() => loadBatches(profiles, definitions));
 const evaluate = () => {
-  const partial = emptyStats(statsFields(definitions));
-  for (const batch of batches.value) addBatchToStats(partial, batch, NOW);
-  const population = finalizeStats(partial);
-  return { population, members: batches.value.map((batch) => evaluateBatch(definitions, batch, NOW, population)) };
+  const population = finalizeStats(statsOf(batches.value, definitions, NOW));
+  return { population, members: decide(batches.value, definitions, NOW, population) };
 };
 evaluate(); // warm-up, as DuckDB's query has
 const strata = await time(evaluate);
+
+// The same on both cores, as the workflow runs it: WORKERS workers each hold a share of the
+// profiles in batches; each gathers its statistics, the main thread merges and finalizes them (the
+// merge step), then each decides its batches against them. Timed from the first request to the
+// last part's sizes.
+const workers = await Promise.all(
+  Array.from({ length: WORKERS }, (_, w) => {
+    const share = Math.ceil(PROFILES / WORKERS / REFRESH_BATCH) * REFRESH_BATCH;
+    const workerData = { base, from: Math.min(PROFILES, w * share), to: Math.min(PROFILES, (w + 1) * share), now: NOW.toISOString() };
+    const entry = new URL('./segments-worker.ts', import.meta.url).href;
+    // Worker threads do not inherit tsx's loader: the worker registers it before importing its entry.
+    const worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData });
+    return new Promise<Worker>((resolve, reject) => worker.once('message', () => resolve(worker)).once('error', reject));
+  }),
+);
+const ask = <T>(request: WorkerRequest) => Promise.all(workers.map((worker) => new Promise<T>((resolve, reject) => worker.once('message', resolve).once('error', reject).postMessage(request))));
+const inParallel = async () => {
+  const partials = await ask<PartialStats>({ step: 'stats' });
+  const population = finalizeStats(partials.reduce(mergeStats));
+  const parts = await ask<number[]>({ step: 'evaluate', population });
+  return definitions.map((_, s) => parts.reduce((n, part) => n + (part[s] ?? 0), 0));
+};
+await inParallel(); // warm-up
+const parallel = await time(inParallel);
+await Promise.all(workers.map((worker) => worker.terminate()));
+
 // Customer i is member b·REFRESH_BATCH + j of batch b.
 const memberOf = (segment: number, i: number) => isMember(strata.value.members[Math.floor(i / REFRESH_BATCH)]?.[segment] as Members, i % REFRESH_BATCH);
 const sizes = Object.fromEntries(definitions.map((d, s) => [d.name, strata.value.members.reduce((n, batch) => n + memberCount(batch[s] as Members), 0)]));
@@ -146,14 +167,19 @@ const result = {
   segments: definitions.length,
   duckdbRfmSeconds: round(duckdb.seconds),
   duckdbLoadSecondsNotCounted: round(duckLoadSeconds),
-  strataAllSegmentsSeconds: round(strata.seconds),
+  // The workflow's shape on this machine's cores: WORKERS parallel workers, as DuckDB uses them all.
+  strataAllSegmentsSeconds: round(parallel.seconds),
+  workers: WORKERS,
+  strataOneThreadSeconds: round(strata.seconds),
   strataLoadSecondsNotCounted: round(batches.seconds),
   strataIncludingLoadSeconds: round(batches.seconds + strata.seconds),
   batchSize: REFRESH_BATCH,
+  sizesDifferingBetweenThreadAndWorkers: definitions.filter((d) => sizes[d.name] !== parallel.value[definitions.indexOf(d)]).length,
   strataPerCustomerPathSeconds: round(rowPath.seconds),
   membershipsDifferingFromPerCustomerPath: rowPath.value,
-  ratioToDuckdb: round(strata.seconds / duckdb.seconds),
-  profilesPerSecond: Math.round(PROFILES / strata.seconds),
+  ratioToDuckdb: round(parallel.seconds / duckdb.seconds),
+  oneThreadRatioToDuckdb: round(strata.seconds / duckdb.seconds),
+  profilesPerSecond: Math.round(PROFILES / parallel.seconds),
   rfmScoresDifferingFromDuckdb: mismatches,
   rerunCustomers: rerun.customers,
   rerunWrites: rerun.writes,
@@ -165,8 +191,9 @@ process.stdout.write(
   [
     `profiles                      ${PROFILES.toLocaleString('en-US')} (${definitions.length} built-in segments)`,
     `DuckDB RFM scores (baseline)  ${result.duckdbRfmSeconds.toFixed(2)} s`,
-    `strata, all segments          ${result.strataAllSegmentsSeconds.toFixed(2)} s in batches of ${REFRESH_BATCH}  = ${result.ratioToDuckdb}× DuckDB  (${result.profilesPerSecond.toLocaleString('en-US')} profiles/s)`,
-    `  with loading the columns    ${result.strataIncludingLoadSeconds.toFixed(2)} s  (DuckDB's load, not counted: ${result.duckdbLoadSecondsNotCounted.toFixed(2)} s)`,
+    `strata, all segments          ${result.strataAllSegmentsSeconds.toFixed(2)} s on ${WORKERS} workers, batches of ${REFRESH_BATCH}  = ${result.ratioToDuckdb}× DuckDB  (${result.profilesPerSecond.toLocaleString('en-US')} profiles/s)`,
+    `  on one thread               ${result.strataOneThreadSeconds.toFixed(2)} s  = ${result.oneThreadRatioToDuckdb}× DuckDB  (segment sizes differing from the workers': ${result.sizesDifferingBetweenThreadAndWorkers})`,
+    `  with loading the columns    ${result.strataIncludingLoadSeconds.toFixed(2)} s on one thread  (DuckDB's load, not counted: ${result.duckdbLoadSecondsNotCounted.toFixed(2)} s)`,
     `  per-customer path           ${result.strataPerCustomerPathSeconds.toFixed(2)} s  (memberships differing: ${result.membershipsDifferingFromPerCustomerPath})`,
     `RFM scores differing          ${result.rfmScoresDifferingFromDuckdb}`,
     `re-run writes                 ${result.rerunWrites} for ${result.rerunCustomers.toLocaleString('en-US')} unchanged customers`,
