@@ -4,10 +4,12 @@ import type { Facts, Ledgers } from './facts.ts';
 import { percentileOf, type PopulationStats } from './population.ts';
 
 /**
- * Definitions compiled into closures for one evaluation time and population: the hot path of
- * re-segmentation, which only needs "member or not" for every customer. Reasons are built by the
- * interpreter (evaluate.ts) for the few memberships that change; both share compareValues's
- * semantics (the common comparisons are specialized here), and tests run them side by side.
+ * Definitions compiled into closures for one evaluation time and population, deciding customer by
+ * customer ("member or not"). This was re-segmentation's hot path until refreshCustomers moved to
+ * deciding whole batches in columns (evaluate-columns.ts); it stays as the fast independent check
+ * of that evaluator: the unit tests and bench:segments run the interpreter (evaluate.ts, which
+ * explains), this and the columns side by side on the same customers. It shares compareValues's
+ * semantics, with the common comparisons specialized.
  */
 export interface CompiledCatalog {
   readonly definitions: readonly SegmentDefinition[];
