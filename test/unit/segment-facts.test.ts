@@ -76,9 +76,11 @@ describe('facts keep their shape', () => {
     expect(profiles.map((p) => (buildFacts(p, NOW, population).rfm as { score: string }).score)).toEqual(['111', '222', '333', '444', '555']);
   });
 
-  it('histograms key values by cents as String would', () => {
+  it('histograms key values by whole cents, and the statistics read them back as values', () => {
     const partial = emptyStats(['x']);
-    for (const x of [0.1 + 0.2, 12.345, -0, 0, 1e21, 1234.5, 1234.5, 7]) addToStats(partial, { x });
-    expect(partial.fields.x).toEqual({ '0.3': 1, '12.35': 1, '0': 2, '999999999999999900000': 1, '1234.5': 2, '7': 1 });
+    for (const x of [0.1 + 0.2, 12.345, -0, 0, 1e21, 1234.5, 1234.5, 7, -3.5]) addToStats(partial, { x });
+    expect(partial.fields.x).toEqual({ '30': 1, '1235': 1, '0': 2, '1e+23': 1, '123450': 2, '700': 1, '-350': 1 });
+    const { quantiles } = finalizeStats(JSON.parse(JSON.stringify(partial)) as typeof partial).fields.x ?? { quantiles: [] };
+    expect([quantiles[0], quantiles[20], quantiles[30], quantiles[40], quantiles[60], quantiles[70], quantiles[80], quantiles[100]]).toEqual([-3.5, 0, 0, 0.3, 12.35, 1234.5, 1234.5, Math.round(1e21 * 100) / 100]);
   });
 });

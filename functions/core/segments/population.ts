@@ -9,7 +9,10 @@ import { lookupFact, type Facts } from './facts.ts';
  * values at ranks ceil(k·N/5), which are among those 101.
  */
 
-/** Histogram of one field: value (rounded to cents) → number of customers. Mergeable. */
+/**
+ * Histogram of one field: the value in whole cents (Math.round(value × 100), as a key) → number of
+ * customers. Mergeable.
+ */
 export type Histogram = Record<string, number>;
 
 export interface PartialStats {
@@ -50,8 +53,8 @@ export function addToStats(partial: PartialStats, facts: Facts): void {
     const histogram = partial.fields[field] as Histogram;
     const value = lookupFact(facts, field);
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const key = histogramKey(value);
-    histogram[key] = (histogram[key] ?? 0) + 1;
+    const cents = Math.round(value * 100);
+    histogram[cents] = (histogram[cents] ?? 0) + 1;
   }
 }
 
@@ -60,26 +63,10 @@ export function addValuesToHistogram(histogram: Histogram, values: ArrayLike<unk
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const key = histogramKey(value);
-    histogram[key] = (histogram[key] ?? 0) + 1;
+    // Whole cents are integer keys, which V8 keeps as elements: no string is made or hashed.
+    const cents = Math.round(value * 100);
+    histogram[cents] = (histogram[cents] ?? 0) + 1;
   }
-}
-
-// Customers share values (order counts, days, common amounts): converting a cent amount to its
-// key once and remembering it is cheaper than String(number) per customer. Bounded, so a population
-// of distinct amounts only stops benefiting.
-const keys = new Map<number, string>();
-const MAX_KEYS = 1 << 16;
-
-/** The histogram key of a value: rounded to cents, as a string. */
-function histogramKey(value: number): string {
-  const rounded = Math.round(value * 100) / 100;
-  let key = keys.get(rounded);
-  if (key === undefined) {
-    key = String(rounded);
-    if (keys.size < MAX_KEYS) keys.set(rounded, key);
-  }
-  return key;
 }
 
 export function mergeStats(a: PartialStats, b: PartialStats): PartialStats {
@@ -97,7 +84,8 @@ export function finalizeStats(partial: PartialStats): PopulationStats {
   const fields: Record<string, FieldStats> = {};
   for (const [field, histogram] of Object.entries(partial.fields)) {
     const values = Object.entries(histogram)
-      .map(([value, count]) => [Number(value), count] as const)
+      // + 0 turns -0 into 0, as the key "0" of -0 cents does.
+      .map(([cents, count]) => [Number(cents) / 100 + 0, count] as const)
       .sort((a, b) => a[0] - b[0]);
     const count = values.reduce((sum, [, n]) => sum + n, 0);
     if (count === 0) continue;
