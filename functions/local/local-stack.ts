@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as crypto from 'node:crypto';
+import * as v8 from 'node:v8';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
@@ -88,6 +89,7 @@ export { DEFAULT_STATE_DIR };
  * and the real handlers invoked in this process with the environment the template gives them.
  */
 export async function startLocalStack(given: LocalStackOptions = {}): Promise<LocalStack> {
+  keepHeapNearLiveSize();
   const stateDir = given.stateDir ?? DEFAULT_STATE_DIR;
   const options = { ...given, ...clockOf(stateDir, given.asOf) };
   const template = synthesizeInChildProcess(options.context);
@@ -115,6 +117,17 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
     await owned.stop();
     throw error;
   }
+}
+
+/**
+ * One process hosts the emulators and every function. On a machine with 16 GB or more, V8 lets the
+ * old generation grow up to 4× what survived the last full collection before collecting again:
+ * ~250 MB of heap for the ~55 MB an ingest keeps live. Growing by half keeps the heap near 120 MB
+ * (387 → 237 MB peak RSS at 30,000 orders) for ~0.5 s more of full collections per 30,000 orders.
+ * V8 reads the flag at each collection, so setting it once the process runs takes effect.
+ */
+function keepHeapNearLiveSize(): void {
+  v8.setFlagsFromString('--heap-growing-percent=50');
 }
 
 const OWNER_FILE = 'owner.json';
