@@ -22,6 +22,7 @@ import { dynamoCustomerStore } from '../functions/adapters/customer-store.ts';
 import { refreshCustomers } from '../functions/commons/refresh-customers.ts';
 import { BUILTIN_SEGMENTS } from '../functions/core/segments/builtin.ts';
 import { chunk } from '../functions/core/campaign.ts';
+import { aggregateOrders } from '../functions/core/profile.ts';
 import { startLocalStack } from '../functions/local/local-stack.ts';
 import { runResegment } from '../functions/local/resegment-command.ts';
 
@@ -59,12 +60,18 @@ async function load(tableName: string): Promise<number> {
       const pk = `C#${customerId}`;
       // No address: the bench measures evaluation, not the entry campaign's mail.
       items.push({ pk, sk: 'CONTACT', customerId, contact: { country: 'US', consent: false }, updatedAt: AS_OF });
-      items.push({ pk, sk: 'PROFILE', customerId });
       const orders = 1 + Math.floor(next() * 4);
-      for (let o = 0; o < orders; o++) {
-        const orderedAt = new Date(start + Math.floor(next() * span)).toISOString();
-        items.push({ pk, sk: `O#${customerId}-${o}#1`, customerId, orderId: `${customerId}-${o}`, lineId: '1', orderedAt, amount: Math.round(next() * 20_000) / 100, source: 'bench' });
-      }
+      const lines = Array.from({ length: orders }, (_, o) => ({
+        customerId,
+        orderId: `${customerId}-${o}`,
+        lineId: '1',
+        orderedAt: new Date(start + Math.floor(next() * span)).toISOString(),
+        amount: Math.round(next() * 20_000) / 100,
+      }));
+      // The aggregates ingest would have left: the statistics pass reads them, so without them the
+      // first run would score everyone against empty statistics and the second would move them all.
+      items.push({ pk, sk: 'PROFILE', customerId, orders: aggregateOrders(lines), updatedAt: AS_OF });
+      for (const line of lines) items.push({ pk, sk: `O#${line.orderId}#1`, ...line, source: 'bench' });
     }
     for (const batch of chunk(items, 25)) {
       let pending: Record<string, unknown>[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
