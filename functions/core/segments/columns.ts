@@ -191,35 +191,27 @@ export function loadProfiles(inputs: readonly CustomerFactsInput[], definitions:
 export function factColumns(profiles: ProfileColumns, now: Date, given?: PopulationStats): FactColumns {
   const { size, definitions } = profiles;
   const today = todayOf(now);
-  const timed = new Map<string, Column>();
 
-  // Facts that depend on the evaluation time: days since a day, and demographics (age).
+  // Facts that depend on the evaluation time (days since a day, demographics) are made here; the
+  // others were loaded.
   const orderColumn = (path: string): Column => {
-    const cached = timed.get(path);
-    if (cached !== undefined) return cached;
     const [root = '', second = '', ...rest] = path.split('.');
-    let result: Column;
     if (root === 'orders' && Object.hasOwn(SINCE, second)) {
-      const days = profiles.loaded(SINCE[second] as string);
-      result = rest.length > 0 ? absent(size) : daysSince(days, today);
-    } else if (root === 'demographics') {
-      result = demographicsColumn(profiles, now, path.split('.').slice(1));
-    } else {
-      return profiles.loaded(path);
+      return rest.length > 0 ? absent(size) : daysSince(profiles.loaded(SINCE[second] as string), today);
     }
-    timed.set(path, result);
-    return result;
+    if (root === 'demographics') return demographicsColumn(profiles, now, path.split('.').slice(1));
+    return profiles.loaded(path);
   };
 
   // The RFM facts of DESIGN.md: before scoring (for the statistics) without r, f, m and score.
   const rfmColumn = (key: string, scored: boolean): Column => {
     switch (key) {
       case 'recencyDays':
-        return orderColumn('orders.daysSinceLastOrder');
+        return column('orders.daysSinceLastOrder');
       case 'frequency':
-        return orderColumn(RFM_FIELDS.frequency);
+        return column(RFM_FIELDS.frequency);
       case 'monetary':
-        return orderColumn(RFM_FIELDS.monetary);
+        return column(RFM_FIELDS.monetary);
       case 'r':
         return scored ? (scores ??= scoresOf()).r : absent(size);
       case 'f':
@@ -233,25 +225,24 @@ export function factColumns(profiles: ProfileColumns, now: Date, given?: Populat
     }
   };
 
+  // Each column is made once: definitions compare the same facts again and again (orders.orders,
+  // rfm.r). The statistics' unscored RFM columns differ from the scored ones and are not kept.
+  const made = new Map<string, Column>();
   const column = (path: string, scored = true): Column => {
+    const keep = scored || !path.startsWith('rfm.');
+    const kept = keep ? made.get(path) : undefined;
+    if (kept !== undefined) return kept;
     const [root = '', second, ...rest] = path.split('.');
+    let result: Column;
     if (root === 'rfm' && second !== undefined) {
       const parent = rfmColumn(second, scored);
-      return rest.length === 0 ? parent : below(parent, rest);
+      result = rest.length === 0 ? parent : below(parent, rest);
+    } else {
+      result = orderColumn(path);
     }
-    return orderColumn(path);
+    if (keep) made.set(path, result);
+    return result;
   };
-
-  const population: PopulationStats = given ?? { fields: ownStats() };
-  const fields = population.fields;
-  function ownStats(): Record<string, FieldStats> {
-    const own: Record<string, FieldStats> = {};
-    for (const field of statsFieldsOf(definitions)) {
-      const stats = fieldStatsOf(column(field, false).values);
-      if (stats !== undefined) own[field] = stats;
-    }
-    return own;
-  }
 
   let scores: RfmScores | undefined;
   const scoresOf = (): RfmScores => {
@@ -260,12 +251,12 @@ export function factColumns(profiles: ProfileColumns, now: Date, given?: Populat
     const monetary = fields[RFM_FIELDS.monetary];
     if (recency === undefined || frequency === undefined || monetary === undefined) return { r: absent(size), f: absent(size), m: absent(size) };
     // Every customer with order aggregates has a last order day (NaN for a date that does not parse).
-    const lastOrderDay = orderColumn(RFM_FIELDS.recency);
+    const lastOrderDay = column(RFM_FIELDS.recency);
     const hasOrders = lastOrderDay.kind === 'number' ? lastOrderDay.present : new Uint8Array(size).map((_, i) => ((profiles.inputs[i] as CustomerFactsInput).orders === undefined ? 0 : 1));
     return {
-      r: quintiles(orderColumn(RFM_FIELDS.recency), recency, hasOrders),
-      f: quintiles(orderColumn(RFM_FIELDS.frequency), frequency, hasOrders),
-      m: quintiles(orderColumn(RFM_FIELDS.monetary), monetary, hasOrders),
+      r: quintiles(lastOrderDay, recency, hasOrders),
+      f: quintiles(column(RFM_FIELDS.frequency), frequency, hasOrders),
+      m: quintiles(column(RFM_FIELDS.monetary), monetary, hasOrders),
     };
   };
   let names: Column | undefined;
@@ -286,23 +277,27 @@ export function factColumns(profiles: ProfileColumns, now: Date, given?: Populat
     return out.build();
   };
 
-  // Definitions compare the same facts again and again (orders.orders, rfm.r): each is made once.
-  const made = new Map<string, Column>();
-  return {
-    size,
-    population,
-    column(path) {
-      let result = made.get(path);
-      if (result === undefined) made.set(path, (result = column(path)));
-      return result;
-    },
-  };
+  // Last, once every column maker above exists.
+  const population: PopulationStats = given ?? ownStatistics(definitions, (field) => column(field, false));
+  const fields = population.fields;
+  return { size, population, column: (path) => column(path) };
+}
+
+/** The statistics of a batch's own customers, as finalizeStats gives them, from their unscored columns. */
+function ownStatistics(definitions: readonly SegmentDefinition[], unscored: (field: string) => Column): PopulationStats {
+  const fields: Record<string, FieldStats> = {};
+  for (const field of statsFieldsOf(definitions)) {
+    const stats = fieldStatsOf(unscored(field).values);
+    if (stats !== undefined) fields[field] = stats;
+  }
+  return { fields };
 }
 
 /**
  * Adds a batch of customers (loaded with the definitions the partial is for) to partial
- * statistics: what addToStats(partial, buildFacts(input, now, EMPTY_POPULATION)) does for each (unscored facts, as the statistics are taken before
- * scoring), read from columns. Re-segmentation's first pass, page by page.
+ * statistics: what addToStats(partial, buildFacts(input, now, EMPTY_POPULATION)) does for each
+ * (unscored facts, as the statistics are taken before scoring), read from columns.
+ * Re-segmentation's first pass, page by page.
  */
 export function addBatchToStats(partial: PartialStats, batch: ProfileColumns, now: Date): void {
   const columns = factColumns(batch, now, EMPTY_POPULATION);
