@@ -50,23 +50,21 @@ export function emptyStats(fields: readonly string[]): PartialStats {
 /** Adds one customer's facts to a partial; customers without a numeric value are not counted. */
 export function addToStats(partial: PartialStats, facts: Facts): void {
   for (const field in partial.fields) {
-    const histogram = partial.fields[field] as Histogram;
-    const value = lookupFact(facts, field);
-    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const cents = Math.round(value * 100);
-    histogram[cents] = (histogram[cents] ?? 0) + 1;
+    countValue(partial.fields[field] as Histogram, lookupFact(facts, field));
   }
 }
 
 /** Adds the finite numbers among values (one per customer) to a field's histogram, as addToStats does. */
 export function addValuesToHistogram(histogram: Histogram, values: ArrayLike<unknown>): void {
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    // Whole cents are integer keys, which V8 keeps as elements: no string is made or hashed.
-    const cents = Math.round(value * 100);
-    histogram[cents] = (histogram[cents] ?? 0) + 1;
-  }
+  for (let i = 0; i < values.length; i++) countValue(histogram, values[i]);
+}
+
+/** One customer's value in a histogram; anything but a finite number is not counted. */
+function countValue(histogram: Histogram, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return;
+  // Whole cents are integer keys, which V8 keeps as elements: no string is made or hashed.
+  const cents = Math.round(value * 100);
+  histogram[cents] = (histogram[cents] ?? 0) + 1;
 }
 
 export function mergeStats(a: PartialStats, b: PartialStats): PartialStats {
@@ -105,12 +103,12 @@ export function finalizeStats(partial: PartialStats): PopulationStats {
 
 /**
  * The statistics finalizeStats gives for these values, from the values themselves: each finite one
- * rounded to cents as a histogram key is, then counted by cent when the cents span a few million
+ * in whole cents as a histogram keys it, then counted by cent when the cents span a few million
  * (days, order counts, most money), else sorted. For a whole population held in columns
- * (columns.ts), where a histogram keyed by strings costs more than the values.
+ * (columns.ts), where typed arrays cost less than a histogram object.
  */
 export function fieldStatsOf(values: ArrayLike<unknown>): FieldStats | undefined {
-  // Cents as integers: Math.round(value * 100), the numerator of the histogram key's value.
+  // Whole cents, as the histogram keys: Math.round(value * 100).
   const cents = new Float64Array(values.length);
   let count = 0;
   let low = Infinity;
