@@ -1,4 +1,4 @@
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { CustomerStore, Profile } from '../adapters/customer-store.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import { addBatchToStats, loadProfiles } from '../core/segments/columns.ts';
 import { emptyStats, finalizeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
@@ -21,14 +21,26 @@ export async function collectStats(
   const partial = emptyStats(statsFields(definitions));
   const customerIds: string[] = [];
   for await (const page of store.scanProfiles(options.part)) {
-    const inputs = page.map((profile) => {
-      customerIds.push(profile.customerId);
-      const model = profile.orders === undefined ? undefined : options.scoreModel?.(profile.orders, now);
-      return { customerId: profile.customerId, orders: profile.orders, events: profile.events, model };
-    });
-    addBatchToStats(partial, loadProfiles(inputs, definitions), now);
+    for (const profile of page) customerIds.push(profile.customerId);
+    addProfilesToStats(partial, page, definitions, now, options.scoreModel);
   }
   return { partial, customerIds };
+}
+
+/**
+ * Adds a page of profiles to partial statistics, with the model.* facts of `scoreModel` (the latest
+ * refit, when there is one) as evaluation sees them. Shared by the one-process re-segmentation and
+ * the workflow's statistics workers.
+ */
+export function addProfilesToStats(
+  partial: PartialStats,
+  profiles: readonly Pick<Profile, 'customerId' | 'orders' | 'events'>[],
+  definitions: readonly SegmentDefinition[],
+  now: Date,
+  scoreModel?: RefreshOptions['scoreModel'],
+): void {
+  const inputs = profiles.map(({ customerId, orders, events }) => ({ customerId, orders, events, model: orders === undefined ? undefined : scoreModel?.(orders, now) }));
+  addBatchToStats(partial, loadProfiles(inputs, definitions), now);
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { ModelScorer } from '../commons/model-scorer.ts';
 import { refreshCustomers, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { addProfilesToStats } from '../commons/resegment-everyone.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import { addBatchToStats, loadProfiles } from '../core/segments/columns.ts';
 import { emptyStats, finalizeStats, mergeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
 
 /**
@@ -32,13 +32,7 @@ export function emptyPartial(definitions: readonly SegmentDefinition[]): Partial
  * one) adds the model.* facts, as evaluation sees them.
  */
 export function addProfiles(partial: PartialStats, profiles: readonly ProfileFacts[], definitions: readonly SegmentDefinition[], now: Date, scoreModel?: ModelScorer): PartialStats {
-  const inputs = profiles.map((profile) => ({
-    customerId: profile.customerId,
-    orders: profile.orders,
-    events: profile.events,
-    model: profile.orders === undefined ? undefined : scoreModel?.(profile.orders, now),
-  }));
-  addBatchToStats(partial, loadProfiles(inputs, definitions), now);
+  addProfilesToStats(partial, profiles, definitions, now, scoreModel);
   return partial;
 }
 
