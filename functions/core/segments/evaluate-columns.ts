@@ -167,26 +167,27 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
   const size = actual.values.length;
   if (actual.kind === 'value') return bitsOf(size, (i) => compareValues(op, actual.values[i], expected, now));
   const { values, present } = actual;
-  const words = Math.ceil(size / 32);
+  // The empty bitset, made only when it is the answer.
+  const none = () => new Uint32Array(Math.ceil(size / 32));
   switch (op) {
     case 'exists':
       return bytesToBits(present, 1);
     case 'missing':
       return bytesToBits(present, 0);
   }
-  if (expected === undefined || expected === null) return new Uint32Array(words);
+  if (expected === undefined || expected === null) return none();
   switch (op) {
     case 'eq':
       // Absent customers hold NaN, which equals nothing.
-      return typeof expected === 'number' ? EQ(values, expected) : new Uint32Array(words);
+      return typeof expected === 'number' ? EQ(values, expected) : none();
     case 'neq':
       return notEqualBits(values, present, expected);
     case 'in': {
-      if (!Array.isArray(expected)) return new Uint32Array(words);
+      if (!Array.isArray(expected)) return none();
       const numbers = expected.filter((e): e is number => typeof e === 'number');
       // Array.prototype.includes finds NaN, which === does not: the rare list holding NaN takes includes.
       if (numbers.some((n) => Number.isNaN(n))) return bitsOf(size, (i) => present[i] === 1 && numbers.includes(values[i] as number));
-      const out = new Uint32Array(words);
+      const out = none();
       for (const n of numbers) {
         const hits = EQ(values, n);
         for (let w = 0; w < out.length; w++) out[w] = (out[w] as number) | (hits[w] as number);
@@ -194,18 +195,18 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
       return out;
     }
     case 'gt':
-      return typeof expected === 'number' ? GT(values, expected) : new Uint32Array(words);
+      return typeof expected === 'number' ? GT(values, expected) : none();
     case 'gte':
-      return typeof expected === 'number' ? GTE(values, expected) : new Uint32Array(words);
+      return typeof expected === 'number' ? GTE(values, expected) : none();
     case 'lt':
-      return typeof expected === 'number' ? LT(values, expected) : new Uint32Array(words);
+      return typeof expected === 'number' ? LT(values, expected) : none();
     case 'lte':
-      return typeof expected === 'number' ? LTE(values, expected) : new Uint32Array(words);
+      return typeof expected === 'number' ? LTE(values, expected) : none();
     case 'contains':
     case 'withinDays':
     case 'olderThanDays':
       // These need a list or a string (a date); a number is neither.
-      return new Uint32Array(words);
+      return none();
   }
 }
 
