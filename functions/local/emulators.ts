@@ -31,8 +31,7 @@ const startSes: StartSes = typeof sesLocal === 'function' ? (sesLocal as unknown
  * Resolved from dynalite's own location so the patched classes are the ones it uses.
  */
 function closeDynaliteIterators(): void {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const level = fromDynalite('abstract-level') as Record<string, { prototype: { return?: () => Promise<void>; close(): Promise<void> } }>;
+  const level = requireFromDynalite()('abstract-level') as Record<string, { prototype: { return?: () => Promise<void>; close(): Promise<void> } }>;
   for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
     const iterator = level[name]?.prototype;
     if (iterator !== undefined && iterator.return === undefined) {
@@ -54,9 +53,14 @@ function closeDynaliteIterators(): void {
  */
 const DYNALITE_ITERATOR_BATCH = 64;
 
-/** `require` as dynalite's `level` sees it, so the classic-level patched is the one dynalite uses. */
+/** `require` as dynalite sees it, so the classes patched are the ones it uses. */
+function requireFromDynalite(): NodeRequire {
+  return createRequire(createRequire(import.meta.url).resolve('dynalite'));
+}
+
+/** `require` as dynalite's `level` sees it, for the classic-level it opens. */
 function requireFromDynaliteLevel(): NodeRequire {
-  return createRequire(createRequire(createRequire(import.meta.url).resolve('dynalite')).resolve('level'));
+  return createRequire(requireFromDynalite().resolve('level'));
 }
 
 function boundDynaliteIteratorBatches(): void {
