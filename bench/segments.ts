@@ -13,8 +13,10 @@
  *             both reported). Timed: the statistics pass (addBatchToStats per batch, merged and
  *             finalized: RFM quintiles, percentile thresholds of everyone), then evaluateBatch for
  *             every batch against them: facts at the evaluation time, RFM scores and every built-in
- *             segment (lifecycle, value, RFM map, demographics, ...) → a member bitset per segment,
- *             on one thread (DuckDB uses both cores). Each side runs once untimed first (warm-up).
+ *             segment (lifecycle, value, RFM map, demographics, ...) → a member bitset per segment.
+ *             Headline: the workflow's shape, a worker thread per core each holding its share of
+ *             the batches (statistics, merged by the main thread, then decisions), as DuckDB uses
+ *             every core; also on one thread. Each side runs once untimed first (warm-up).
  *   check     the per-customer path (buildFacts → histograms → compiled catalogue, what the
  *             product ran before the column evaluator; the interpreter explains with the same
  *             facts) over the same profiles: its time, and every membership compared with the
@@ -28,6 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { aggregateOrders, type OrderAggregates } from '../functions/core/profile.ts';
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
@@ -39,7 +42,6 @@ import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts'
 import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats } from '../functions/core/segments/population.ts';
 import { readOrderFile } from '../functions/local/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
-import { Worker } from 'node:worker_threads';
 import { refreshCustomers, REFRESH_BATCH } from '../functions/commons/refresh-customers.ts';
 import { decide, loadBatches, replicate, statsOf } from './segment-profiles.ts';
 import type { WorkerRequest } from './segments-worker.ts';
@@ -48,7 +50,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { profiles: { type: 'string', default: '1000000' } } });
 const PROFILES = Number(args.profiles);
 /** Parallel workers of the workflow's Map steps: one per core of this machine. */
-const WORKERS = Math.max(1, Math.min(os.availableParallelism(), 2));
+const WORKERS = os.availableParallelism();
 const NOW = new Date('1998-07-01T00:00:00Z');
 const master = path.join(here, '..', '..', 'shared', 'data', 'cdnow', 'cdnow_master.csv');
 
@@ -137,8 +139,8 @@ const scores = batches.value.flatMap((batch) => {
 });
 const mismatches = profiles.filter((p, i) => duckScores.get(p.customerId) !== scores[i]).length;
 
-// The per-customer path (buildFacts → histograms → compiled catalogue), which re-segmentation
-// uses and which explains memberships: timed for comparison, and every decision checked against.
+// The per-customer path (buildFacts → histograms → compiled catalogue), which re-segmentation ran
+// before the column evaluator: timed for comparison, and every decision checked against.
 const rowPath = await time(() => {
   const partial = emptyStats(statsFields(definitions));
   const unscored = profiles.map((p) => buildFacts(p, NOW, EMPTY_POPULATION));
