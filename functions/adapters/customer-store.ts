@@ -36,7 +36,9 @@ import { isConditionFailure } from './dynamo-errors.ts';
  *   (gsi1sk=C#<id>), so later runs find what waits through the segment index without a scan.
  * Campaign runs: pk=CAMPAIGN#<name> sk=LAST_RUN {at}: where the next entry-triggered run starts.
  * Suppression: pk=SUPPRESS#<sha256 of the address> sk=SUPPRESS {reason: erased | unsubscribed |
- *   bounced | complained, at}.
+ *   bounced | complained, at}, and per customer pk=SUPPRESS#ID#<customerIdHash(id)> sk=SUPPRESS
+ *   {reason: erased | unsubscribed, at}: an erased id (and every id merged into it) is never recreated
+ *   by ingest or feedback, and an unsubscribed customer is not mailed at any address.
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 

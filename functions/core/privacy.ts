@@ -13,3 +13,11 @@ export function emailHash(email: string): string {
 export function externalIdHash(externalId: string): string {
   return createHash('sha256').update(`external:${externalId}`).digest('hex');
 }
+
+/**
+ * SHA-256 of a customer id, for suppression and erasure entries kept about a customer rather than an
+ * address (SUPPRESS#ID#<hash>): the entry outlives the erased partition without naming the id.
+ */
+export function customerIdHash(customerId: string): string {
+  return createHash('sha256').update(`customer:${customerId}`).digest('hex');
+}
