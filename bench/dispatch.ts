@@ -161,7 +161,7 @@ try {
     GlobalSecondaryIndexes: [{ IndexName: 'bySegment', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
   }));
   const customers = dynamoCustomerStore(doc, 'bench');
-  await customers.putContacts(Array.from({ length: storeN }, (_, i) => ({ customerId: String(i), ...recipient(i).contact })), SEND_AT);
+  await customers.putContacts(Array.from({ length: storeN }, (_, i) => ({ customerId: String(i), ...recipient(i).contact })), SEND_AT, { source: 'bench' });
   await customers.applyRefresh(Array.from({ length: storeN }, (_, i) => ({
     customerId: String(i),
     changes: { enter: [{ segment: 'first-time-buyers', since: '2024-05-14T00:00:00.000Z', why: [] }], exit: [], transitions: [] },

@@ -18,6 +18,8 @@ import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { RetryableError } from '../core/errors.ts';
+import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -42,7 +44,8 @@ import { isConditionFailure } from './dynamo-errors.ts';
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
-export type Contact = Omit<CustomerRecord, 'customerId'>;
+/** The contact fields files set, with when and from which file consent last changed and its history. */
+export type Contact = StoredContact;
 
 export interface Profile {
   readonly customerId: string;
@@ -95,7 +98,11 @@ export interface CustomerStore {
   /** The states of a file's chunks that finished a phase (strongly consistent). */
   listChunkStates(key: string, etag: string, phase: string): Promise<Record<string, unknown>[]>;
   putOrders(orders: readonly Order[], source: string): Promise<void>;
-  putContacts(customers: readonly CustomerRecord[], now: Date): Promise<void>;
+  /**
+   * Applies what a customers file says: only the fields each record carries change, consent by the
+   * rule of functions/core/contact-merge.ts, and only contacts that change are written.
+   */
+  putContacts(customers: readonly CustomerRecord[], now: Date, origin: ContactSource): Promise<void>;
   /** One Query: contact, aggregates, ledger and memberships of a customer. */
   loadCustomer(customerId: string): Promise<CustomerState>;
   /** Replaces the PROFILE item: the order aggregates, recomputed from the ledger. */
@@ -111,7 +118,7 @@ export interface CustomerStore {
   resolveAliases(customerIds: readonly string[]): Promise<Map<string, string>>;
   /**
    * Merges one customer into another: ledger, send ledger and contact (the canonical one's fields
-   * win, the alias fills gaps) move over, the alias keeps only a pointer, and the merge is recorded.
+   * win, the alias fills gaps, consent follows the latest change) move over, the alias keeps only a pointer, and the merge is recorded.
    */
   mergeCustomer(aliasId: string, canonicalId: string, reason: string, now: Date): Promise<void>;
   /** Customer ids whose contact carries this address. */
@@ -165,14 +172,14 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
   }
 
   /** Reads items by key, 100 per call, retrying unprocessed keys with backoff. */
-  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  async function batchGet(keys: readonly Record<string, unknown>[], consistentRead = false): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     for (const batch of chunk(keys, 100)) {
       let pending: Record<string, unknown>[] | undefined = batch;
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         if (attempt > 0) await backoff(attempt);
         if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ...(consistentRead ? { ConsistentRead: true } : {}) } } }));
         items.push(...(response.Responses?.[table] ?? []));
         pending = response.UnprocessedKeys?.[table]?.Keys;
       }
@@ -198,6 +205,38 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;
+  }
+
+  /**
+   * Read-merge-write of one CONTACT item, conditional on the version it was read at: a writer that
+   * lost the race reads again and merges again, so no field and no opt-out of the other is lost.
+   * Nothing is written when the merge changes nothing (a retried file).
+   */
+  async function writeContact(customerId: string, read: Record<string, unknown> | undefined, merge: (stored: Contact | undefined) => Contact, now: Date): Promise<boolean> {
+    let item = read;
+    for (let attempt = 0; ; attempt++) {
+      const stored = item?.contact as Contact | undefined;
+      const next = merge(stored);
+      if (item !== undefined && sameContact(next, stored)) return false;
+      const version = typeof item?.version === 'number' ? item.version : undefined;
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact: next, updatedAt: now.toISOString(), version: (version ?? 0) + 1 },
+            // Items written before versions were kept have none: the first versioned write claims them.
+            ConditionExpression: item === undefined ? 'attribute_not_exists(pk)' : version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
+            ...(version === undefined ? {} : { ExpressionAttributeValues: { ':version': version } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (attempt >= CONTACT_WRITE_ATTEMPTS) throw new RetryableError(`the contact of customer ${customerId} kept changing during ${attempt + 1} attempts to write it`);
+        await backoff(attempt + 1);
+        ({ Item: item } = await client.send(new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: 'CONTACT' }, ConsistentRead: true })));
+      }
+    }
   }
 
   return {
@@ -232,10 +271,17 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       const items = new Map(orders.map((o) => [`${o.customerId}\u001f${o.orderId}\u001f${o.lineId}`, o]));
       await batchWrite([...items.values()].map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}#${o.lineId}`, ...o, source })));
     },
-    async putContacts(customers, now) {
+    async putContacts(customers, now, origin) {
+      const change = { ...origin, at: now.toISOString() };
+      const updates = contactUpdatesById(customers);
+      // One consistent BatchGet per 100 contacts, then a conditional put for each that changes.
+      const stored = await batchGet([...updates.keys()].map((id) => ({ pk: customerPk(id), sk: 'CONTACT' })), true);
+      const byId = new Map(stored.map((i) => [String(i.customerId), i]));
+      await mapLimit([...updates], CONTACT_WRITERS, async ([customerId, fields]) => {
+        await writeContact(customerId, byId.get(customerId), (contact) => updateContacts(contact, fields, change), now);
+      });
       await batchWrite(
         customers.flatMap(({ customerId, ...contact }) => [
-          { pk: customerPk(customerId), sk: 'CONTACT', customerId, contact, updatedAt: now.toISOString() },
           // The address → customer link, keyed by hash so the table's keys hold no address.
           ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: 'OWNER', customerId }] : []),
           ...(contact.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER', customerId }] : []),
@@ -253,16 +299,16 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         .filter((i) => ['O#', 'E#', 'SEND#'].some((prefix) => String(i.sk).startsWith(prefix)))
         .map((i) => ({ ...i, pk: to, customerId: canonicalId }));
       const aliasContact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
+      // The merged contact is written first: a crash before the batch below leaves the alias whole, and merging again changes nothing.
+      if (aliasContact !== undefined) {
+        const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: to, sk: 'CONTACT' }, ConsistentRead: true }));
+        await writeContact(canonicalId, Item, (contact) => mergeContacts(contact, aliasContact), now);
+      }
       const puts: Record<string, unknown>[] = [
         ...moved,
         { pk: customerPk(aliasId), sk: 'ALIAS', customerId: aliasId, canonicalId, reason, at: now.toISOString() },
         { pk: to, sk: `MERGE#${aliasId}`, aliasId, reason, at: now.toISOString() },
       ];
-      if (aliasContact !== undefined) {
-        const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: to, sk: 'CONTACT' } }));
-        const merged = { ...aliasContact, ...((Item?.contact ?? {}) as Contact) };
-        puts.push({ pk: to, sk: 'CONTACT', customerId: canonicalId, contact: merged, updatedAt: now.toISOString() });
-      }
       const deletes = [
         ...items.filter((i) => i.sk !== 'ALIAS').map((i) => ({ pk: i.pk, sk: i.sk })),
       ];
@@ -451,6 +497,10 @@ export function customerStateFromItems(customerId: string, items: readonly Recor
     feedback,
   };
 }
+
+/** Conditional contact puts in flight at once: single-item writes, so several overlap to keep ingest fast. */
+const CONTACT_WRITERS = 32;
+const CONTACT_WRITE_ATTEMPTS = 10;
 
 /** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */
 function backoff(attempt: number): Promise<void> {

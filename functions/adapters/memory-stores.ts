@@ -6,6 +6,7 @@ import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
 import { emailHash, externalIdHash } from '../core/privacy.ts';
+import { contactUpdatesById, mergeContacts, sameContact, updateContacts } from '../core/contact-merge.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
@@ -98,10 +99,13 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         eventLedger.set(event.customerId, held);
       }
     },
-    async putContacts(customers) {
-      for (const { customerId, ...contact } of customers) {
+    async putContacts(customers, now, origin) {
+      for (const [customerId, fields] of contactUpdatesById(customers)) {
+        const stored = contacts.get(customerId);
+        const next = updateContacts(stored, fields, { ...origin, at: now.toISOString() });
+        if (stored !== undefined && sameContact(next, stored)) continue;
         writes++;
-        contacts.set(customerId, contact);
+        contacts.set(customerId, next);
       }
     },
     async loadCustomer(customerId) {
@@ -168,7 +172,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         eventLedger.delete(aliasId);
       }
       const aliasContact = contacts.get(aliasId);
-      if (aliasContact !== undefined) contacts.set(canonicalId, { ...aliasContact, ...contacts.get(canonicalId) });
+      if (aliasContact !== undefined) contacts.set(canonicalId, mergeContacts(contacts.get(canonicalId), aliasContact));
       ledger.delete(aliasId);
       contacts.delete(aliasId);
       profiles.delete(aliasId);

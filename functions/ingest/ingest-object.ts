@@ -116,7 +116,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   }
 
   // Pass 2: apply.
-  const applier = createApplier(store, key, now);
+  const applier = createApplier(store, key, now, etag);
   await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
   const { touched, merges } = await applier.finish();
 
@@ -199,9 +199,10 @@ export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
 
 /**
  * Writes cleaned records in batches: identities resolved, ledgers and contacts written, and the
- * customers touched collected for re-evaluation.
+ * customers touched collected for re-evaluation. The ETag tells a retry of this upload (which
+ * changes no consent again) from a new upload of the same key.
  */
-export function createApplier(store: CustomerStore, key: string, now: Date) {
+export function createApplier(store: CustomerStore, key: string, now: Date, etag?: string) {
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
@@ -213,7 +214,7 @@ export function createApplier(store: CustomerStore, key: string, now: Date) {
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
     for (const e of resolved.events) touched.add(e.customerId);
-    if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now);
+    if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now, { source: key, ...(etag === undefined ? {} : { revision: etag }) });
     for (const o of resolved.orders) touched.add(o.customerId);
     for (const c of resolved.customers) touched.add(c.customerId);
     for (const m of resolved.merges) touched.delete(m.aliasId);

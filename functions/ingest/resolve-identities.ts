@@ -1,6 +1,7 @@
 import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
+import { combineRecords, contactFieldsOf } from '../core/contact-merge.ts';
 
 export interface IdentityMerge {
   readonly aliasId: string;
@@ -43,7 +44,7 @@ export async function resolveIdentities(
   const contacts = new Map<string, CustomerRecord>();
   const add = (record: CustomerRecord, fillGapsOnly: boolean) => {
     const existing = contacts.get(record.customerId);
-    contacts.set(record.customerId, existing === undefined ? record : fillGapsOnly ? { ...record, ...existing } : { ...existing, ...record });
+    contacts.set(record.customerId, existing === undefined ? record : combineRecords(existing, record, fillGapsOnly));
   };
   for (const record of batch.customers) {
     const customerId = canonical(record.customerId);
@@ -65,9 +66,13 @@ export async function resolveIdentities(
       aliases.set(customerId, owner);
       merges.push({ aliasId: customerId, canonicalId: owner, reason });
       // The owner's contact wins, stored or earlier in this batch; this row only fills what it lacks.
+      // Its stored consent is no statement of this file, so only this row's consent goes on.
       if (!contacts.has(owner)) {
         const stored = (await store.loadCustomer(owner)).profile?.contact;
-        if (stored !== undefined) contacts.set(owner, { ...stored, customerId: owner });
+        if (stored !== undefined) {
+          const { consent: _consent, ...fields } = contactFieldsOf(stored);
+          contacts.set(owner, { ...fields, customerId: owner });
+        }
       }
       add({ ...record, customerId: owner }, true);
     } else {

@@ -32,7 +32,7 @@ export interface Customers {
 
 /** Contact, ledger and PROFILE aggregates of each customer, as an ingest leaves them before any segment is evaluated. */
 export async function seedCustomers(store: CustomerStore, data: Customers, now: Date): Promise<void> {
-  await store.putContacts(data.customers, now);
+  await store.putContacts(data.customers, now, { source: 'test' });
   await store.putOrders(data.orders, 'test');
   const updates = data.customers.map((c) => ({
     customerId: c.customerId,
