@@ -146,7 +146,7 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
       ? { pass: 'apply' as const, repeats: await readFilter(chunking, keys.filter(task.chunk)), counts: new Map<string, number>(), acrossChunks: await readFilter(chunking, keys.cross) }
       : undefined;
     const source = await chunkSource(chunking, object, declared, task);
-    const applier = createApplier(deps.store, task.key, deps.now, task.etag);
+    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt });
     const deferred = chunking.objects.createWriter(keys.deferred(task.chunk), 'application/x-ndjson');
     let deferredRows = 0;
     await scanRows(source.rows, object.kind, declared, deps.now, occurrences, (row) => {
@@ -225,7 +225,7 @@ const JOINS: Record<ChunkPhase, Join> = {
     const validation = validated.parse((await deps.store.listChunkStates(task.key, task.etag, 'validate'))[0]);
     const mapping: Mapping = declared ?? validation.mapping;
     const counts = new Map<string, number>();
-    const applier = createApplier(deps.store, task.key, deps.now, task.etag);
+    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt });
     for (const s of states) {
       if (s.deferred === 0) continue;
       const lines = createInterface({ input: await chunking.objects.openStream(keys.deferred(s.chunk)), crlfDelay: Infinity });

@@ -30,6 +30,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
     definitions: await loadSegmentDefinitions(objects),
     scoreModel: await loadModelScorer(objects),
     now: evaluationTime(config),
+    recordedAt: new Date(),
     maxRejectedShare: config.maxRejectedShare,
     chunking,
   };

@@ -51,6 +51,11 @@ export interface IngestDeps {
   /** model.* facts from the latest fitted model; absent before the first fit. */
   readonly scoreModel?: ModelScorer | undefined;
   readonly now: Date;
+  /**
+   * The wall clock when this run applies changes, for the times consent changed; `now` is the
+   * evaluation time, which a stack evaluating as of a fixed date holds still. Defaults to `now`.
+   */
+  readonly recordedAt?: Date;
   /** Above this share of bad rows the whole file is rejected and nothing of it applied. */
   readonly maxRejectedShare: number;
   /** Splitting large files into byte-range chunks run in parallel; without it every file is one run. */
@@ -116,7 +121,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   }
 
   // Pass 2: apply.
-  const applier = createApplier(store, key, now, etag);
+  const applier = createApplier(store, key, now, { etag, recordedAt: deps.recordedAt });
   await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
   const { touched, merges } = await applier.finish();
 
@@ -202,7 +207,8 @@ export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
  * customers touched collected for re-evaluation. The ETag tells a retry of this upload (which
  * changes no consent again) from a new upload of the same key.
  */
-export function createApplier(store: CustomerStore, key: string, now: Date, etag?: string) {
+export function createApplier(store: CustomerStore, key: string, now: Date, origin: { readonly etag?: string; readonly recordedAt?: Date | undefined } = {}) {
+  const contactSource = { source: key, ...(origin.etag === undefined ? {} : { revision: origin.etag }) };
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
@@ -214,7 +220,7 @@ export function createApplier(store: CustomerStore, key: string, now: Date, etag
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
     for (const e of resolved.events) touched.add(e.customerId);
-    if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now, { source: key, ...(etag === undefined ? {} : { revision: etag }) });
+    if (resolved.customers.length > 0) await store.putContacts(resolved.customers, origin.recordedAt ?? now, contactSource);
     for (const o of resolved.orders) touched.add(o.customerId);
     for (const c of resolved.customers) touched.add(c.customerId);
     for (const m of resolved.merges) touched.delete(m.aliasId);

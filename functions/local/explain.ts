@@ -2,6 +2,7 @@ import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore, type Profile } from '../adapters/customer-store.ts';
 import type { Reason } from '../core/segments/evaluate.ts';
 import type { Transition } from '../core/segments/assign.ts';
+import type { ConsentChange } from '../core/contact-merge.ts';
 import type { LocalStack } from './local-stack.ts';
 import { describeReason } from './segments-command.ts';
 
@@ -12,6 +13,8 @@ export interface Explanation {
   readonly segments: readonly { readonly name: string; readonly since: string; readonly why: readonly Reason[] }[];
   /** Every enter and exit recorded for the customer, oldest first. */
   readonly transitions: readonly Transition[];
+  /** Marketing consent in force (null: never stated), when it last changed, from which file, and its changes oldest first. */
+  readonly consent: { readonly given: boolean | null; readonly changedAt: string | null; readonly source: string | null; readonly history: readonly ConsentChange[] };
 }
 
 /** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
@@ -31,6 +34,12 @@ export async function explainCustomer(stack: LocalStack, customerId: string): Pr
     },
     segments: memberships.map((m) => ({ name: m.segment, since: m.since, why: m.why })),
     transitions: transitions ?? [],
+    consent: {
+      given: profile.contact?.consent ?? null,
+      changedAt: profile.contact?.consentAt ?? null,
+      source: profile.contact?.consentSource ?? null,
+      history: profile.contact?.consentHistory ?? [],
+    },
   };
 }
 
@@ -40,6 +49,7 @@ export function formatExplanation(e: Explanation): string {
     `customer ${e.customerId}${contact?.firstName ? ` (${contact.firstName})` : ''}`,
     `  orders    ${e.orders.count}, revenue ${e.orders.revenue.toFixed(2)}, first ${e.orders.first?.slice(0, 10) ?? '-'}, last ${e.orders.last?.slice(0, 10) ?? '-'}`,
     `  contact   ${contact?.email ? 'e-mail on file' : 'no e-mail'}${contact?.consent === false ? ', opted out' : ''}${contact?.country ? `, ${contact.country}` : ''}`,
+    `  consent   ${describeConsent(e.consent)}`,
     e.segments.length === 0 ? '  segments  none' : '  segments',
     ...e.segments.map(
       (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ${s.why.map(describeReason).join('; ')}`,
@@ -47,4 +57,12 @@ export function formatExplanation(e: Explanation): string {
     ...(e.transitions.length === 0 ? [] : ['  history', ...e.transitions.map((t) => `    ${t.at.slice(0, 10)} ${t.change === 'enter' ? 'entered' : 'left'} ${t.segment}${t.from ? ` (from ${t.from})` : ''}${t.to ? ` (to ${t.to})` : ''}`)]),
   ];
   return lines.join('\n');
+}
+
+function describeConsent(consent: Explanation['consent']): string {
+  if (consent.given === null) return 'not stated';
+  const state = consent.given ? 'opted in' : 'opted out';
+  // Consent stored before change times were kept has neither a time nor a source.
+  if (consent.changedAt === null) return state;
+  return `${state} since ${consent.changedAt}${consent.source === null ? '' : ` (${consent.source})`}`;
 }
