@@ -23,7 +23,8 @@ import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type Co
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
- * files), PROFILE (order aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in
+ * files: {customerId, contact, updatedAt, version}, the contact merged field by field with when
+ * and from which file consent changed, see functions/core/contact-merge.ts), PROFILE (order aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in
  * the segment index), T#<at>#<segment> (transition), SEND#<campaign> (send ledger). FILE#<key>
  * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
  * Table-wide items: STATS/POPULATION (population statistics of the last full evaluation) and
