@@ -24,9 +24,10 @@ import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type Co
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
  * files: {customerId, contact, updatedAt, version}, the contact merged field by field with when
- * and from which file consent changed, see functions/core/contact-merge.ts), PROFILE (order aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in
- * the segment index), T#<at>#<segment> (transition), SEND#<campaign> (send ledger). FILE#<key>
- * items record which uploads are applied. One Query on C#<id> reads everything about a customer.
+ * and from which file consent changed, see functions/core/contact-merge.ts), PROFILE (order
+ * aggregates), O#<order> (the ledger), SEG#<segment> (membership, also in the segment index),
+ * T#<at>#<segment> (transition), SEND#<campaign> (send ledger). FILE#<key> items record which
+ * uploads are applied. One Query on C#<id> reads everything about a customer.
  * Table-wide items: STATS/POPULATION (population statistics of the last full evaluation) and
  * SNAPSHOT/<date> (segment sizes per day).
  *
@@ -119,7 +120,8 @@ export interface CustomerStore {
   resolveAliases(customerIds: readonly string[]): Promise<Map<string, string>>;
   /**
    * Merges one customer into another: ledger, send ledger and contact (the canonical one's fields
-   * win, the alias fills gaps, consent follows the latest change) move over, the alias keeps only a pointer, and the merge is recorded.
+   * win, the alias fills gaps, consent follows the latest change) move over, the alias keeps only
+   * a pointer, and the merge is recorded.
    */
   mergeCustomer(aliasId: string, canonicalId: string, reason: string, now: Date): Promise<void>;
   /** Customer ids whose contact carries this address. */
@@ -300,7 +302,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         .filter((i) => ['O#', 'E#', 'SEND#'].some((prefix) => String(i.sk).startsWith(prefix)))
         .map((i) => ({ ...i, pk: to, customerId: canonicalId }));
       const aliasContact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
-      // The merged contact is written first: a crash before the batch below leaves the alias whole, and merging again changes nothing.
+      // The merged contact is written first: a crash before the batch below leaves the alias whole,
+      // and merging it again changes nothing.
       if (aliasContact !== undefined) {
         const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: to, sk: 'CONTACT' }, ConsistentRead: true }));
         await writeContact(canonicalId, Item, (contact) => mergeContacts(contact, aliasContact), now);
