@@ -4,6 +4,7 @@ import type { Reason } from '../core/segments/evaluate.ts';
 import type { Transition } from '../core/segments/assign.ts';
 import type { LocalStack } from './local-stack.ts';
 import { describeReason } from './segments-command.ts';
+import { blockingSuppression, type SuppressionEntry } from '../core/suppression.ts';
 
 export interface Explanation {
   readonly customerId: string;
@@ -12,13 +13,16 @@ export interface Explanation {
   readonly segments: readonly { readonly name: string; readonly since: string; readonly why: readonly Reason[] }[];
   /** Every enter and exit recorded for the customer, oldest first. */
   readonly transitions: readonly Transition[];
+  /** Suppression entries that concern the customer (by address hash or id), and the one that stops mail, if any. */
+  readonly suppression: { readonly suppressed: boolean; readonly blockedBy: SuppressionEntry | null; readonly entries: readonly SuppressionEntry[] };
 }
 
 /** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
 export async function explainCustomer(stack: LocalStack, customerId: string): Promise<Explanation | undefined> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
-  const { profile, memberships, transitions } = await store.loadCustomer(customerId);
+  const [{ profile, memberships, transitions }, entries] = await Promise.all([store.loadCustomer(customerId), store.suppressions(customerId)]);
   if (profile === undefined) return undefined;
+  const blockedBy = blockingSuppression(entries) ?? null;
   const aggregates = profile.orders;
   return {
     customerId,
@@ -31,6 +35,7 @@ export async function explainCustomer(stack: LocalStack, customerId: string): Pr
     },
     segments: memberships.map((m) => ({ name: m.segment, since: m.since, why: m.why })),
     transitions: transitions ?? [],
+    suppression: { suppressed: blockedBy !== null, blockedBy, entries },
   };
 }
 
@@ -40,6 +45,7 @@ export function formatExplanation(e: Explanation): string {
     `customer ${e.customerId}${contact?.firstName ? ` (${contact.firstName})` : ''}`,
     `  orders    ${e.orders.count}, revenue ${e.orders.revenue.toFixed(2)}, first ${e.orders.first?.slice(0, 10) ?? '-'}, last ${e.orders.last?.slice(0, 10) ?? '-'}`,
     `  contact   ${contact?.email ? 'e-mail on file' : 'no e-mail'}${contact?.consent === false ? ', opted out' : ''}${contact?.country ? `, ${contact.country}` : ''}`,
+    ...formatSuppression(e.suppression.entries, e.suppression.blockedBy),
     e.segments.length === 0 ? '  segments  none' : '  segments',
     ...e.segments.map(
       (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ${s.why.map(describeReason).join('; ')}`,
@@ -47,4 +53,19 @@ export function formatExplanation(e: Explanation): string {
     ...(e.transitions.length === 0 ? [] : ['  history', ...e.transitions.map((t) => `    ${t.at.slice(0, 10)} ${t.change === 'enter' ? 'entered' : 'left'} ${t.segment}${t.from ? ` (from ${t.from})` : ''}${t.to ? ` (to ${t.to})` : ''}`)]),
   ];
   return lines.join('\n');
+}
+
+/** One line per suppression entry: which (address, current or former, or id), why and since when; never the address. */
+export function formatSuppression(entries: readonly SuppressionEntry[], blockedBy: SuppressionEntry | null): string[] {
+  if (entries.length === 0) return ['  suppression none: may be mailed'];
+  const what = (s: SuppressionEntry) => (s.scope === 'id' ? 'customer id' : s.current === true ? 'current address' : 'former address');
+  return [
+    `  suppression ${blockedBy === null ? 'entries on file, none stops mail' : `not mailed (${what(blockedBy)} ${blockedBy.reason})`}`,
+    ...entries.map((s) => `    ${what(s)} ${s.reason} at ${s.at} (SUPPRESS#${s.scope === 'id' ? 'ID#' : ''}${s.hash.slice(0, 12)}…)`),
+  ];
+}
+
+/** The suppression entries left of a customer id that holds no data (an erased customer keeps only these). */
+export async function suppressionOf(stack: LocalStack, customerId: string): Promise<SuppressionEntry[]> {
+  return dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).suppressions(customerId);
 }
