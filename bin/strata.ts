@@ -221,13 +221,14 @@ program
   .command('forget')
   .description('erase a customer (by id or e-mail) and keep only a hashed suppression entry')
   .argument('<customerIdOrEmail>')
+  .option('--purge-files', 'also delete every version of the uploads under incoming/ that mention the customer')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, options: { json?: boolean }) => {
+  .action(async (target: string, options: { json?: boolean; purgeFiles?: boolean }) => {
     const { forget, formatForget } = await load.privacy();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-    const result = await forget(stack, target, new Date());
+    const result = await forget(stack, target, new Date(), { purgeFiles: options.purgeFiles === true });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${oneLine(formatForget(result))}\n`);
+    else process.stdout.write(`${formatForget(result).split('\n').map(oneLine).join('\n')}\n`);
     if (result.erased === undefined && result.target === 'id' && !result.alreadyErased) process.exitCode = 1;
     });
   });

@@ -1,4 +1,5 @@
-import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
+import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
+import { purgeUploads } from './purge-files.ts';
 import { dynamoCustomerStore, type CustomerStore } from '../adapters/customer-store.ts';
 import { emailHash } from '../core/privacy.ts';
 import { cleanEmail } from '../core/clean.ts';
@@ -19,6 +20,8 @@ export interface ForgetResult {
   readonly idsSuppressed: number;
   /** The id had been erased before: only its suppression entry is left, and nothing more was done. */
   readonly alreadyErased: boolean;
+  /** With --purge-files: the uploads under incoming/ that mentioned the customer, every version deleted. */
+  readonly purgedFiles?: readonly string[];
 }
 
 /**
@@ -26,11 +29,17 @@ export interface ForgetResult {
  * address they have had, with every id merged into them, and keeps only hashed suppression entries.
  * An address that no customer holds is suppressed all the same, so a later import stays unmailable.
  */
-export async function forget(stack: LocalStack, idOrEmail: string, now: Date): Promise<ForgetResult> {
-  return forgetIn(dynamoCustomerStore(dynamoDocumentClient(), stack.tableName), idOrEmail, now);
+export async function forget(stack: LocalStack, idOrEmail: string, now: Date, options: { readonly purgeFiles?: boolean } = {}): Promise<ForgetResult> {
+  const { result, addressHashes } = await forgetIn(dynamoCustomerStore(dynamoDocumentClient(), stack.tableName), idOrEmail, now);
+  if (options.purgeFiles !== true) return result;
+  // An id erased before (or unknown) still has its uploads purged when asked.
+  const ids = result.customers.length > 0 ? result.customers : result.target === 'id' ? [idOrEmail] : [];
+  const purgedFiles = await purgeUploads(s3Client(), stack.bucketName, { ids: new Set(ids), addressHashes: new Set(addressHashes) });
+  return { ...result, purgedFiles };
 }
 
-export async function forgetIn(store: CustomerStore, idOrEmail: string, now: Date): Promise<ForgetResult> {
+/** The erasure itself, and the hashes of the addresses it covered (kept off the printed result). */
+export async function forgetIn(store: CustomerStore, idOrEmail: string, now: Date): Promise<{ result: ForgetResult; addressHashes: readonly string[] }> {
   const target = idOrEmail.includes('@') ? 'email' : 'id';
   const email = target === 'email' ? cleanEmail(idOrEmail) : undefined;
   if (target === 'email' && email === undefined) throw new InputError('the argument is not a valid e-mail address');
@@ -41,22 +50,24 @@ export async function forgetIn(store: CustomerStore, idOrEmail: string, now: Dat
   if (customerId === undefined || (await store.exportCustomer(customerId)).length === 0) {
     if (hash !== undefined) {
       await store.suppress(hash, 'erased', now);
-      return { ...nothing, addressesSuppressed: 1 };
+      return { result: { ...nothing, addressesSuppressed: 1 }, addressHashes: [hash] };
     }
-    return { ...nothing, alreadyErased: customerId !== undefined && (await store.erasedIds([customerId])).has(customerId) };
+    return { result: { ...nothing, alreadyErased: customerId !== undefined && (await store.erasedIds([customerId])).has(customerId) }, addressHashes: [] };
   }
   const erasure = await store.forgetCustomer(customerId, now);
   // The address asked for may predate the record of every address (ADDR# items): suppress it by name too.
   if (hash !== undefined) await store.suppress(hash, 'erased', now);
-  return {
+  const addressHashes = [...new Set([...erasure.addressHashes, ...(hash === undefined ? [] : [hash])])];
+  const result: ForgetResult = {
     target,
     erased: customerId,
     customers: [customerId, ...erasure.mergedIds],
     itemsDeleted: erasure.itemsDeleted,
-    addressesSuppressed: new Set([...erasure.addressHashes, ...(hash === undefined ? [] : [hash])]).size,
+    addressesSuppressed: addressHashes.length,
     idsSuppressed: 1 + erasure.mergedIds.length,
     alreadyErased: false,
   };
+  return { result, addressHashes };
 }
 
 /** Follows alias pointers (a merge of a merge leaves a chain) to the customer that holds the data. */
@@ -71,6 +82,11 @@ async function canonicalId(store: CustomerStore, id: string): Promise<string> {
 }
 
 export function formatForget(result: ForgetResult): string {
+  const purged = result.purgedFiles === undefined ? '' : `\n${result.purgedFiles.length === 0 ? 'no upload under incoming/ mentioned the customer' : `purged every version of ${result.purgedFiles.length} upload(s): ${result.purgedFiles.join(', ')}`}`;
+  return `${erasure(result)}${purged}`;
+}
+
+function erasure(result: ForgetResult): string {
   if (result.erased !== undefined) {
     const merged = result.customers.slice(1);
     return `erased customer ${result.erased}${merged.length > 0 ? ` and the ids merged into it (${merged.join(', ')})` : ''}: ${result.itemsDeleted} items deleted; ${result.addressesSuppressed} address(es) and ${result.idsSuppressed} id(s) suppressed as erased`;

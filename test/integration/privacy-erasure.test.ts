@@ -159,4 +159,27 @@ describe('privacy holds on the embedded stack', () => {
     expect((await explainCustomer(stack, 'U2'))?.suppression).toMatchObject({ suppressed: true, blockedBy: { scope: 'address', reason: 'unsubscribed', current: false } });
     expect((await explainCustomer(stack, control))?.suppression).toMatchObject({ suppressed: false, entries: [] });
   }, 120_000);
+
+  it('forget --purge-files deletes the uploads under incoming/ that mention the customer, and only those', async () => {
+    await ingest({
+      'incoming/customers/r1.csv': `customer_id,email,first_name\nR1,${at('rita-old')},Rita\nR2,${at('ron')},Ron\n`,
+      'incoming/customers/r1-moved.csv': `customer_id,email\nR1,${at('rita-new')}\n`,
+      'incoming/orders/r1.csv': 'customer_id,date,amount\nR2,1998-06-01,3.00\nR1,1998-06-02,4.00\n',
+      // R1 appears here, but not as a customer id: the file is about someone else.
+      'incoming/orders/other.csv': 'customer_id,date,amount,category\nR2,1998-06-03,5.00,R1\n',
+    });
+    // A file ingest cannot read, mentioning her former address by another spelling: found by its hash.
+    await stack.upload('incoming/customers/notes.csv', `note\nforwarded to Rita <${at('rita-old').toUpperCase()}>\n`);
+    await stack.settled();
+    const keys = async () => (await s3ObjectStore(s3Client(), stack.bucketName).list('incoming/')).filter((k) => /\/(r1|r1-moved|other|notes)\.csv$/.test(k));
+    expect(await keys()).toHaveLength(5);
+
+    const result = await forget(stack, 'R1', now, { purgeFiles: true });
+
+    expect(result).toMatchObject({ erased: 'R1', addressesSuppressed: 2 });
+    expect([...(result.purgedFiles ?? [])].sort()).toEqual(['incoming/customers/notes.csv', 'incoming/customers/r1-moved.csv', 'incoming/customers/r1.csv', 'incoming/orders/r1.csv']);
+    expect(await keys()).toEqual(['incoming/orders/other.csv']);
+    expect(JSON.stringify(result)).not.toContain('rita');
+    expect((await store().loadCustomer('R2')).profile?.contact?.email).toBe(at('ron'));
+  }, 120_000);
 });
