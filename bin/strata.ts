@@ -228,7 +228,7 @@ program
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const result = await forget(stack, target, new Date(), { purgeFiles: options.purgeFiles === true });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${formatForget(result).split('\n').map(oneLine).join('\n')}\n`);
+    else process.stdout.write(`${formatForget(result).split('\n').map((line) => oneLine(line)).join('\n')}\n`);
     if (result.erased === undefined && result.target === 'id' && !result.alreadyErased) process.exitCode = 1;
     });
   });
