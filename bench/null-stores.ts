@@ -38,8 +38,11 @@ export function countingStore(): CustomerStore & { writes: () => number } {
     emailOwners: async () => new Map<string, string>(),
     externalIdOwners: async () => new Map<string, string>(),
     exportCustomer: async () => [],
-    forgetCustomer: async () => ({ deleted: 0, suppressed: false }),
+    forgetCustomer: async (customerId) => ({ customerId, mergedIds: [], itemsDeleted: 0, addressHashes: [] }),
     suppress: async () => undefined,
+    suppressCustomer: async () => undefined,
+    erasedIds: async () => new Set<string>(),
+    suppressions: async () => [],
     suppressedHashes: async () => new Set<string>(),
   };
 }

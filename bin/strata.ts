@@ -198,10 +198,15 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (customerId: string, options: { json?: boolean }) => {
     requireStorableId(customerId);
-    const { explainCustomer, formatExplanation } = await load.explain();
+    const { explainCustomer, formatExplanation, formatSuppression, suppressionOf } = await load.explain();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
     const explanation = await explainCustomer(stack, customerId);
-    if (explanation === undefined) {
+    const left = explanation === undefined ? await suppressionOf(stack, customerId) : [];
+    if (explanation === undefined && left.length > 0) {
+      // An erased customer: nothing held but the entries that keep them erased and unmailed.
+      if (options.json) process.stdout.write(`${JSON.stringify({ customerId, profile: null, suppression: { suppressed: true, entries: left } }, null, 2)}\n`);
+      else process.stdout.write(`customer ${oneLine(abbreviate(customerId))}: no data held\n${formatSuppression(left, left[0] ?? null).join('\n')}\n`);
+    } else if (explanation === undefined) {
       process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack (run npm start first?)\n`);
       process.exitCode = 1;
     } else if (options.json) {
@@ -216,13 +221,15 @@ program
   .command('forget')
   .description('erase a customer (by id or e-mail) and keep only a hashed suppression entry')
   .argument('<customerIdOrEmail>')
+  .option('--purge-files', 'also delete every version of the uploads under incoming/ that mention the customer')
   .option('--json', 'print JSON on stdout')
-  .action(async (target: string, options: { json?: boolean }) => {
-    const { forget } = await load.privacy();
+  .action(async (target: string, options: { json?: boolean; purgeFiles?: boolean }) => {
+    const { forget, formatForget } = await load.privacy();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-    const result = await forget(stack, target, new Date());
+    const result = await forget(stack, target, new Date(), { purgeFiles: options.purgeFiles === true });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`erased ${result.customers.length} customer(s), ${result.itemsDeleted} items; ${result.suppressedHash ? 'address suppressed by its hash' : 'no address on file'}\n`);
+    else process.stdout.write(`${formatForget(result).split('\n').map((line) => oneLine(line)).join('\n')}\n`);
+    if (result.erased === undefined && result.target === 'id' && !result.alreadyErased) process.exitCode = 1;
     });
   });
 
@@ -232,14 +239,14 @@ program
   .argument('<customerId>')
   .action(async (customerId: string) => {
     requireStorableId(customerId);
-    const { exportCustomer } = await load.privacy();
+    const { exportCustomerWithSuppression } = await load.privacy();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-    const items = await exportCustomer(stack, customerId);
-    if (items.length === 0) {
+    const exported = await exportCustomerWithSuppression(stack, customerId);
+    if (exported.items.length === 0 && exported.suppression.length === 0) {
       process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack\n`);
       process.exitCode = 1;
     } else {
-      process.stdout.write(`${JSON.stringify({ customerId, items }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
     }
     });
   });

@@ -2,7 +2,9 @@ import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, PutComm
 import { chunk } from '../core/campaign.ts';
 import type { RecipientProfile } from '../core/campaign-content.ts';
 import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
-import { emailHash } from '../core/privacy.ts';
+import { customerIdHash, emailHash } from '../core/privacy.ts';
+import type { SuppressionEntry } from '../core/suppression.ts';
+import { readSuppressions, type SuppressionSubject } from './suppression-reader.ts';
 import { mapLimit, SEGMENT_INDEX, type Contact } from './customer-store.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
@@ -36,6 +38,8 @@ export interface CampaignStore {
   /** Every ledger entry of each customer (one Query per customer), for the cap and duplicates. */
   ledgers(customerIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>;
   suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
+  /** The suppression entries of each customer: every address they have had, their id and the ids merged into them. */
+  suppressions(subjects: readonly SuppressionSubject[]): Promise<Map<string, SuppressionEntry[]>>;
   /** Creates the entry; false when one exists. */
   claim(request: ClaimRequest, now: Date): Promise<boolean>;
   /** Takes over an entry still exactly as read (a due deferral, a stale claim); false when it changed. */
@@ -147,6 +151,9 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
       const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' })));
       return new Set(items.map((i) => String(i.pk).slice('SUPPRESS#'.length)));
     },
+    async suppressions(subjects) {
+      return readSuppressions(client, table, batchGet, subjects, concurrency);
+    },
     async claim(request, now) {
       const entry: LedgerEntry = { ...request, claimedAt: now.toISOString() };
       try {
@@ -225,22 +232,52 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
 /** The same contract in memory, for the dispatch benchmark and fast tests of the run logic. */
 export interface MemoryCampaignStore extends CampaignStore {
   addRecipient(recipient: Recipient): void;
-  suppressHash(hash: string): void;
+  suppressHash(hash: string, reason?: string): void;
+  /** A suppression entry of the customer's id (SUPPRESS#ID#). */
+  suppressCustomer(customerId: string, reason: 'erased' | 'unsubscribed'): void;
+  /** An address the customer had before (an ADDR# item). */
+  addPastAddress(customerId: string, hash: string): void;
   entries(): LedgerEntry[];
 }
 
 export function memoryCampaignStore(): MemoryCampaignStore {
   const recipients = new Map<string, Recipient>();
   const ledger = new Map<string, LedgerEntry>();
-  const suppressed = new Set<string>();
+  const suppressed = new Map<string, string>();
+  const idSuppressed = new Map<string, string>();
+  const pastAddresses = new Map<string, Set<string>>();
   const runs = new Map<string, string>();
   const key = (customerId: string, campaign: string) => `${customerId}\u001f${campaign}`;
   return {
     addRecipient(r) {
       recipients.set(r.customerId, r);
     },
-    suppressHash(hash) {
-      suppressed.add(hash);
+    suppressHash(hash, reason = 'unsubscribed') {
+      suppressed.set(hash, reason);
+    },
+    suppressCustomer(customerId, reason) {
+      idSuppressed.set(customerIdHash(customerId), reason);
+    },
+    addPastAddress(customerId, hash) {
+      pastAddresses.set(customerId, (pastAddresses.get(customerId) ?? new Set()).add(hash));
+    },
+    async suppressions(subjects) {
+      const at = new Date(0).toISOString();
+      return new Map(
+        subjects.map(({ customerId, currentHash }) => {
+          const idHash = customerIdHash(customerId);
+          const idReason = idSuppressed.get(idHash);
+          const hashes = new Set([...(pastAddresses.get(customerId) ?? []), ...(currentHash === undefined ? [] : [currentHash])]);
+          const entries: SuppressionEntry[] = [
+            ...(idReason === undefined ? [] : [{ scope: 'id' as const, hash: idHash, reason: idReason, at }]),
+            ...[...hashes].flatMap((hash) => {
+              const reason = suppressed.get(hash);
+              return reason === undefined ? [] : [{ scope: 'address' as const, hash, reason, at, current: hash === currentHash }];
+            }),
+          ];
+          return [customerId, entries];
+        }),
+      );
     },
     entries: () => [...ledger.values()],
     async recipients(ids, segments) {

@@ -14,7 +14,9 @@ import type { Membership, MembershipChanges, Transition } from '../core/segments
 import type { PopulationStats } from '../core/segments/population.ts';
 import { chunk } from '../core/campaign.ts';
 import { TABLE_KEYS } from './table-schema.ts';
-import { emailHash, externalIdHash } from '../core/privacy.ts';
+import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
+import type { SuppressionEntry } from '../core/suppression.ts';
+import { readSuppressions } from './suppression-reader.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
@@ -39,6 +41,9 @@ import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type Co
  *   it carries gsi1pk=DEFER#<campaign> and while CLAIMED or SENDING gsi1pk=PENDING#<campaign>
  *   (gsi1sk=C#<id>), so later runs find what waits through the segment index without a scan.
  * Campaign runs: pk=CAMPAIGN#<name> sk=LAST_RUN {at}: where the next entry-triggered run starts.
+ * Addresses ever held: pk=C#<id> sk=ADDR#<emailHash> {customerId}, written beside the EMAIL#<hash>
+ *   OWNER link and carried over by a merge, so erasure and suppression reach every address a
+ *   customer has had (the CONTACT item holds only the latest). MERGE#<aliasId> items are carried too.
  * Suppression: pk=SUPPRESS#<sha256 of the address> sk=SUPPRESS {reason: erased | unsubscribed |
  *   bounced | complained, at}, and per customer pk=SUPPRESS#ID#<customerIdHash(id)> sk=SUPPRESS
  *   {reason: erased | unsubscribed, at}: an erased id (and every id merged into it) is never recreated
@@ -82,6 +87,16 @@ export interface CustomerState {
   readonly transitions?: Transition[];
   /** SES feedback (sends, opens, clicks, ...), from which engagement facts are recomputed. */
   readonly feedback?: StoredFeedback[];
+}
+
+/** What forgetCustomer did. */
+export interface Erasure {
+  readonly customerId: string;
+  /** Ids that had been merged into the customer, erased with it. */
+  readonly mergedIds: readonly string[];
+  readonly itemsDeleted: number;
+  /** The hashes of every address the customer had, now suppressed as erased (as are all their ids). */
+  readonly addressHashes: readonly string[];
 }
 
 export interface FileRecord {
@@ -132,9 +147,20 @@ export interface CustomerStore {
   externalIdOwners(hashes: readonly string[]): Promise<Map<string, string>>;
   /** Every item held about a customer, as stored. */
   exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
-  /** Erases a customer and leaves only a suppression entry keyed by the hash of their address. */
-  forgetCustomer(customerId: string, now: Date): Promise<{ deleted: number; suppressed: boolean }>;
+  /**
+   * Erases a canonical customer and every id merged into it (their items, alias pointers, address
+   * and external-id links, SES message links) and keeps only suppression entries: SUPPRESS#<hash>
+   * for every address they have had and SUPPRESS#ID#<hash> for every id.
+   */
+  forgetCustomer(customerId: string, now: Date): Promise<Erasure>;
+  /** Suppresses an address hash; an erased address stays erased whatever reason comes later. */
   suppress(hash: string, reason: string, now: Date): Promise<void>;
+  /** The per-customer entry SUPPRESS#ID#<customerIdHash(id)> (reason erased or unsubscribed). */
+  suppressCustomer(customerId: string, reason: 'erased' | 'unsubscribed', now: Date): Promise<void>;
+  /** Which of these customer ids were erased (ingest and feedback never recreate them). */
+  erasedIds(customerIds: readonly string[]): Promise<Set<string>>;
+  /** The suppression entries that concern one customer: every address they have had, every id of theirs. */
+  suppressions(customerId: string): Promise<SuppressionEntry[]>;
   /** Which of these address hashes are suppressed (erased, unsubscribed, bounced, complained). */
   suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
   /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
@@ -287,6 +313,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
         customers.flatMap(({ customerId, ...contact }) => [
           // The address → customer link, keyed by hash so the table's keys hold no address.
           ...(contact.email ? [{ pk: `EMAIL#${emailHash(contact.email)}`, sk: 'OWNER', customerId }] : []),
+          // Every address the customer has had, so erasure and suppression can reach the old ones.
+          ...(contact.email ? [{ pk: customerPk(customerId), sk: `ADDR#${emailHash(contact.email)}`, customerId }] : []),
           ...(contact.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER', customerId }] : []),
         ]),
       );
@@ -319,6 +347,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       // The alias's address now leads to the canonical customer.
       if (aliasContact?.email) puts.push({ pk: `EMAIL#${emailHash(aliasContact.email)}`, sk: 'OWNER', customerId: canonicalId });
       if (aliasContact?.externalId) puts.push({ pk: `XID#${externalIdHash(aliasContact.externalId)}`, sk: 'OWNER', customerId: canonicalId });
+      puts.push(...carriedIdentities(items, canonicalId, aliasContact?.email));
       await batchWrite(puts, deletes);
     },
     async findByEmail(email) {
@@ -337,20 +366,80 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return queryAll(customerPk(customerId), '');
     },
     async forgetCustomer(customerId, now) {
-      const items = await queryAll(customerPk(customerId), '');
-      const contact = items.find((i) => i.sk === 'CONTACT')?.contact as Contact | undefined;
-      const hash = contact?.email ? emailHash(contact.email) : undefined;
+      // The customer, then every id merged into it (MERGE# items, followed through older merges too).
+      const ids = [customerId];
+      const items: Record<string, unknown>[] = [];
+      for (let i = 0; i < ids.length; i++) {
+        const held = await queryAll(customerPk(ids[i] as string), '');
+        items.push(...held);
+        for (const item of held) {
+          const alias = String(item.sk).startsWith('MERGE#') ? String(item.aliasId) : undefined;
+          if (alias !== undefined && !ids.includes(alias)) ids.push(alias);
+        }
+      }
+      const { hashes, externalIds, messageIds } = erasedIdentities(items);
+      const owned = (owners: Map<string, string>, prefix: string) =>
+        [...owners].filter(([, owner]) => ids.includes(owner)).map(([hash]) => ({ pk: `${prefix}#${hash}`, sk: 'OWNER' }));
       const deletes = [
         ...items.map((i) => ({ pk: i.pk, sk: i.sk })),
-        ...(hash === undefined ? [] : [{ pk: `EMAIL#${hash}`, sk: 'OWNER' }]),
-        ...(contact?.externalId ? [{ pk: `XID#${externalIdHash(contact.externalId)}`, sk: 'OWNER' }] : []),
+        // Links that another customer took over since stay theirs.
+        ...owned(await this.emailOwners([...hashes]), 'EMAIL'),
+        ...owned(await this.externalIdOwners([...externalIds]), 'XID'),
+        // SES events for these sends would otherwise still find the customer through the message id.
+        ...[...messageIds].map((id) => ({ pk: `MSG#${id}`, sk: 'MSG' })),
       ];
-      const suppression = hash === undefined ? [] : [{ pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason: 'erased', at: now.toISOString() }];
-      await batchWrite(suppression, deletes);
-      return { deleted: deletes.length, suppressed: hash !== undefined };
+      const at = now.toISOString();
+      const suppressions = [
+        ...[...hashes].map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS', reason: 'erased', at })),
+        ...ids.map((id) => ({ pk: `SUPPRESS#ID#${customerIdHash(id)}`, sk: 'SUPPRESS', reason: 'erased', at })),
+      ];
+      // Suppression first: a crash in between leaves the customer unmailable, never erased yet mailable.
+      await batchWrite(suppressions);
+      await batchWrite([], deletes);
+      return { customerId, mergedIds: ids.slice(1), itemsDeleted: deletes.length, addressHashes: [...hashes] };
     },
     async suppress(hash, reason, now) {
-      await client.send(new PutCommand({ TableName: table, Item: { pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason, at: now.toISOString() } }));
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: `SUPPRESS#${hash}`, sk: 'SUPPRESS', reason, at: now.toISOString() },
+            // A bounce reported after an erasure must not turn the erasure into a bounce.
+            ConditionExpression: 'attribute_not_exists(pk) OR #reason <> :erased',
+            ExpressionAttributeNames: { '#reason': 'reason' },
+            ExpressionAttributeValues: { ':erased': 'erased' },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+    async suppressCustomer(customerId, reason, now) {
+      const key = { pk: `SUPPRESS#ID#${customerIdHash(customerId)}`, sk: 'SUPPRESS' };
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...key, reason, at: now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk) OR #reason <> :erased',
+            ExpressionAttributeNames: { '#reason': 'reason' },
+            ExpressionAttributeValues: { ':erased': 'erased' },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+    async erasedIds(customerIds) {
+      const byHash = new Map([...new Set(customerIds)].map((id) => [customerIdHash(id), id]));
+      const items = await batchGet([...byHash.keys()].map((h) => ({ pk: `SUPPRESS#ID#${h}`, sk: 'SUPPRESS' })));
+      return new Set(items.filter((i) => i.reason === 'erased').map((i) => byHash.get(String(i.pk).slice('SUPPRESS#ID#'.length)) ?? ''));
+    },
+    async suppressions(customerId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: 'CONTACT' } }));
+      const email = (Item?.contact as Contact | undefined)?.email;
+      const found = await readSuppressions(client, table, batchGet, [{ customerId, currentHash: email ? emailHash(email) : undefined }]);
+      return found.get(customerId) ?? [];
     },
     async suppressedHashes(hashes) {
       const items = await batchGet([...new Set(hashes)].map((h) => ({ pk: `SUPPRESS#${h}`, sk: 'SUPPRESS' })));
@@ -505,6 +594,40 @@ export function customerStateFromItems(customerId: string, items: readonly Recor
 /** Conditional contact puts in flight at once: single-item writes, so several overlap to keep ingest fast. */
 const CONTACT_WRITERS = 32;
 const CONTACT_WRITE_ATTEMPTS = 10;
+/**
+ * What a merge carries to the canonical customer besides ledgers and contact: every address the
+ * alias has had (and its address links) and the ids merged into the alias before.
+ */
+function carriedIdentities(aliasItems: readonly Record<string, unknown>[], canonicalId: string, aliasEmail: string | undefined): Record<string, unknown>[] {
+  const to = customerPk(canonicalId);
+  const hashes = new Set(aliasItems.filter((i) => String(i.sk).startsWith('ADDR#')).map((i) => String(i.sk).slice('ADDR#'.length)));
+  if (aliasEmail) hashes.add(emailHash(aliasEmail));
+  return [
+    ...[...hashes].flatMap((h) => [
+      { pk: to, sk: `ADDR#${h}`, customerId: canonicalId },
+      // The current address's link is written above too; one put per key in a batch.
+      ...(aliasEmail && emailHash(aliasEmail) === h ? [] : [{ pk: `EMAIL#${h}`, sk: 'OWNER', customerId: canonicalId }]),
+    ]),
+    ...aliasItems.filter((i) => String(i.sk).startsWith('MERGE#')).map((i) => ({ ...i, pk: to })),
+  ];
+}
+
+/** The address hashes, external-id hashes and SES message ids found among an erased customer's items. */
+function erasedIdentities(items: readonly Record<string, unknown>[]) {
+  const hashes = new Set<string>();
+  const externalIds = new Set<string>();
+  const messageIds = new Set<string>();
+  for (const item of items) {
+    const sk = String(item.sk);
+    if (sk.startsWith('ADDR#')) hashes.add(sk.slice('ADDR#'.length));
+    else if (sk === 'CONTACT') {
+      const contact = item.contact as Contact | undefined;
+      if (contact?.email) hashes.add(emailHash(contact.email));
+      if (contact?.externalId) externalIds.add(externalIdHash(contact.externalId));
+    } else if (sk.startsWith('SEND#') && typeof item.messageId === 'string') messageIds.add(item.messageId);
+  }
+  return { hashes, externalIds, messageIds };
+}
 
 /** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */
 function backoff(attempt: number): Promise<void> {

@@ -5,8 +5,9 @@ import type { ObjectStore, ObjectWriter, RangedObjectStore } from './object-stor
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { emailHash, externalIdHash } from '../core/privacy.ts';
+import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
 import { contactUpdatesById, mergeContacts, sameContact, updateContacts } from '../core/contact-merge.ts';
+import type { SuppressionEntry } from '../core/suppression.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
@@ -28,7 +29,19 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const ledger = new Map<string, Map<string, OrderLine>>();
   const eventLedger = new Map<string, Map<string, CustomerEvent>>();
   const memberships = new Map<string, Map<string, Membership>>();
-  const suppressed = new Map<string, string>();
+  const suppressed = new Map<string, { reason: string; at: string }>();
+  const idSuppressed = new Map<string, { reason: string; at: string }>();
+  // The EMAIL#<hash> OWNER links, every address each customer has had (ADDR#), and who merged into whom (MERGE#).
+  const emailLinks = new Map<string, string>();
+  const addresses = new Map<string, Set<string>>();
+  const mergedInto = new Map<string, Set<string>>();
+  const addAddress = (customerId: string, hash: string) => {
+    emailLinks.set(hash, customerId);
+    addresses.set(customerId, (addresses.get(customerId) ?? new Set()).add(hash));
+  };
+  const suppressUnlessErased = (held: Map<string, { reason: string; at: string }>, hash: string, reason: string, now: Date) => {
+    if (held.get(hash)?.reason !== 'erased') held.set(hash, { reason, at: now.toISOString() });
+  };
   const aliases = new Map<string, string>();
   const merges: { aliasId: string; canonicalId: string; reason: string }[] = [];
   const transitions: Transition[] = [];
@@ -106,6 +119,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         if (stored !== undefined && sameContact(next, stored)) continue;
         writes++;
         contacts.set(customerId, next);
+        if (next.email) addAddress(customerId, emailHash(next.email));
       }
     },
     async loadCustomer(customerId) {
@@ -178,16 +192,18 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       profiles.delete(aliasId);
       memberships.delete(aliasId);
       aliases.set(aliasId, canonicalId);
+      if (aliasContact?.email) addAddress(aliasId, emailHash(aliasContact.email));
+      for (const hash of addresses.get(aliasId) ?? []) addAddress(canonicalId, hash);
+      addresses.delete(aliasId);
+      const merged = mergedInto.get(canonicalId) ?? new Set<string>();
+      for (const id of [aliasId, ...(mergedInto.get(aliasId) ?? [])]) merged.add(id);
+      mergedInto.set(canonicalId, merged);
+      mergedInto.delete(aliasId);
       merges.push({ aliasId, canonicalId, reason });
       writes += 2 + (lines?.size ?? 0);
     },
     async emailOwners(hashes) {
-      const owners = new Map<string, string>();
-      for (const [id, c] of contacts) {
-        const hash = c.email === undefined ? undefined : emailHash(c.email);
-        if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
-      }
-      return owners;
+      return new Map(hashes.flatMap((h) => (emailLinks.has(h) ? [[h, emailLinks.get(h) ?? '']] : [])));
     },
     async externalIdOwners(hashes) {
       const owners = new Map<string, string>();
@@ -198,31 +214,70 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       return owners;
     },
     async findByEmail(email) {
-      const hash = emailHash(email);
-      return [...contacts].filter(([, c]) => c.email !== undefined && emailHash(c.email) === hash).map(([id]) => id);
+      const owner = emailLinks.get(emailHash(email));
+      return owner === undefined ? [] : [owner];
     },
     async exportCustomer(customerId) {
       const { profile, orders, events, memberships: held } = await this.loadCustomer(customerId);
       return [...(profile ? [profile] : []), ...orders, ...events, ...held].map((item) => ({ ...item }));
     },
     async forgetCustomer(customerId, now) {
+      const ids = [customerId, ...(mergedInto.get(customerId) ?? [])];
+      const hashes = new Set(addresses.get(customerId) ?? []);
       const email = contacts.get(customerId)?.email;
-      const deleted =
-        (contacts.delete(customerId) ? 1 : 0) +
-        (profiles.delete(customerId) ? 1 : 0) +
-        (ledger.get(customerId)?.size ?? 0) +
-        (eventLedger.get(customerId)?.size ?? 0) +
-        (memberships.get(customerId)?.size ?? 0);
-      ledger.delete(customerId);
-      eventLedger.delete(customerId);
-      memberships.delete(customerId);
-      if (email !== undefined) suppressed.set(emailHash(email), now.toISOString());
-      writes += deleted;
-      return { deleted, suppressed: email !== undefined };
+      if (email !== undefined) hashes.add(emailHash(email));
+      let deleted = 0;
+      for (const id of ids) {
+        deleted +=
+          (contacts.delete(id) ? 1 : 0) +
+          (profiles.delete(id) ? 1 : 0) +
+          (aliases.delete(id) ? 1 : 0) +
+          (ledger.get(id)?.size ?? 0) +
+          (eventLedger.get(id)?.size ?? 0) +
+          (memberships.get(id)?.size ?? 0) +
+          (addresses.get(id)?.size ?? 0);
+        ledger.delete(id);
+        eventLedger.delete(id);
+        memberships.delete(id);
+        addresses.delete(id);
+        idSuppressed.set(customerIdHash(id), { reason: 'erased', at: now.toISOString() });
+      }
+      deleted += mergedInto.get(customerId)?.size ?? 0;
+      mergedInto.delete(customerId);
+      for (const hash of hashes) {
+        if (ids.includes(emailLinks.get(hash) ?? '')) {
+          emailLinks.delete(hash);
+          deleted++;
+        }
+        suppressed.set(hash, { reason: 'erased', at: now.toISOString() });
+      }
+      writes += deleted + hashes.size + ids.length;
+      return { customerId, mergedIds: ids.slice(1), itemsDeleted: deleted, addressHashes: [...hashes] };
     },
-    async suppress(hash, _reason, now) {
+    async suppress(hash, reason, now) {
       writes++;
-      suppressed.set(hash, now.toISOString());
+      suppressUnlessErased(suppressed, hash, reason, now);
+    },
+    async suppressCustomer(customerId, reason, now) {
+      writes++;
+      suppressUnlessErased(idSuppressed, customerIdHash(customerId), reason, now);
+    },
+    async erasedIds(customerIds) {
+      return new Set(customerIds.filter((id) => idSuppressed.get(customerIdHash(id))?.reason === 'erased'));
+    },
+    async suppressions(customerId) {
+      const email = contacts.get(customerId)?.email;
+      const current = email === undefined ? undefined : emailHash(email);
+      const entries: SuppressionEntry[] = [];
+      for (const id of [customerId, ...(mergedInto.get(customerId) ?? [])]) {
+        const held = idSuppressed.get(customerIdHash(id));
+        if (held !== undefined) entries.push({ scope: 'id', hash: customerIdHash(id), ...held });
+      }
+      for (const hash of new Set([...(addresses.get(customerId) ?? []), ...(current === undefined ? [] : [current])])) {
+        const held = suppressed.get(hash);
+        if (held !== undefined) entries.push({ scope: 'address', hash, ...held, current: hash === current });
+      }
+      return entries;
     },
     async suppressedHashes(hashes) {
       return new Set(hashes.filter((h) => suppressed.has(h)));

@@ -1,12 +1,30 @@
+import { domainToASCII } from 'node:url';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
 /** Small, pure cleaners for the values found in real exports. Each returns undefined when the value cannot be read. */
 
 const EMAIL = /^[^\s@"(),:;<>[\]\\]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
+/**
+ * Characters that show nothing (zero-width, joiners, bidi controls, soft hyphen, variation selectors,
+ * fillers) or control: an address holding one looks like another address but is not, so it is refused.
+ */
+const INVISIBLE = /\p{Cc}|\p{Cf}|\p{Default_Ignorable_Code_Point}|[\u2028\u2029]/u;
+
+/**
+ * The one form of an address that strata hashes and stores: Unicode NFC, trimmed, lower-case, the
+ * domain in punycode (IDNA). Invisible characters and compatibility forms (fullwidth letters,
+ * ligatures, superscripts) are refused rather than folded, since folding would merge look-alikes.
+ */
 export function cleanEmail(raw: string | undefined): string | undefined {
-  const email = raw?.trim().toLowerCase();
-  if (!email || email.length > 254 || !EMAIL.test(email)) return undefined;
+  const text = raw?.normalize('NFC').trim();
+  if (!text || INVISIBLE.test(text) || text.normalize('NFKC') !== text) return undefined;
+  const lower = text.toLowerCase().normalize('NFC');
+  const at = lower.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  const domain = domainToASCII(lower.slice(at + 1));
+  const email = `${lower.slice(0, at)}@${domain}`;
+  if (domain === '' || email.length > 254 || !EMAIL.test(email)) return undefined;
   return email;
 }
 

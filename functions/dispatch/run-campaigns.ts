@@ -4,6 +4,7 @@ import { byPriority, templateName, type Campaign } from '../core/campaign.ts';
 import { templateData } from '../core/campaign-content.ts';
 import { InputError } from '../core/errors.ts';
 import { decide, type LedgerEntry, type SendPolicy } from '../core/send-decision.ts';
+import { blockingSuppression } from '../core/suppression.ts';
 import { UNSUBSCRIBE_TOKEN_DAYS, unsubscribeHeaders, unsubscribeUrl } from '../core/unsubscribe-token.ts';
 import { recipientHash, type CampaignStore, type ClaimRequest, type Recipient } from '../adapters/campaign-store.ts';
 import type { Mailer } from '../adapters/mailer.ts';
@@ -135,7 +136,11 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
     if (fresh.length === 0) return;
     const [recipients, ledgers] = await Promise.all([deps.store.recipients(fresh, campaign.segments), deps.store.ledgers(fresh)]);
     const hashes = [...recipients.values()].flatMap((r) => recipientHash(r) ?? []);
-    const suppressed = await deps.store.suppressedHashes(hashes);
+    const [suppressed, held] = await Promise.all([
+      deps.store.suppressedHashes(hashes),
+      // Entries of the customer rather than of this address: their id, merged ids and every address they had.
+      deps.store.suppressions([...recipients.values()].map((r) => ({ customerId: r.customerId, currentHash: recipientHash(r) }))),
+    ]);
     const outgoing: Outgoing[] = [];
     const settled: LedgerEntry[] = [];
     for (const id of fresh) {
@@ -147,7 +152,7 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
       const hash = recipientHash(recipient);
       const decision = decide({
         campaign, customerId: id, email: recipient.contact?.email, consent: recipient.contact?.consent,
-        suppressed: hash !== undefined && suppressed.has(hash), ledger, takenThisRun: taken.has(id),
+        suppressed: (hash !== undefined && suppressed.has(hash)) || blockingSuppression(held.get(id) ?? []) !== undefined, ledger, takenThisRun: taken.has(id),
         timeZone: recipient.contact?.timezone, lastOpenAt: recipient.lastOpenAt, now, staleBefore, policy: deps.policy,
       });
       const segment = campaign.segments.find((s) => recipient.memberSince[s] !== undefined) ?? own?.segment ?? campaign.segments[0];

@@ -20,7 +20,8 @@ export interface IncomingEvent {
   readonly event: SesEventBridgeEvent;
 }
 
-export type FeedbackStatus = 'stored' | 'duplicate' | 'unknown-message';
+/** erased: the message's customer was erased since, so nothing is written under their id. */
+export type FeedbackStatus = 'stored' | 'duplicate' | 'unknown-message' | 'erased';
 
 export interface BatchOutcome {
   readonly events: number;
@@ -47,7 +48,7 @@ const COUNTERS: Readonly<Record<FeedbackKind, SendingCounter>> = {
 /**
  * Acts on a batch of SES events: suppresses the address of a hard bounce or complaint at once (by
  * its hash, even for mail strata cannot match to a send), stores each event once under its
- * customer, counts new events per day, recomputes the engagement of the customers touched, and
+ * customer (none for a customer erased since), counts new events per day, recomputes the engagement of the customers touched, and
  * lets the sending guard decide when bounces or complaints arrived.
  */
 export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly IncomingEvent[]): Promise<BatchOutcome> {
@@ -57,6 +58,7 @@ export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly I
   // time (STRATA_AS_OF) must still count the opens that follow the sends.
   const now = new Date(Math.max(deps.now.getTime(), ...parsed.map((p) => Date.parse(p.fb.at)).filter((t) => !Number.isNaN(t))));
   const sent = await store.findSentMessages(parsed.map((p) => p.fb.messageId));
+  const erased = await customers.erasedIds([...sent.values()].map((s) => s.customerId));
 
   let suppressed = 0;
   const byStatus: Record<string, number> = {};
@@ -70,7 +72,8 @@ export async function processFeedbackBatch(deps: FeedbackDeps, batch: readonly I
       const n = await suppress(customers, fb, now);
       suppressed += n;
     }
-    const status = await store1(deps, sent.get(fb.messageId), eventId, fb);
+    const message = sent.get(fb.messageId);
+    const status = message !== undefined && erased.has(message.customerId) ? 'erased' : await store1(deps, message, eventId, fb);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status !== 'stored') return;
     const key = `${fb.at.slice(0, 10)}\u001f${COUNTERS[fb.kind]}`;

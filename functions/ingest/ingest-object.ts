@@ -12,7 +12,7 @@ import type { ModelScorer } from '../commons/model-scorer.ts';
 import { refreshCustomers, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
-import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
+import { ERASED_CUSTOMER, resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
 import type { RowSource } from './read-rows.ts';
 import { isChunkable } from '../core/chunks.ts';
 import { startChunkedIngest, type ChunkingDeps } from './chunked-ingest.ts';
@@ -99,7 +99,6 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     accepted++;
     return undefined;
   });
-  await rejects.close();
   const rejected = rejects.count();
   const total = accepted + rejected;
   const base = {
@@ -114,22 +113,38 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   };
   if (total === 0 || rejected / total > maxRejectedShare) {
     const reason = total === 0 ? 'the file has no rows' : `${rejected} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
+    await rejects.close();
     const report: IngestReport = { ...base, status: 'rejected', customers: 0, segments: undefined };
     await objects.put(quarantine.report, JSON.stringify({ ...report, error: `file rejected whole: ${reason}` }, null, 2), 'application/json');
     logger.warn('file rejected whole', { key, accepted, rejected: report.rejected, rejectedByReason });
     return { status: 'rejected', file: key, reason, report };
   }
 
-  // Pass 2: apply.
-  const applier = createApplier(store, key, now, { etag, recordedAt: deps.recordedAt });
-  await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
+  // Pass 2: apply. Rows of erased customers join the quarantine by line and reason only: their cells are the erased person's data.
+  const lineOf = new WeakMap<IngestValue, number>();
+  let erasedRows = 0;
+  const applier = createApplier(store, key, now, {
+    etag,
+    recordedAt: deps.recordedAt,
+    onErased: async (rows) => {
+      erasedRows += rows.length;
+      for (const row of rows) await rejects.add({ ok: false, line: lineOf.get(row) ?? 0, reason: ERASED_CUSTOMER, cells: [], headers: checked.headers });
+    },
+  });
+  await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => {
+    if (row.ok !== true) return undefined;
+    lineOf.set(row.value, row.line);
+    return applier.add(row.value);
+  });
   const { touched, merges } = await applier.finish();
+  await rejects.close();
 
   const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
-  const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
+  const afterErased = { accepted: accepted - erasedRows, rejected: rejects.count(), quarantine: rejects.count() > 0 ? quarantine.rejected : undefined };
+  const report: IngestReport = { ...base, ...afterErased, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
-  logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
+  logger.info('file applied', { key, accepted: report.accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
 }
 
@@ -207,7 +222,12 @@ export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
  * customers touched collected for re-evaluation. The ETag tells a retry of this upload (which
  * changes no consent again) from a new upload of the same key.
  */
-export function createApplier(store: CustomerStore, key: string, now: Date, origin: { readonly etag?: string; readonly recordedAt?: Date | undefined } = {}) {
+export function createApplier(
+  store: CustomerStore,
+  key: string,
+  now: Date,
+  origin: { readonly etag?: string; readonly recordedAt?: Date | undefined; readonly onErased?: (rows: readonly IngestValue[]) => Promise<void> } = {},
+) {
   const contactSource = { source: key, ...(origin.etag === undefined ? {} : { revision: origin.etag }) };
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
@@ -217,6 +237,7 @@ export function createApplier(store: CustomerStore, key: string, now: Date, orig
   const claimedEmails = new Map<string, string>();
   const flush = async () => {
     const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now);
+    if (resolved.erased.length > 0) await origin.onErased?.(resolved.erased);
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
     for (const e of resolved.events) touched.add(e.customerId);

@@ -19,18 +19,23 @@ function identityKeys(record: CustomerRecord): { readonly claim: string; readonl
   ];
 }
 
+/** The quarantine reason of a row about an erased customer (it names no one). */
+export const ERASED_CUSTOMER = 'erased customer';
+
 /**
  * One person, one profile. Before a batch is written: ids merged earlier are replaced by their
  * canonical id, and a customer whose external id or e-mail already belongs to another customer
  * (stored, or earlier in this file) is merged into that one; the external id decides when the two
- * point at different customers. `claimed` carries the owners of both across batches.
+ * point at different customers. `claimed` carries the owners of both across batches. Rows whose
+ * customer (by id, canonical id, or the owner of their address or external id) was erased are left
+ * out and returned as `erased`, as given, so that an erased customer is never recreated.
  */
 export async function resolveIdentities(
   store: CustomerStore,
   batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[]; readonly events: readonly CustomerEvent[] },
   claimed: Map<string, string>,
   now: Date,
-): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; events: CustomerEvent[]; merges: IdentityMerge[] }> {
+): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; events: CustomerEvent[]; merges: IdentityMerge[]; erased: (OrderLine | CustomerRecord | CustomerEvent)[] }> {
   const ids = [...batch.orders, ...batch.customers, ...batch.events].map((r) => r.customerId);
   const aliases = await store.resolveAliases(ids);
   const canonical = (id: string) => aliases.get(id) ?? id;
@@ -40,6 +45,9 @@ export async function resolveIdentities(
   const storedEmails = await store.emailOwners(unknown.filter((k) => k.kind === 'email').map((k) => k.hash));
   const storedExternal = await store.externalIdOwners(unknown.filter((k) => k.kind === 'external').map((k) => k.hash));
   const storedOwner = (key: ReturnType<typeof identityKeys>[number]) => (key.kind === 'email' ? storedEmails : storedExternal).get(key.hash);
+  const erasedIds = await store.erasedIds([...ids, ...aliases.values(), ...storedEmails.values(), ...storedExternal.values()]);
+  const isErased = (id: string) => erasedIds.has(id) || erasedIds.has(canonical(id));
+  const erased: (OrderLine | CustomerRecord | CustomerEvent)[] = [];
   // One contact per canonical id in the batch (DynamoDB refuses two writes of a key in one batch).
   const contacts = new Map<string, CustomerRecord>();
   const add = (record: CustomerRecord, fillGapsOnly: boolean) => {
@@ -49,6 +57,11 @@ export async function resolveIdentities(
   for (const record of batch.customers) {
     const customerId = canonical(record.customerId);
     const keys = identityKeys(record);
+    const ownedBy = keys.map((key) => claimed.get(key.claim) ?? storedOwner(key));
+    if (isErased(record.customerId) || ownedBy.some((owner) => owner !== undefined && isErased(owner))) {
+      erased.push(record);
+      continue;
+    }
     let owner: string | undefined;
     let reason: MergeReason = 'same e-mail';
     for (const key of keys) {
@@ -80,9 +93,10 @@ export async function resolveIdentities(
     }
   }
   const customers = [...contacts.values()];
-  const orders = batch.orders.map((o) => (aliases.has(o.customerId) ? { ...o, customerId: canonical(o.customerId) } : o));
-  const events = batch.events.map((e) => (aliases.has(e.customerId) ? { ...e, customerId: canonical(e.customerId) } : e));
-  return { orders, customers, events, merges };
+  const live = <T extends { customerId: string }>(rows: readonly T[]): T[] => rows.filter((r) => !isErased(r.customerId) || (erased.push(r), false));
+  const orders = live(batch.orders).map((o) => (aliases.has(o.customerId) ? { ...o, customerId: canonical(o.customerId) } : o));
+  const events = live(batch.events).map((e) => (aliases.has(e.customerId) ? { ...e, customerId: canonical(e.customerId) } : e));
+  return { orders, customers, events, merges, erased };
 }
 
 function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {

@@ -5,6 +5,7 @@ import type { Transition } from '../core/segments/assign.ts';
 import type { ConsentChange } from '../core/contact-merge.ts';
 import type { LocalStack } from './local-stack.ts';
 import { describeReason } from './segments-command.ts';
+import { blockingSuppression, type SuppressionEntry } from '../core/suppression.ts';
 
 export interface Explanation {
   readonly customerId: string;
@@ -15,13 +16,16 @@ export interface Explanation {
   readonly transitions: readonly Transition[];
   /** Marketing consent in force (null: never stated), when it last changed, from which file, and its changes oldest first. */
   readonly consent: { readonly given: boolean | null; readonly changedAt: string | null; readonly source: string | null; readonly history: readonly ConsentChange[] };
+  /** Suppression entries that concern the customer (by address hash or id), and the one that stops mail, if any. */
+  readonly suppression: { readonly suppressed: boolean; readonly blockedBy: SuppressionEntry | null; readonly entries: readonly SuppressionEntry[] };
 }
 
 /** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
 export async function explainCustomer(stack: LocalStack, customerId: string): Promise<Explanation | undefined> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
-  const { profile, memberships, transitions } = await store.loadCustomer(customerId);
+  const [{ profile, memberships, transitions }, entries] = await Promise.all([store.loadCustomer(customerId), store.suppressions(customerId)]);
   if (profile === undefined) return undefined;
+  const blockedBy = blockingSuppression(entries) ?? null;
   const aggregates = profile.orders;
   return {
     customerId,
@@ -40,6 +44,7 @@ export async function explainCustomer(stack: LocalStack, customerId: string): Pr
       source: profile.contact?.consentSource ?? null,
       history: profile.contact?.consentHistory ?? [],
     },
+    suppression: { suppressed: blockedBy !== null, blockedBy, entries },
   };
 }
 
@@ -50,6 +55,7 @@ export function formatExplanation(e: Explanation): string {
     `  orders    ${e.orders.count}, revenue ${e.orders.revenue.toFixed(2)}, first ${e.orders.first?.slice(0, 10) ?? '-'}, last ${e.orders.last?.slice(0, 10) ?? '-'}`,
     `  contact   ${contact?.email ? 'e-mail on file' : 'no e-mail'}${contact?.consent === false ? ', opted out' : ''}${contact?.country ? `, ${contact.country}` : ''}`,
     `  consent   ${describeConsent(e.consent)}`,
+    ...formatSuppression(e.suppression.entries, e.suppression.blockedBy),
     e.segments.length === 0 ? '  segments  none' : '  segments',
     ...e.segments.map(
       (s) => `    ${s.name} since ${s.since.slice(0, 10)}: ${s.why.map(describeReason).join('; ')}`,
@@ -65,4 +71,19 @@ function describeConsent(consent: Explanation['consent']): string {
   // Consent stored before change times were kept has neither a time nor a source.
   if (consent.changedAt === null) return state;
   return `${state} since ${consent.changedAt}${consent.source === null ? '' : ` (${consent.source})`}`;
+}
+
+/** One line per suppression entry: which (address, current or former, or id), why and since when; never the address. */
+export function formatSuppression(entries: readonly SuppressionEntry[], blockedBy: SuppressionEntry | null): string[] {
+  if (entries.length === 0) return ['  suppression none: may be mailed'];
+  const what = (s: SuppressionEntry) => (s.scope === 'id' ? 'customer id' : s.current === true ? 'current address' : 'former address');
+  return [
+    `  suppression ${blockedBy === null ? 'entries on file, none stops mail' : `not mailed (${what(blockedBy)} ${blockedBy.reason})`}`,
+    ...entries.map((s) => `    ${what(s)} ${s.reason} at ${s.at} (SUPPRESS#${s.scope === 'id' ? 'ID#' : ''}${s.hash.slice(0, 12)}…)`),
+  ];
+}
+
+/** The suppression entries left of a customer id that holds no data (an erased customer keeps only these). */
+export async function suppressionOf(stack: LocalStack, customerId: string): Promise<SuppressionEntry[]> {
+  return dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).suppressions(customerId);
 }
