@@ -1,7 +1,5 @@
 import {
   ScanCommand,
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   GetCommand,
   PutCommand,
@@ -18,6 +16,7 @@ import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { backoff, batchGetAll } from './dynamo-batch.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -164,21 +163,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     }
   }
 
-  /** Reads items by key, 100 per call, retrying unprocessed keys with backoff. */
-  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (const batch of chunk(keys, 100)) {
-      let pending: Record<string, unknown>[] | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
-        items.push(...(response.Responses?.[table] ?? []));
-        pending = response.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return items;
-  }
+  /** Reads items by key, 100 per call, retrying unprocessed keys with backoff (dynamo-batch.ts). */
+  const batchGet = (keys: readonly Record<string, unknown>[]) => batchGetAll(client, table, keys);
 
   /** Every item of a partition (whose sort key starts with prefix), page by page; consistent when asked. */
   async function queryAll(pk: string, prefix: string, consistentRead = false): Promise<Record<string, unknown>[]> {
@@ -450,12 +436,6 @@ export function customerStateFromItems(customerId: string, items: readonly Recor
     transitions,
     feedback,
   };
-}
-
-/** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(2_000, 25 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
