@@ -92,8 +92,13 @@ export class CampaignDispatch extends Construct {
     // Public on purpose: mail providers POST here without credentials (RFC 8058); the signed token is the authorization.
     this.unsubscribeUrl = this.unsubscribe.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.signingKey.grantRead(this.unsubscribe.role);
+    // Anyone can call it, so it may only add suppression entries: the token carries what it needs, it reads nothing.
     this.unsubscribe.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [props.table.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUPPRESS#*'] } },
+      }),
     );
 
     const campaignDir = path.relative(PROJECT_ROOT, props.campaignDir);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { logicalIdWhere, synthesize, type CfnJson } from './stack-template.ts';
+import { actionsOf, logicalIdWhere, resourcesOf, roleOfFunction, statementsOfRole, synthesize, type CfnJson } from './stack-template.ts';
 
 const { template, json } = synthesize();
+const table = logicalIdWhere(json, 'AWS::DynamoDB::Table', () => true);
 const ofType = (j: CfnJson, type: string) => Object.entries(j.Resources).filter(([, r]) => r.Type === type);
 const onlyOf = (j: CfnJson, type: string) => {
   const found = ofType(j, type);
@@ -107,6 +108,16 @@ describe('unsubscribe endpoint', () => {
     const tuned = synthesize({ 'strata:unsubscribeConcurrency': '2' }).json;
     const tunedFn = logicalIdWhere(tuned, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === entry);
     expect(tuned.Resources[tunedFn]?.Properties?.ReservedConcurrentExecutions).toBe(2);
+  });
+
+  it('may only put suppression items: PutItem, on the table, for keys under SUPPRESS#', () => {
+    const dynamo = statementsOfRole(json, roleOfFunction(json, entry)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const s of dynamo) {
+      expect(actionsOf(s)).toEqual(['dynamodb:PutItem']);
+      expect(resourcesOf(s)).toEqual([{ 'Fn::GetAtt': [table, 'Arn'] }]);
+      expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUPPRESS#*'] } });
+    }
   });
 });
 
