@@ -94,13 +94,16 @@ export async function processFeedbackBatch(deps: FeedbackDeps, records: readonly
   let guardNeeded = false;
   await mapLimit(parsed, 8, async ({ recordId, eventId, fb }) => {
     let status: FeedbackStatus;
+    let addresses = 0;
     try {
-      if (suppresses(fb.kind)) suppressed += await suppress(customers, fb, now);
+      if (suppresses(fb.kind)) addresses = await suppress(customers, fb, now);
       status = await store1(deps, sent.get(fb.messageId), eventId, fb);
     } catch (error) {
       failed(recordId, error);
       return;
     }
+    // Added after the awaits: `suppressed += await …` would read the total before other records' additions.
+    suppressed += addresses;
     byKind[fb.kind] = (byKind[fb.kind] ?? 0) + 1;
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status === 'unknown-message') return;
