@@ -20,6 +20,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
   const defaultTimeZone = context('strata:defaultTimeZone');
   const frequencyCap = context('strata:frequencyCap');
   const encryptionKey = context('strata:encryptionKey');
+  const alarmEmail = context('strata:alarmEmail');
+  const unsubscribeConcurrency = context('strata:unsubscribeConcurrency');
   const stack = new SegmentationStack(app, context('strata:stackName') ?? STACK_NAME, {
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
@@ -28,6 +30,8 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     ...(defaultTimeZone === undefined ? {} : { defaultTimeZone }),
     ...(frequencyCap === undefined ? {} : { frequencyCap }),
     ...(encryptionKey === undefined ? {} : { encryptionKey }),
+    ...(alarmEmail === undefined ? {} : { alarmEmail }),
+    ...(unsubscribeConcurrency === undefined ? {} : { unsubscribeConcurrency: Number(unsubscribeConcurrency) }),
     ...(hour === undefined ? {} : { scheduleHour: Number(hour) }),
     ...(minute === undefined ? {} : { scheduleMinute: Number(minute) }),
     ...(timeZone === undefined ? {} : { scheduleTimeZone: timeZone }),

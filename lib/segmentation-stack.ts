@@ -5,6 +5,7 @@ import type { CompiledCampaign } from './campaigns.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
+import { AlarmsNotify, Alerts } from './constructs/alerts.ts';
 import { createDataKey, CustomerManagedEncryption } from './constructs/encryption.ts';
 import { Feedback } from './constructs/feedback.ts';
 import { IngestPipeline } from './constructs/ingest-pipeline.ts';
@@ -34,6 +35,10 @@ export interface SegmentationStackProps extends StackProps {
    * the same uses as createDataKey's.
    */
   readonly encryptionKey?: string;
+  /** Address subscribed to the alarm topic (strata:alarmEmail). Default none: subscribe to the AlarmTopicArn output yourself. */
+  readonly alarmEmail?: string;
+  /** Reserved concurrency of the public unsubscribe endpoint (strata:unsubscribeConcurrency). Default 5. */
+  readonly unsubscribeConcurrency?: number;
 }
 
 /** strata on AWS: one construct per capability, wired together here and nowhere else. */
@@ -44,6 +49,16 @@ export class SegmentationStack extends Stack {
     const { bucket } = data;
     const { table } = new CustomerTable(this, 'Customers');
     const environment = { TABLE_NAME: table.tableName, BUCKET_NAME: bucket.bucketName };
+    const key = props.encryptionKey === undefined || props.encryptionKey === 'aws-managed'
+      ? undefined
+      : props.encryptionKey === 'create'
+        ? createDataKey(this)
+        : kms.Key.fromKeyArn(this, 'DataKey', props.encryptionKey);
+    const alerts = new Alerts(this, 'Alerts', {
+      ...(key === undefined ? {} : { key }),
+      ...(props.alarmEmail === undefined ? {} : { email: props.alarmEmail }),
+    });
+    const { scheduleDeadLetterQueue } = alerts;
 
     const ingest = new IngestPipeline(this, 'IngestPipeline', { bucket, table, environment });
     const modelRefit = new ModelRefit(this, 'ModelRefit', { table, bucket, environment });
@@ -54,6 +69,8 @@ export class SegmentationStack extends Stack {
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
       campaignDir: props.campaignDir,
+      scheduleDeadLetterQueue,
+      ...(props.unsubscribeConcurrency === undefined ? {} : { unsubscribeConcurrency: props.unsubscribeConcurrency }),
       ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
       ...(props.frequencyCap === undefined ? {} : { frequencyCap: props.frequencyCap }),
     });
@@ -65,6 +82,7 @@ export class SegmentationStack extends Stack {
       dispatch: dispatch.handler.function,
       modelRefit: modelRefit.function,
       campaigns: props.campaigns.map((c) => c.campaign),
+      scheduleDeadLetterQueue,
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
       ...(props.scheduleTimeZone === undefined ? {} : { timeZone: props.scheduleTimeZone }),
@@ -72,11 +90,7 @@ export class SegmentationStack extends Stack {
       ...(props.resegmentMaxSegments === undefined ? {} : { maxSegments: props.resegmentMaxSegments }),
     });
 
-    const key = props.encryptionKey === undefined || props.encryptionKey === 'aws-managed'
-      ? undefined
-      : props.encryptionKey === 'create'
-        ? createDataKey(this)
-        : kms.Key.fromKeyArn(this, 'DataKey', props.encryptionKey);
+    Aspects.of(this).add(new AlarmsNotify(alerts.topic));
     if (key !== undefined) {
       Aspects.of(this).add(new CustomerManagedEncryption(key, { keepS3Managed: [data.accessLogs] }));
       new CfnOutput(this, 'DataKeyArn', { value: key.keyArn, description: 'KMS key of the bucket, table, queues, logs and secret' });
@@ -87,6 +101,8 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'IngestDeadLetterQueue', { value: ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ResegmentStateMachine', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ModelRefitFunction', { value: modelRefit.function.functionName, description: 'Refits the CLV models; writes models/latest.json' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alerts.topic.topicArn, description: 'SNS topic every strata alarm notifies: subscribe on-call here' });
+    new CfnOutput(this, 'ScheduleDeadLetterQueue', { value: scheduleDeadLetterQueue.queueUrl, description: 'Schedule invocations that failed their retries' });
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
   }
 }

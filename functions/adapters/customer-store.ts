@@ -1,7 +1,5 @@
 import {
   ScanCommand,
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   GetCommand,
   PutCommand,
@@ -22,6 +20,7 @@ import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';
 import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
+import { backoff, batchGetAll } from './dynamo-batch.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -200,21 +199,8 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     }
   }
 
-  /** Reads items by key, 100 per call, retrying unprocessed keys with backoff. */
-  async function batchGet(keys: readonly Record<string, unknown>[], consistentRead = false): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (const batch of chunk(keys, 100)) {
-      let pending: Record<string, unknown>[] | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ...(consistentRead ? { ConsistentRead: true } : {}) } } }));
-        items.push(...(response.Responses?.[table] ?? []));
-        pending = response.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return items;
-  }
+  /** Reads items by key, 100 per call, retrying unprocessed keys with backoff (dynamo-batch.ts). */
+  const batchGet = (keys: readonly Record<string, unknown>[], consistentRead = false) => batchGetAll(client, table, keys, { consistentRead });
 
   /** Every item of a partition (whose sort key starts with prefix), page by page; consistent when asked. */
   async function queryAll(pk: string, prefix: string, consistentRead = false): Promise<Record<string, unknown>[]> {
@@ -627,12 +613,6 @@ function erasedIdentities(items: readonly Record<string, unknown>[]) {
     } else if (sk.startsWith('SEND#') && typeof item.messageId === 'string') messageIds.add(item.messageId);
   }
   return { hashes, externalIds, messageIds };
-}
-
-/** Full-jitter exponential backoff for unprocessed batch items (DynamoDB's advice). */
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(2_000, 25 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

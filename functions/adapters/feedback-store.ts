@@ -1,8 +1,8 @@
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedbackKind } from '../core/feedback/ses-event.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import type { DailyCounts, GuardDecision } from '../core/feedback/sending-guard.ts';
-import { chunk } from '../core/campaign.ts';
+import { batchGetAll } from './dynamo-batch.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** A stored SES feedback event of one customer (item C#<id> / FB#<eventId>). */
@@ -55,16 +55,8 @@ const sendingDayKey = (day: string) => ({ pk: 'METRICS#SENDING', sk: `DAY#${day}
 export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: string): FeedbackStore {
   return {
     async findSentMessages(messageIds) {
-      const found = new Map<string, SentMessage>();
-      for (const batch of chunk([...new Set(messageIds)], 100)) {
-        let keys: Record<string, unknown>[] | undefined = batch.map((id) => ({ pk: `MSG#${id}`, sk: 'MSG' }));
-        while (keys && keys.length > 0) {
-          const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const i of response.Responses?.[table] ?? []) found.set(String(i.pk).slice('MSG#'.length), { customerId: String(i.customerId), campaign: String(i.campaign) });
-          keys = response.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return found;
+      const items = await batchGetAll(client, table, [...new Set(messageIds)].map((id) => ({ pk: `MSG#${id}`, sk: 'MSG' })));
+      return new Map(items.map((i) => [String(i.pk).slice('MSG#'.length), { customerId: String(i.customerId), campaign: String(i.campaign) }]));
     },
     async putFeedback(customerId, feedback) {
       try {
@@ -114,8 +106,8 @@ export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: strin
     },
     async dailySendingCounts(days) {
       if (days.length === 0) return [];
-      const response = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: days.map(sendingDayKey) } } }));
-      return (response.Responses?.[table] ?? []).map((i) => ({
+      // A day left unprocessed would read as a day without bounces: the guard must see them all.
+      return (await batchGetAll(client, table, days.map(sendingDayKey))).map((i) => ({
         day: String(i.day),
         sends: Number(i.sends ?? 0),
         hardBounces: Number(i.hardBounces ?? 0),

@@ -1,11 +1,16 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** What an unsubscribe link proves: this customer may leave marketing, until the link expires. */
+/** What an unsubscribe link proves: this customer, at this address, may leave marketing, until the link expires. */
 export interface UnsubscribeClaim {
   readonly customerId: string;
   readonly campaign: string;
   /** Expiry, seconds since the epoch. */
   readonly expiresAt: number;
+  /**
+   * emailHash of the address the mail went to: the endpoint suppresses it without reading the
+   * customer's contact (its role may only write suppression entries).
+   */
+  readonly emailHash: string;
 }
 
 export type TokenCheck =
@@ -15,6 +20,8 @@ export type TokenCheck =
 /** Links stay valid long after the send: RFC 8058 mail clients may POST weeks later. */
 export const UNSUBSCRIBE_TOKEN_DAYS = 60;
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 const encode = (text: string) => Buffer.from(text, 'utf-8').toString('base64url');
 
 function sign(payload: string, key: string): Buffer {
@@ -23,7 +30,7 @@ function sign(payload: string, key: string): Buffer {
 
 /** `<payload>.<mac>`, both base64url: the payload is readable, only strata's key makes the MAC. */
 export function signUnsubscribeToken(claim: UnsubscribeClaim, key: string): string {
-  const payload = encode(JSON.stringify([claim.customerId, claim.campaign, claim.expiresAt]));
+  const payload = encode(JSON.stringify([claim.customerId, claim.campaign, claim.expiresAt, claim.emailHash]));
   return `${payload}.${sign(payload, key).toString('base64url')}`;
 }
 
@@ -39,11 +46,15 @@ export function verifyUnsubscribeToken(token: string, key: string, now: Date): T
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3) return { ok: false, reason: 'malformed' };
-  const [customerId, campaign, expiresAt] = parsed as unknown[];
+  // Three fields: minted before links carried the address hash. It names no address, so it is
+  // answered as expired and unsubscribes nobody (a newer e-mail's link does).
+  if (Array.isArray(parsed) && parsed.length === 3) return { ok: false, reason: 'expired' };
+  if (!Array.isArray(parsed) || parsed.length !== 4) return { ok: false, reason: 'malformed' };
+  const [customerId, campaign, expiresAt, emailHash] = parsed as unknown[];
   if (typeof customerId !== 'string' || typeof campaign !== 'string' || typeof expiresAt !== 'number') return { ok: false, reason: 'malformed' };
+  if (typeof emailHash !== 'string' || !SHA256_HEX.test(emailHash)) return { ok: false, reason: 'malformed' };
   if (expiresAt * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
-  return { ok: true, claim: { customerId, campaign, expiresAt } };
+  return { ok: true, claim: { customerId, campaign, expiresAt, emailHash } };
 }
 
 /** The link for the footer and the List-Unsubscribe header: one URL, GET confirms, POST unsubscribes. */

@@ -5,6 +5,7 @@ import { templateData } from '../core/campaign-content.ts';
 import { InputError } from '../core/errors.ts';
 import { decide, type LedgerEntry, type SendPolicy } from '../core/send-decision.ts';
 import { blockingSuppression } from '../core/suppression.ts';
+import { emailHash } from '../core/privacy.ts';
 import { UNSUBSCRIBE_TOKEN_DAYS, unsubscribeHeaders, unsubscribeUrl } from '../core/unsubscribe-token.ts';
 import { recipientHash, type CampaignStore, type ClaimRequest, type Recipient } from '../adapters/campaign-store.ts';
 import type { Mailer } from '../adapters/mailer.ts';
@@ -190,14 +191,16 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
           }
           if (own !== undefined) summary.resumed++;
           if (campaign.marketing) taken.add(id);
+          const email = recipient.contact?.email ?? '';
+          // The link carries the hash of this address: the endpoint suppresses it without reading the contact.
           const url = unsubscribeUrl(deps.unsubscribe.baseUrl, {
-            customerId: id, campaign: campaign.name, expiresAt: Math.floor(deps.issuedAt.getTime() / 1000) + UNSUBSCRIBE_TOKEN_DAYS * 86_400,
+            customerId: id, campaign: campaign.name, expiresAt: Math.floor(deps.issuedAt.getTime() / 1000) + UNSUBSCRIBE_TOKEN_DAYS * 86_400, emailHash: emailHash(email),
           }, deps.unsubscribe.key);
           outgoing.push({
             entry: { ...base, status: 'CLAIMED', claimedAt: now.toISOString() },
             message: {
               customerId: id,
-              email: recipient.contact?.email ?? '',
+              email,
               templateData: JSON.stringify(templateData(campaign, recipient, segment, url)),
               headers: campaign.marketing ? unsubscribeHeaders(url) : [],
             },

@@ -5,9 +5,8 @@ import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { dynamoFeedbackStore } from '../adapters/feedback-store.ts';
-import { parseSesEvent } from '../core/feedback/ses-event.ts';
 import { DEFAULT_GUARD_SETTINGS } from '../core/feedback/sending-guard.ts';
-import { processFeedbackBatch, type BatchOutcome, type IncomingEvent } from './process-feedback.ts';
+import { processFeedbackBatch, type BatchOutcome } from './process-feedback.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('feedback');
@@ -15,14 +14,11 @@ const sqsSchema = z.object({ Records: z.array(z.object({ messageId: z.string(), 
 
 /**
  * Invoked with a batch from the queue that the configuration set's EventBridge rule fills: each
- * message body is one EventBridge event holding an SES event record.
+ * message body is one EventBridge event holding an SES event record. The answer's batchItemFailures
+ * name the messages SQS must deliver again (the event source reports item failures).
  */
 export const handler = withObservability(logger, async (event: SQSEvent): Promise<BatchOutcome> => {
   const { Records } = sqsSchema.parse(event);
-  const batch: IncomingEvent[] = Records.map((r) => {
-    const parsed = parseSesEvent(JSON.parse(r.body) as unknown, `in SQS message ${r.messageId}`);
-    return { eventId: parsed.id ?? r.messageId, event: parsed };
-  });
   const client = dynamoDocumentClient();
   return processFeedbackBatch(
     {
@@ -32,6 +28,6 @@ export const handler = withObservability(logger, async (event: SQSEvent): Promis
       guard: DEFAULT_GUARD_SETTINGS,
       now: evaluationTime(config),
     },
-    batch,
+    Records,
   );
 });

@@ -3,11 +3,11 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 /** The structured form of a Function URL answer (not the bare-string shortcut). */
 export type HttpResult = Exclude<LambdaFunctionURLResult, string>;
 import { verifyUnsubscribeToken } from '../core/unsubscribe-token.ts';
-import { emailHash } from '../core/privacy.ts';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import { customerIdHash } from '../core/privacy.ts';
+import type { SuppressionWriter } from '../adapters/suppression-store.ts';
 
 export interface UnsubscribeDeps {
-  readonly store: Pick<CustomerStore, 'getContacts' | 'suppress'>;
+  readonly store: SuppressionWriter;
   readonly key: string;
   readonly now: Date;
 }
@@ -31,7 +31,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 /**
  * The unsubscribe endpoint (RFC 8058): POST with a valid token suppresses the address at once (mail
  * clients' one-click), GET only shows a page whose button POSTs (link scanners must not unsubscribe
- * anyone). A forged or malformed token gets 403, an expired one 410.
+ * anyone). A forged or malformed token gets 403, an expired one 410, as does a token minted before
+ * links carried the address hash. It reads nothing: the address and the customer come from the token.
  */
 export async function respond(deps: UnsubscribeDeps, event: LambdaFunctionURLEvent): Promise<HttpResult> {
   const method = event.requestContext.http.method.toUpperCase();
@@ -50,8 +51,9 @@ export async function respond(deps: UnsubscribeDeps, event: LambdaFunctionURLEve
       `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click">` +
       `<button type="submit" style="font-size:1rem;padding:.5rem 1rem">Unsubscribe</button></form>`);
   }
-  const [contact] = await deps.store.getContacts([check.claim.customerId]);
-  // An erased customer is already suppressed by hash; the answer is the same so it reveals nothing.
-  if (contact?.contact.email) await deps.store.suppress(emailHash(contact.contact.email), 'unsubscribed', deps.now);
+  // The address the mail went to, and the customer at any address (dispatch honours both entries).
+  // An erased customer's entries stay "erased"; the answer is the same, so it reveals nothing.
+  await deps.store.suppressAddress(check.claim.emailHash, 'unsubscribed', deps.now);
+  await deps.store.suppressCustomer(customerIdHash(check.claim.customerId), 'unsubscribed', deps.now);
   return page(200, 'You are unsubscribed', '<p>You will get no more marketing e-mail from us. It can take a moment to reach every list.</p>');
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, CfnOutput, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
 import { templateName } from '../../functions/core/campaign.ts';
@@ -28,6 +29,13 @@ export interface CampaignDispatchProps {
   readonly defaultTimeZone?: string;
   /** "count/days". Default 3/7. */
   readonly frequencyCap?: string;
+  /** Where a schedule's invocation goes when its retries are spent (lib/constructs/alerts.ts). */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /**
+   * Reserved concurrency of the public unsubscribe endpoint: a flood of requests is throttled
+   * there instead of taking the account's concurrency and the table's capacity. Default 5.
+   */
+  readonly unsubscribeConcurrency?: number;
 }
 
 /**
@@ -62,6 +70,8 @@ export class CampaignDispatch extends Construct {
     this.signingKey = new secretsmanager.Secret(this, 'UnsubscribeSigningKey', {
       description: 'HMAC key that signs the unsubscribe links of strata e-mails',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Retained like the table and bucket: a deleted and recreated stack still verifies the links already sent.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledge(this.signingKey, [
       {
@@ -77,12 +87,18 @@ export class CampaignDispatch extends Construct {
       environment: shared,
       timeout: Duration.seconds(10),
       memorySize: 256,
+      reservedConcurrentExecutions: props.unsubscribeConcurrency ?? 5,
     });
     // Public on purpose: mail providers POST here without credentials (RFC 8058); the signed token is the authorization.
     this.unsubscribeUrl = this.unsubscribe.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.signingKey.grantRead(this.unsubscribe.role);
+    // Anyone can call it, so it may only add suppression entries: the token carries what it needs, it reads nothing.
     this.unsubscribe.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], resources: [props.table.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUPPRESS#*'] } },
+      }),
     );
 
     const campaignDir = path.relative(PROJECT_ROOT, props.campaignDir);
@@ -145,6 +161,8 @@ export class CampaignDispatch extends Construct {
         target: new targets.LambdaInvoke(this.handler.function, {
           input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', campaigns: [campaign.name] }),
           retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: props.scheduleDeadLetterQueue,
         }),
       });
     }
@@ -154,6 +172,9 @@ export class CampaignDispatch extends Construct {
       target: new targets.LambdaInvoke(this.handler.function, {
         input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
         retryAttempts: 2,
+        // The next hourly sweep does the same work: an older invocation is not worth delivering.
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: props.scheduleDeadLetterQueue,
       }),
     });
     // The schedules share the stack's scheduler role, which CDK lets invoke the function and its versions.

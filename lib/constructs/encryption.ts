@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 
 /** The services that use the key on a caller's behalf (the caller still needs its own IAM grant on the data). */
-const SERVICES_USING_THE_KEY = ['s3', 'dynamodb', 'sqs', 'secretsmanager'] as const;
+const SERVICES_USING_THE_KEY = ['s3', 'dynamodb', 'sqs', 'secretsmanager', 'sns'] as const;
 
 /**
  * A customer-managed KMS key for everything strata stores: rotated yearly, retained when the stack
@@ -18,7 +18,7 @@ const SERVICES_USING_THE_KEY = ['s3', 'dynamodb', 'sqs', 'secretsmanager'] as co
  */
 export function createDataKey(scope: Stack): kms.Key {
   const key = new kms.Key(scope, 'DataKey', {
-    description: 'strata: customer data at rest (bucket, table, queues, logs, signing secret)',
+    description: 'strata: customer data at rest (bucket, table, queues, logs, signing secret, alarm topic)',
     enableKeyRotation: true,
     alias: `alias/${scope.stackName.toLowerCase()}-data`,
   });

@@ -109,7 +109,10 @@ export class Feedback extends Construct {
       },
       targets: [new targets.SqsQueue(this.queue, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: this.deadLetterQueue })],
     });
-    this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, maxBatchingWindow: Duration.seconds(10) }));
+    // The handler names the records that failed (batchItemFailures): only they come back, not their batch.
+    this.handler.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, maxBatchingWindow: Duration.seconds(10), reportBatchItemFailures: true }),
+    );
     acknowledge(this.handler.function, [
       {
         id: 'Serverless-LambdaEventSourceMappingDestination',

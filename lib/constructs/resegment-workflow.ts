@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +37,8 @@ export interface ResegmentWorkflowProps {
   readonly itemsPerSegment?: number;
   /** The predictive models' refit function; when given, runs first unless the input says refit: false. */
   readonly modelRefit?: IFunction;
+  /** Where the daily schedule's start goes when its retries are spent (lib/constructs/alerts.ts). */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
 }
 
 /** Errors after which trying again can help: Lambda's own, a worker's crash or timeout, throttling. */
@@ -264,6 +267,8 @@ export class ResegmentWorkflow extends Construct {
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule', scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+        deadLetterQueue: props.scheduleDeadLetterQueue,
       }),
     });
 

@@ -16,6 +16,8 @@ export interface StrataFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   readonly timeout?: Duration;
   readonly memorySize?: number;
+  /** Concurrency set aside for (and the most allowed to) this function. Default none: the account's pool. */
+  readonly reservedConcurrentExecutions?: number;
   readonly logRetention?: logs.RetentionDays;
   /** Lambda runtime. Default Node.js 20, the version the local stack and CI run. */
   readonly runtime?: lambda.Runtime;
@@ -86,6 +88,7 @@ export class StrataFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(1),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role: this.role,
       logGroup,
       // X-Ray traces across S3, DynamoDB, SES and Step Functions calls; sampled, no payloads.

@@ -8,8 +8,9 @@ describe('encryption at rest', () => {
   describe('by default (AWS-managed keys)', () => {
     const { json } = synthesize();
 
-    it('creates no KMS key and encrypts every store with the service keys', () => {
-      expect(ofType(json, 'AWS::KMS::Key')).toEqual([]);
+    it('creates no KMS key for data (only the alarm topic\'s, which CloudWatch needs) and encrypts every store with the service keys', () => {
+      const [topic] = ofType(json, 'AWS::SNS::Topic');
+      expect(ofType(json, 'AWS::KMS::Key').map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }))).toEqual([topic?.[1].Properties?.KmsMasterKeyId]);
       for (const [, bucket] of ofType(json, 'AWS::S3::Bucket')) {
         expect(bucket.Properties?.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
       }
@@ -33,14 +34,14 @@ describe('encryption at rest', () => {
       expect((keys[0]![1] as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
     });
 
-    it('lets the key be used only through S3, DynamoDB, SQS and Secrets Manager of this account, CloudWatch Logs and EventBridge', () => {
+    it('lets the key be used only through S3, DynamoDB, SQS, Secrets Manager and SNS of this account, CloudWatch Logs, EventBridge and CloudWatch alarms', () => {
       const policy = ofType(json, 'AWS::KMS::Key')[0]![1].Properties!.KeyPolicy as { Statement: { Sid?: string; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] };
       const viaService = policy.Statement.find((s) => s.Sid === 'UseThroughStrataServices');
       expect(viaService?.Principal).toEqual({ AWS: '*' });
       expect(viaService?.Condition?.StringEquals?.['kms:CallerAccount']).toEqual({ Ref: 'AWS::AccountId' });
       const services = JSON.stringify(viaService?.Condition?.StringEquals?.['kms:ViaService']);
-      for (const service of ['s3.', 'dynamodb.', 'sqs.', 'secretsmanager.']) expect(services).toContain(service);
-      expect(policy.Statement.map((s) => s.Sid).filter(Boolean).sort()).toEqual(['CloudWatchLogsOfThisAccount', 'EventBridgeToEncryptedQueues', 'UseThroughStrataServices']);
+      for (const service of ['s3.', 'dynamodb.', 'sqs.', 'secretsmanager.', 'sns.']) expect(services).toContain(service);
+      expect(policy.Statement.map((s) => s.Sid).filter(Boolean).sort()).toEqual(['CloudWatchAlarmsPublishToTheAlarmTopic', 'CloudWatchLogsOfThisAccount', 'EventBridgeToEncryptedQueues', 'UseThroughStrataServices']);
     });
 
     it('encrypts the data bucket, table, queues, log groups and signing secret with it; access logs stay SSE-S3 as S3 requires', () => {

@@ -209,6 +209,7 @@ describe('the optional model refit', () => {
     const dynamodb = await import('aws-cdk-lib/aws-dynamodb');
     const lambda = await import('aws-cdk-lib/aws-lambda');
     const s3 = await import('aws-cdk-lib/aws-s3');
+    const sqs = await import('aws-cdk-lib/aws-sqs');
     const { Template } = await import('aws-cdk-lib/assertions');
     const { ResegmentWorkflow } = await import('../../lib/constructs/resegment-workflow.ts');
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'RefitStack');
@@ -220,6 +221,7 @@ describe('the optional model refit', () => {
       dispatch: fn('Dispatch'),
       campaigns: [],
       modelRefit: fn('Refit'),
+      scheduleDeadLetterQueue: new sqs.Queue(stack, 'ScheduleDeadLetters'),
     });
     const refit = synthesizedWorkflow(Template.fromStack(stack).toJSON() as CfnTemplate, 'resegment').definition;
     expect(refit.States['RunLockAcquired?']?.Choices?.[0]?.Next).toBe('RefitRequested?');

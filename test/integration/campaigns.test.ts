@@ -13,7 +13,9 @@ import { templateName } from '../../functions/core/campaign.ts';
 import { templateData, type RecipientProfile } from '../../functions/core/campaign-content.ts';
 import { inHoldout } from '../../functions/core/send-decision.ts';
 import { signUnsubscribeToken } from '../../functions/core/unsubscribe-token.ts';
-import { emailHash } from '../../functions/core/privacy.ts';
+import { customerIdHash, emailHash } from '../../functions/core/privacy.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createHmac } from 'node:crypto';
 import { sha256Hex } from '../../functions/core/audience.ts';
 import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
 import { exportSegmentAudience } from '../../functions/local/audience-command.ts';
@@ -91,6 +93,13 @@ describe('campaigns on the embedded stack', () => {
   const mailbox = async () => ((await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] }).emails;
   const key = () => fs.readFileSync(path.join(stateDir, 'unsubscribe-signing-key'), 'utf-8').trim();
   const suppressed = async (email: string) => (await dynamoCampaignStore(dynamoDocumentClient(), stack.tableName).suppressedHashes([emailHash(email)])).size === 1;
+  const entryOf = async (pk: string) => (await dynamoDocumentClient().send(new GetCommand({ TableName: stack.tableName, Key: { pk, sk: 'SUPPRESS' } }))).Item;
+  const c2 = emailHash('success+c2@simulator.amazonses.com');
+  /** A link minted before tokens carried the address hash: correctly signed, three fields. */
+  const legacyToken = (customerId: string) => {
+    const payload = Buffer.from(JSON.stringify([customerId, 'second-purchase', 4_000_000_000])).toString('base64url');
+    return `${payload}.${createHmac('sha256', key()).update(payload).digest('base64url')}`;
+  };
   const linkOf = (email: StoredEmail) => /^<(.+)>$/.exec(email.headers?.find((h) => h.name === 'List-Unsubscribe')?.value ?? '')?.[1] ?? '';
 
   beforeAll(async () => {
@@ -163,21 +172,36 @@ describe('campaigns on the embedded stack', () => {
     expect(post.status).toBe(200);
     expect(await post.text()).toContain('You are unsubscribed');
     expect(await suppressed(address)).toBe(true);
+    const customerId = /^success\+c(\d+)@/.exec(address)?.[1] ?? '';
+    expect(await entryOf(`SUPPRESS#ID#${customerIdHash(customerId)}`)).toMatchObject({ reason: 'unsubscribed' });
+  });
+
+  it('keeps an erased customer\'s entries "erased" when an old link of theirs is used', async () => {
+    const token = signUnsubscribeToken({ customerId: 'erased-1', campaign: 'second-purchase', expiresAt: 4_000_000_000, emailHash: emailHash('gone@example.com') }, key());
+    for (const pk of [`SUPPRESS#${emailHash('gone@example.com')}`, `SUPPRESS#ID#${customerIdHash('erased-1')}`]) {
+      await dynamoDocumentClient().send(new PutCommand({ TableName: stack.tableName, Item: { pk, sk: 'SUPPRESS', reason: 'erased', at: '1998-01-01T00:00:00.000Z' } }));
+    }
+    const post = await fetch(`${stack.endpoints.unsubscribe}?t=${encodeURIComponent(token)}`, { method: 'POST' });
+    expect(post.status).toBe(200);
+    expect(await entryOf(`SUPPRESS#${emailHash('gone@example.com')}`)).toMatchObject({ reason: 'erased' });
+    expect(await entryOf(`SUPPRESS#ID#${customerIdHash('erased-1')}`)).toMatchObject({ reason: 'erased' });
   });
 
   it.each([
-    { label: 'a forged token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000 }, 'not-the-key'), status: 403 },
-    { label: 'an expired token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 1_000_000_000 }, key()), status: 410 },
+    { label: 'a forged token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000, emailHash: c2 }, 'not-the-key'), status: 403 },
+    { label: 'an expired token', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 1_000_000_000, emailHash: c2 }, key()), status: 410 },
+    { label: 'a token minted before links carried the address hash', token: () => legacyToken('2'), status: 410 },
     { label: 'no token', token: () => '', status: 400 },
     { label: 'a 6 KB token of garbage', token: () => 'A'.repeat(6_000), status: 403 },
     { label: 'an injection string', token: () => `' OR 1=1; --<script>alert(1)</script>{{constructor}}`, status: 403 },
-    { label: 'a valid signature on a tampered claim', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000 }, key()).replace(/^[^.]+/, (claim) => claim.slice(0, -2) + 'xx'), status: 403 },
+    { label: 'a valid signature on a tampered claim', token: () => signUnsubscribeToken({ customerId: '2', campaign: 'second-purchase', expiresAt: 4_000_000_000, emailHash: c2 }, key()).replace(/^[^.]+/, (claim) => claim.slice(0, -2) + 'xx'), status: 403 },
   ])('answers $label with $status and unsubscribes no one', async ({ token, status }) => {
     for (const method of ['GET', 'POST']) {
       const response = await fetch(`${stack.endpoints.unsubscribe}?t=${encodeURIComponent(token())}`, { method });
       expect(response.status).toBe(status);
     }
     expect(await suppressed('success+c2@simulator.amazonses.com')).toBe(false);
+    expect(await entryOf(`SUPPRESS#ID#${customerIdHash('2')}`)).toBeUndefined();
   });
 
   it('sends the deferred customer once their morning comes, and never the unsubscribed one again', async () => {

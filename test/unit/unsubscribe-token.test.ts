@@ -1,9 +1,16 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { emailHash } from '../../functions/core/privacy.ts';
 import { signUnsubscribeToken, unsubscribeHeaders, unsubscribeUrl, verifyUnsubscribeToken } from '../../functions/core/unsubscribe-token.ts';
 
 const key = 'k'.repeat(64);
 const now = new Date('2024-05-14T15:00:00Z');
-const claim = { customerId: '42', campaign: 'win-back', expiresAt: Date.parse('2024-07-13T15:00:00Z') / 1000 };
+const claim = { customerId: '42', campaign: 'win-back', expiresAt: Date.parse('2024-07-13T15:00:00Z') / 1000, emailHash: emailHash('ada@example.com') };
+/** A token as minted before links carried the address hash: correctly signed, three fields. */
+const signed = (fields: unknown[]) => {
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
+  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
+};
 
 describe('unsubscribe tokens', () => {
   it('verifies what it signed', () => {
@@ -14,8 +21,15 @@ describe('unsubscribe tokens', () => {
     { label: 'signed with another key', token: () => signUnsubscribeToken(claim, 'x'.repeat(64)), reason: 'forged' },
     { label: 'for another customer with the original MAC', token: () => {
       const [, mac] = signUnsubscribeToken(claim, key).split('.');
-      return `${Buffer.from(JSON.stringify(['43', 'win-back', claim.expiresAt])).toString('base64url')}.${mac}`;
+      return `${Buffer.from(JSON.stringify(['43', 'win-back', claim.expiresAt, claim.emailHash])).toString('base64url')}.${mac}`;
     }, reason: 'forged' },
+    { label: 'for another address with the original MAC', token: () => {
+      const [, mac] = signUnsubscribeToken(claim, key).split('.');
+      return `${Buffer.from(JSON.stringify(['42', 'win-back', claim.expiresAt, emailHash('eve@example.com')])).toString('base64url')}.${mac}`;
+    }, reason: 'forged' },
+    // It names no address, so it cannot unsubscribe one without reading the customer's contact.
+    { label: 'minted before links carried the address hash', token: () => signed(['42', 'win-back', claim.expiresAt]), reason: 'expired' },
+    { label: 'whose address hash is not a SHA-256', token: () => signed(['42', 'win-back', claim.expiresAt, 'ada@example.com']), reason: 'malformed' },
     { label: 'with a truncated MAC', token: () => signUnsubscribeToken(claim, key).slice(0, -4), reason: 'forged' },
     { label: 'past its expiry', token: () => signUnsubscribeToken({ ...claim, expiresAt: Date.parse('2024-05-14T14:59:59Z') / 1000 }, key), reason: 'expired' },
     { label: 'without a MAC', token: () => signUnsubscribeToken(claim, key).split('.')[0] ?? '', reason: 'malformed' },
