@@ -14,6 +14,8 @@ import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './c
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
+import { startStepFunctionsServer } from './step-functions-server.ts';
+import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
 import { DEFAULT_STATE_DIR } from './cli-defaults.ts';
 
@@ -71,6 +73,8 @@ export interface LocalStack {
   readonly deadLetters: readonly DeadLetter[];
   /** Every attempt of every asynchronous invocation (S3 events, Lambda Invoke with InvocationType Event) so far. */
   readonly invocations: readonly InvocationAttempt[];
+  /** Where this stack's state lives (emulator files, the runner's execution records). */
+  readonly stateDir: string;
   /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
   readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
@@ -287,6 +291,8 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     return true;
   });
   process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
+  const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
+  process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
 
   // The unsubscribe Function URL: served here by the process owning the emulators.
   const unsubscribeFn = functions.find((f) => f.entry === 'functions/unsubscribe/handler.ts');
@@ -306,6 +312,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     functions,
     deadLetters,
     invocations,
+    stateDir,
     asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
@@ -326,6 +333,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       ses.destroy();
       resetClients();
       await invokeServer.close();
+      await stepFunctionsServer.close();
       await emulators.stop();
     },
   };

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
-import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
+import { dynamoDocumentClient, sfnClient } from '../adapters/aws-clients.ts';
+import { stepFunctionsExecutions } from '../adapters/execution-status.ts';
 import { resegmentStore } from '../adapters/resegment-store.ts';
+import { deadOwnerReason, type RunLock } from '../core/run-lock.ts';
 import { describeRun, runInputSchema, runSchema, type Run } from '../core/resegment/run.ts';
 import { loadResegmentSettings } from '../resegment/settings.ts';
 
@@ -19,11 +21,12 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('release'), run: runSchema, status: z.enum(['succeeded', 'failed']), error: z.unknown().optional() }),
 ]);
 
-export type LockResult = { acquired: boolean; reason?: string; run: Run } | { released: true };
+export type LockResult = { acquired: boolean; reason?: string; holder?: RunLock; run: Run } | { released: true };
 
 /**
  * Starts and ends a run: names it (by its scheduled time when scheduled), refuses a repeat of a
- * run that succeeded or a second run while one holds the lock, and records the outcome.
+ * run that succeeded or a second run while a live one holds the lock (a holder whose execution
+ * ended without releasing it is taken over and its run marked failed), and records the outcome.
  */
 export const handler = withObservability(logger, async (event: unknown): Promise<LockResult> => {
   const request = eventSchema.parse(event);
@@ -36,7 +39,17 @@ export const handler = withObservability(logger, async (event: unknown): Promise
   }
   const input = runInputSchema.parse(request.input ?? {});
   const run = describeRun(input, request.execution, { maxSegments: settings.RESEGMENT_MAX_SEGMENTS, pageSize: settings.RESEGMENT_PAGE_SIZE });
-  const outcome = await store.acquire(run.runId, run.executionId, new Date(), settings.RESEGMENT_LOCK_LEASE_MINUTES * 60_000);
-  logger.info('run start', { runId: run.runId, ...outcome });
-  return { ...outcome, run };
+  const leaseMs = settings.RESEGMENT_LOCK_LEASE_MINUTES * 60_000;
+  let outcome = await store.acquire(run.runId, run.executionId, new Date(), leaseMs);
+  if (!outcome.acquired && outcome.reason === 'another-run-holds-the-lock' && outcome.holder !== undefined) {
+    const why = deadOwnerReason(outcome.holder, await stepFunctionsExecutions(sfnClient()).describe(outcome.holder.executionId));
+    if (why !== undefined) {
+      outcome = await store.takeOver(run.runId, run.executionId, new Date(), leaseMs, outcome.holder, why);
+      logger.warn('took over the run lock of a dead run', { runId: run.runId, deadRunId: outcome.acquired ? outcome.tookOverFrom?.runId : undefined });
+    }
+  }
+  const reason = outcome.acquired ? undefined : outcome.reason;
+  const holder = !outcome.acquired && outcome.reason === 'another-run-holds-the-lock' ? outcome.holder : undefined;
+  logger.info('run start', { runId: run.runId, acquired: outcome.acquired, reason, holderRunId: holder?.runId });
+  return { acquired: outcome.acquired, ...(reason === undefined ? {} : { reason }), ...(holder === undefined ? {} : { holder }), run };
 });
