@@ -248,13 +248,17 @@ program
   .command('resegment')
   .description('run the re-segmentation workflow (the synthesized Step Functions definition) on the local stack now')
   .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
+  .option('--force', "clear the run lock first, whoever holds it (for a run that died without releasing it)")
   .option('--json', 'print JSON on stdout')
-  .action(async (options: { asOf?: string; json?: boolean }) => {
-    const { runResegment, toResegmentJson, formatResegment } = await load.resegment();
+  .action(async (options: { asOf?: string; force?: boolean; json?: boolean }) => {
+    const { runResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, clearRunLock } = await load.resegment();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      if (options.force) {
+        process.stderr.write(`${formatCleared(await clearRunLock(stack, new Date()))}\n`);
+      }
       const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
       if (outcome.status !== 'SUCCEEDED') {
-        process.stderr.write(outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}\n` : `run ${outcome.runId} skipped: it ran already or another run holds the lock\n`);
+        process.stderr.write(`${outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}` : formatSkipped(outcome)}\n`);
         process.exitCode = 1;
         return;
       }
