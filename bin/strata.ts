@@ -71,15 +71,16 @@ program
   .option('--mapping <file>', 'mapping file (DESIGN.md "Mapping files") for these files')
   .option('--kind <kind>', `customers, orders or events (default: from --mapping, the folder name or the header)`)
   .option('--as-of <date>', 'evaluation date for the segments of the customers touched', isoDate)
+  .option('--timeout <seconds>', 'attached to a running `strata local up`: how long to wait for each file\'s report (default 900)', seconds)
   .option('--json', 'print the result as JSON on stdout')
-  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
+  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; timeout?: number; json?: boolean }) => {
     const [{ planIngest, ingestFiles }, { countProfiles }, { createProgress }] = await Promise.all([load.ingestFiles(), load.countProfiles(), load.progress()]);
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
     const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
     const progress = createProgress();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
-    const results = await ingestFiles(stack, plan, { progress });
+    const results = await ingestFiles(stack, plan, { progress, ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }) });
     const customers = await countProfiles(stack);
     if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
     else {
@@ -444,6 +445,13 @@ function requireStorableId(customerId: string): void {
   if (customerId.length > MAX_CUSTOMER_ID_LENGTH) {
     throw new InputError(`customer id ${abbreviate(customerId, 20)} is longer than ${MAX_CUSTOMER_ID_LENGTH} characters, so no customer has it`);
   }
+}
+
+/** A --timeout value; a function declaration, as options are declared before the constants below. */
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
 }
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */

@@ -79,14 +79,22 @@ export interface LocalStack {
   readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
   invoke<T>(entry: string, event: unknown): Promise<T>;
-  /** Uploads an object like a user would; S3 notifications then invoke their functions. */
-  upload(key: string, body: string | Buffer): Promise<void>;
+  /** Uploads an object like a user would; S3 notifications then invoke their functions. Says which version it stored. */
+  upload(key: string, body: string | Buffer): Promise<UploadedObject>;
+  /** Whether another process (`strata local up`) owns the emulators and runs the S3-triggered handlers. */
+  readonly attached: boolean;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export { DEFAULT_STATE_DIR };
+
+/** What S3 says of a stored upload: its ETag (without quotes, as S3 events carry it) and version, if versioned. */
+export interface UploadedObject {
+  readonly etag: string;
+  readonly versionId: string | undefined;
+}
 
 /**
  * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,
@@ -313,6 +321,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     deadLetters,
     invocations,
     stateDir,
+    attached: emulators.s3rver === undefined,
     asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
@@ -320,7 +329,9 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       return invokeFunction<T>(fn, event);
     },
     async upload(key, body) {
-      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: key, Body: body }));
+      const stored = await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: key, Body: body }));
+      if (stored.ETag === undefined) throw new Error(`S3 stored ${key} without an ETag`);
+      return { etag: stored.ETag.replace(/"/g, ''), versionId: stored.VersionId };
     },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
