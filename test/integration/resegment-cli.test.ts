@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +41,31 @@ describe('strata resegment', () => {
     expect(second.totals).toMatchObject({ customers: 40, changed: 0, transitions: 0 });
     expect(Object.values(second.segments).every((s) => s.changed === 0)).toBe(true);
     expect(Object.fromEntries(Object.entries(second.segments).map(([n, s]) => [n, s.size]))).toEqual(Object.fromEntries(Object.entries(first.segments).map(([n, s]) => [n, s.size])));
+  }, 300_000);
+
+  it('takes over from a CLI run killed after it took the lock, and shows the killed run failed', async () => {
+    const stack = await startLocalStack({ stateDir });
+    const store = resegmentStore(dynamoDocumentClient(), stack.tableName);
+    try {
+      const child = spawn(process.execPath, [cli, '--state-dir', stateDir, 'resegment', '--as-of', '1998-07-01'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      let lock = await store.lock();
+      while (lock === undefined && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        lock = await store.lock();
+      }
+      child.kill('SIGKILL');
+      await exited;
+      expect(lock).toBeDefined();
+      const killedRun = lock?.runId ?? '';
+      expect(await store.runRecord(killedRun)).toMatchObject({ status: 'running' });
+
+      const next = JSON.parse((await strata('resegment', '--as-of', '1998-07-01', '--json')).stdout) as ResegmentJson;
+      expect(next.totals.customers).toBe(40);
+      expect(await store.runRecord(killedRun)).toMatchObject({ status: 'failed', error: expect.stringMatching(/ended ABORTED .*the local process \d+ that ran it is gone/) });
+    } finally {
+      await stack.stop();
+    }
   }, 300_000);
 
   it('refuses while another run holds the lock, saying who and how to clear it; --force clears it, saying whose it was, and runs', async () => {
