@@ -102,7 +102,13 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
      * Refused, it says who holds the slot, so the caller can check whether that owner is alive.
      */
     async acquire(runId: string, executionId: string, now: Date, leaseMs: number): Promise<LockOutcome> {
-      return claim(runId, executionId, now, leaseMs, { condition: 'attribute_not_exists(pk) OR expiresAt < :now OR executionId = :me', values: { ':now': now.getTime() } });
+      const before = await client.send(new GetCommand({ TableName: table, Key: LOCK_KEY, ConsistentRead: true }));
+      const outcome = await claim(runId, executionId, now, leaseMs, { condition: 'attribute_not_exists(pk) OR expiresAt < :now OR executionId = :me', values: { ':now': now.getTime() } });
+      const expired = before.Item === undefined ? undefined : runLockSchema.parse(before.Item);
+      if (!outcome.acquired || expired === undefined || expired.executionId === executionId) return outcome;
+      // Taken from a holder whose lease ran out: that run ended without releasing, so it did not succeed.
+      await markDeadRunFailed(expired, now, `its run lock's lease expired at ${new Date(expired.expiresAt).toISOString()} without a release`);
+      return { acquired: true, tookOverFrom: expired };
     },
 
     /**

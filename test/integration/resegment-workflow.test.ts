@@ -182,6 +182,8 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     await lock(Date.now() - 1);
     succeeded(await runResegment(stack, { asOf: FIRST.toISOString() }, { retryIntervalMs: 0 }));
     expect((await storedOutcome(client(), stack.tableName)).memberships.length).toBeGreaterThan(0);
+    // The run whose lease ran out is not left "running".
+    expect(await resegmentStore(client(), stack.tableName).runRecord('other')).toMatchObject({ status: 'failed', error: expect.stringContaining('lease') });
   });
 
   it('takes over the lock of a run that died holding it, shows that run failed with why, and completes', async () => {
