@@ -252,7 +252,7 @@ program
   .option('--force', "clear the run lock first, whoever holds it (for a run that died without releasing it)")
   .option('--json', 'print JSON on stdout')
   .action(async (options: { asOf?: string; force?: boolean; json?: boolean }) => {
-    const { runResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, clearRunLock } = await load.resegment();
+    const { runResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, formatTookOver, clearRunLock } = await load.resegment();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
       if (options.force) {
         process.stderr.write(`${formatCleared(await clearRunLock(stack, new Date()))}\n`);
@@ -263,6 +263,7 @@ program
         process.exitCode = 1;
         return;
       }
+      if (outcome.tookOver !== undefined) process.stderr.write(`${formatTookOver(outcome.tookOver)}\n`);
       const json = toResegmentJson(outcome);
       process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatResegment(json)}\n`);
     });

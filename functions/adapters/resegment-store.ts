@@ -15,7 +15,7 @@ const LOCK_KEY = { pk: RUN_PK, sk: 'LOCK' } as const;
 
 /** Outcome of trying to start a run. */
 export type LockOutcome =
-  | { readonly acquired: true; readonly tookOverFrom?: RunLock }
+  | { readonly acquired: true; readonly tookOver?: { readonly lock: RunLock; readonly why: string } }
   | { readonly acquired: false; readonly reason: 'already-succeeded' }
   | { readonly acquired: false; readonly reason: 'another-run-holds-the-lock'; readonly holder: RunLock | undefined };
 
@@ -107,8 +107,9 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
       const expired = before.Item === undefined ? undefined : runLockSchema.parse(before.Item);
       if (!outcome.acquired || expired === undefined || expired.executionId === executionId) return outcome;
       // Taken from a holder whose lease ran out: that run ended without releasing, so it did not succeed.
-      await markDeadRunFailed(expired, now, `its run lock's lease expired at ${new Date(expired.expiresAt).toISOString()} without a release`);
-      return { acquired: true, tookOverFrom: expired };
+      const why = `its run lock's lease expired at ${new Date(expired.expiresAt).toISOString()} without a release`;
+      await markDeadRunFailed(expired, now, why);
+      return { acquired: true, tookOver: { lock: expired, why } };
     },
 
     /**
@@ -119,7 +120,7 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
       const outcome = await claim(runId, executionId, now, leaseMs, { condition: 'executionId = :dead OR executionId = :me', values: { ':dead': dead.executionId } });
       if (!outcome.acquired) return outcome;
       await markDeadRunFailed(dead, now, why);
-      return { acquired: true, tookOverFrom: dead };
+      return { acquired: true, tookOver: { lock: dead, why } };
     },
 
     /** The lock, if a run holds it. */

@@ -16,9 +16,16 @@ export type ResegmentReport = RunSummary & {
 };
 
 export type ResegmentOutcome =
-  | { readonly status: 'SUCCEEDED'; readonly runId: string; readonly report: ResegmentReport; readonly durationMs: number; readonly historyEvents: number }
+  | { readonly status: 'SUCCEEDED'; readonly runId: string; readonly report: ResegmentReport; readonly durationMs: number; readonly historyEvents: number; readonly tookOver: TookOver | undefined }
   | { readonly status: 'SKIPPED'; readonly runId: string; readonly durationMs: number; readonly historyEvents: number; readonly reason: string | undefined; readonly holder: RunLock | undefined }
   | { readonly status: 'FAILED'; readonly error: string; readonly durationMs: number; readonly historyEvents: number };
+
+/** The dead run whose lock a run took over, and why it counted as dead. */
+export interface TookOver {
+  readonly runId: string;
+  readonly executionId: string;
+  readonly why: string;
+}
 
 /** What `strata resegment --json` prints: counts per segment, per scan segment and in total. */
 export interface ResegmentJson {
@@ -37,7 +44,7 @@ export async function runResegment(stack: LocalStack, input: Partial<RunInput>, 
   const run = await runWorkflow(stack, 'resegment', { trigger: 'manual', ...input }, options);
   const historyEvents = run.events.length;
   if (run.status === 'FAILED') return { status: 'FAILED', error: run.error ?? 'unknown', durationMs: run.durationMs, historyEvents };
-  const output = run.output as { acquired?: boolean; reason?: string; holder?: unknown; run?: { runId?: string }; report?: { key?: string } };
+  const output = run.output as { acquired?: boolean; reason?: string; holder?: unknown; tookOver?: TookOver; run?: { runId?: string }; report?: { key?: string } };
   const runId = String(output.run?.runId);
   if (output.acquired !== true || output.report?.key === undefined) {
     const holder = runLockSchema.safeParse(output.holder);
@@ -45,7 +52,7 @@ export async function runResegment(stack: LocalStack, input: Partial<RunInput>, 
   }
   const text = await s3ObjectStore(s3Client(), stack.bucketName).readText(output.report.key);
   if (text === undefined) throw new Error(`the run ${runId} ended without its report ${output.report.key}`);
-  return { status: 'SUCCEEDED', runId, report: JSON.parse(text) as ResegmentReport, durationMs: run.durationMs, historyEvents };
+  return { status: 'SUCCEEDED', runId, report: JSON.parse(text) as ResegmentReport, durationMs: run.durationMs, historyEvents, tookOver: output.tookOver };
 }
 
 /** Why a run did not start, and for a held lock who holds it and how to clear it. */
@@ -65,6 +72,10 @@ export async function clearRunLock(stack: LocalStack, now: Date): Promise<RunLoc
   if (holder === undefined) return undefined;
   const cleared = await store.clearLock(holder, now, `its run lock was cleared by strata resegment --force at ${now.toISOString()}`);
   return cleared ? holder : undefined;
+}
+
+export function formatTookOver(tookOver: TookOver): string {
+  return `took over the run lock of run ${tookOver.runId} (execution ${tookOver.executionId}), recorded as failed: ${tookOver.why}`;
 }
 
 export function formatCleared(holder: RunLock | undefined): string {

@@ -3,7 +3,7 @@ import { loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient, sfnClient } from '../adapters/aws-clients.ts';
 import { stepFunctionsExecutions } from '../adapters/execution-status.ts';
-import { resegmentStore } from '../adapters/resegment-store.ts';
+import { resegmentStore, type LockOutcome } from '../adapters/resegment-store.ts';
 import { deadOwnerReason, type RunLock } from '../core/run-lock.ts';
 import { describeRun, runInputSchema, runSchema, type Run } from '../core/resegment/run.ts';
 import { loadResegmentSettings } from '../resegment/settings.ts';
@@ -21,7 +21,10 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('release'), run: runSchema, status: z.enum(['succeeded', 'failed']), error: z.unknown().optional() }),
 ]);
 
-export type LockResult = { acquired: boolean; reason?: string; holder?: RunLock; run: Run } | { released: true };
+/** A run's start: whether it holds the lock, else why not and who does; and whose dead run it took over. */
+export type LockResult =
+  | { acquired: boolean; reason?: string; holder?: RunLock; tookOver?: { runId: string; executionId: string; why: string }; run: Run }
+  | { released: true };
 
 /**
  * Starts and ends a run: names it (by its scheduled time when scheduled), refuses a repeat of a
@@ -43,13 +46,18 @@ export const handler = withObservability(logger, async (event: unknown): Promise
   let outcome = await store.acquire(run.runId, run.executionId, new Date(), leaseMs);
   if (!outcome.acquired && outcome.reason === 'another-run-holds-the-lock' && outcome.holder !== undefined) {
     const why = deadOwnerReason(outcome.holder, await stepFunctionsExecutions(sfnClient()).describe(outcome.holder.executionId));
-    if (why !== undefined) {
-      outcome = await store.takeOver(run.runId, run.executionId, new Date(), leaseMs, outcome.holder, why);
-      logger.warn('took over the run lock of a dead run', { runId: run.runId, deadRunId: outcome.acquired ? outcome.tookOverFrom?.runId : undefined });
-    }
+    if (why !== undefined) outcome = await store.takeOver(run.runId, run.executionId, new Date(), leaseMs, outcome.holder, why);
   }
-  const reason = outcome.acquired ? undefined : outcome.reason;
-  const holder = !outcome.acquired && outcome.reason === 'another-run-holds-the-lock' ? outcome.holder : undefined;
-  logger.info('run start', { runId: run.runId, acquired: outcome.acquired, reason, holderRunId: holder?.runId });
-  return { acquired: outcome.acquired, ...(reason === undefined ? {} : { reason }), ...(holder === undefined ? {} : { holder }), run };
+  const result = startOf(outcome);
+  logger.info('run start', { runId: run.runId, acquired: result.acquired, reason: result.reason, holderRunId: result.holder?.runId, tookOverFrom: result.tookOver?.runId });
+  return { ...result, run };
 });
+
+/** The lock outcome as the workflow carries it (its Choice reads `acquired`; the CLI the rest). */
+function startOf(outcome: LockOutcome): Omit<Extract<LockResult, { acquired: boolean }>, 'run'> {
+  if (outcome.acquired) {
+    const { tookOver } = outcome;
+    return { acquired: true, ...(tookOver === undefined ? {} : { tookOver: { runId: tookOver.lock.runId, executionId: tookOver.lock.executionId, why: tookOver.why } }) };
+  }
+  return { acquired: false, reason: outcome.reason, ...(outcome.reason === 'another-run-holds-the-lock' && outcome.holder !== undefined ? { holder: outcome.holder } : {}) };
+}

@@ -60,8 +60,9 @@ describe('strata resegment', () => {
       const killedRun = lock?.runId ?? '';
       expect(await store.runRecord(killedRun)).toMatchObject({ status: 'running' });
 
-      const next = JSON.parse((await strata('resegment', '--as-of', '1998-07-01', '--json')).stdout) as ResegmentJson;
-      expect(next.totals.customers).toBe(40);
+      const taking = await strata('resegment', '--as-of', '1998-07-01', '--json');
+      expect((JSON.parse(taking.stdout) as ResegmentJson).totals.customers).toBe(40);
+      expect(taking.stderr).toContain(`took over the run lock of run ${killedRun}`);
       expect(await store.runRecord(killedRun)).toMatchObject({ status: 'failed', error: expect.stringMatching(/ended ABORTED .*the local process \d+ that ran it is gone/) });
     } finally {
       await stack.stop();
