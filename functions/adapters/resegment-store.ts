@@ -61,7 +61,10 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
     return { acquired: true };
   }
 
-  /** A dead holder's run record says failed and why, unless it recorded its own end meanwhile. */
+  /**
+   * A dead holder's run record says failed and why, unless it recorded its own end meanwhile or
+   * it is the same run (a repeated scheduled tick), now running under the execution that took over.
+   */
   async function markDeadRunFailed(dead: RunLock, now: Date, why: string): Promise<void> {
     try {
       await client.send(
@@ -69,7 +72,7 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
           TableName: table,
           Key: { pk: RUN_PK, sk: `R#${dead.runId}` },
           UpdateExpression: 'SET runId = :runId, executionId = :execution, #status = :failed, endedAt = :now, #error = :why',
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :running',
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :running AND executionId = :execution)',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
           ExpressionAttributeValues: { ':runId': dead.runId, ':execution': dead.executionId, ':failed': 'failed', ':running': 'running', ':now': now.toISOString(), ':why': why.slice(0, 2_000) },
         }),

@@ -203,6 +203,31 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     expect((await storedOutcome(client(), stack.tableName)).memberships.length).toBeGreaterThan(0);
   });
 
+  it('takes over a scheduled tick whose execution died, from a repeated start of that same tick, which shows it running then succeeded', async () => {
+    await writeCustomers(client(), stack.tableName, generatedCustomers(12), FIRST);
+    const tick = { trigger: 'schedule', scheduledTime: '1998-07-01T06:00:00Z' } as const;
+    const killed = await runResegment(stack, tick, {
+      retryIntervalMs: 0,
+      intercept: async (state, input, invoke) => {
+        if (state === 'AcquireRunLock') return invoke(input);
+        throw new Error('killed');
+      },
+    });
+    expect(killed).toMatchObject({ status: 'FAILED' });
+    const store = resegmentStore(client(), stack.tableName);
+    const seen: unknown[] = [];
+    const repeated = await runResegment(stack, tick, {
+      retryIntervalMs: 0,
+      intercept: async (state, input, invoke) => {
+        if (state === 'PlanScan') seen.push(await store.runRecord('scheduled-19980701T060000000Z'));
+        return invoke(input);
+      },
+    });
+    expect(succeeded(repeated).runId).toBe('scheduled-19980701T060000000Z');
+    expect(seen).toEqual([expect.objectContaining({ status: 'running' })]);
+    expect(await store.runRecord('scheduled-19980701T060000000Z')).toMatchObject({ status: 'succeeded' });
+  });
+
   it('marks the run failed, releases the lock and ends in the Fail state when a step keeps failing', async () => {
     await writeCustomers(client(), stack.tableName, generatedCustomers(6), FIRST);
     const intercept: TaskInterceptor = async (state, input, invoke) => {
