@@ -107,7 +107,8 @@ export async function uploadAndAwaitReport(stack: LocalStack, key: string, body:
 
 /**
  * Polls for a report until one is final: a report of a failed attempt is not, since the handler
- * retries it twice. At the timeout the last failed attempt is the answer, or the wait fails saying so.
+ * retries it twice, nor is a read that failed. At the timeout the last failed attempt is the
+ * answer, or the wait fails saying so.
  */
 export async function awaitOwnReport(
   read: () => Promise<StoredReport | undefined>,
@@ -118,8 +119,10 @@ export async function awaitOwnReport(
   const deadline = clock() + options.timeoutMs;
   let pollMs = options.pollMs ?? 100;
   let failedAttempt: StoredReport | undefined;
+  let readError: unknown;
   for (;;) {
-    const report = await read();
+    // The other process may be rewriting report.json as it is read (s3rver then aborts the GET): read again.
+    const report = await read().catch((error: unknown) => void (readError = error));
     if (report !== undefined && report.status !== 'failed') return report;
     failedAttempt = report ?? failedAttempt;
     if (clock() >= deadline) break;
@@ -128,7 +131,7 @@ export async function awaitOwnReport(
   }
   if (failedAttempt !== undefined) return failedAttempt;
   throw new Error(
-    `no report for ${options.what} within ${Math.round(options.timeoutMs / 1000)} s: the stack's handlers (strata local up) may still be ingesting it; its report will be in quarantine/, or wait longer with --timeout SECONDS`,
+    `no report for ${options.what} within ${Math.round(options.timeoutMs / 1000)} s${readError === undefined ? '' : ` (last read failed: ${String(readError)})`}: the stack's handlers (strata local up) may still be ingesting it; its report will be in quarantine/, or wait longer with --timeout SECONDS`,
   );
 }
 

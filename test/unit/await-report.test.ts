@@ -25,6 +25,13 @@ describe("waiting for one's own upload's report", () => {
     expect(await awaitOwnReport(h.read, { ...h.options, timeoutMs: 60_000 })).toEqual(applied);
   });
 
+  it('reads again after a read that failed (the stack may be rewriting the report as it is read)', async () => {
+    let reads = 0;
+    const read = () => (reads++ === 0 ? Promise.reject(new Error('aborted')) : Promise.resolve(applied));
+    const h = harness([]);
+    expect(await awaitOwnReport(read, { ...h.options, timeoutMs: 60_000 })).toEqual(applied);
+  });
+
   it('answers with the failed attempt when nothing better came in time', async () => {
     const h = harness([undefined, failed]);
     expect(await awaitOwnReport(h.read, { ...h.options, timeoutMs: 5_000 })).toEqual(failed);
