@@ -71,15 +71,16 @@ program
   .option('--mapping <file>', 'mapping file (DESIGN.md "Mapping files") for these files')
   .option('--kind <kind>', `customers, orders or events (default: from --mapping, the folder name or the header)`)
   .option('--as-of <date>', 'evaluation date for the segments of the customers touched', isoDate)
+  .option('--timeout <seconds>', 'attached to a running `strata local up`: how long to wait for each file\'s report (default 900)', seconds)
   .option('--json', 'print the result as JSON on stdout')
-  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; json?: boolean }) => {
+  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; timeout?: number; json?: boolean }) => {
     const [{ planIngest, ingestFiles }, { countProfiles }, { createProgress }] = await Promise.all([load.ingestFiles(), load.countProfiles(), load.progress()]);
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
     const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
     const progress = createProgress();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
-    const results = await ingestFiles(stack, plan, { progress });
+    const results = await ingestFiles(stack, plan, { progress, ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }) });
     const customers = await countProfiles(stack);
     if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
     else {
@@ -255,16 +256,21 @@ program
   .command('resegment')
   .description('run the re-segmentation workflow (the synthesized Step Functions definition) on the local stack now')
   .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
+  .option('--force', "clear the run lock first, whoever holds it (for a run that died without releasing it)")
   .option('--json', 'print JSON on stdout')
-  .action(async (options: { asOf?: string; json?: boolean }) => {
-    const { runResegment, toResegmentJson, formatResegment } = await load.resegment();
+  .action(async (options: { asOf?: string; force?: boolean; json?: boolean }) => {
+    const { runResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, formatTookOver, clearRunLock } = await load.resegment();
     await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+      if (options.force) {
+        process.stderr.write(`${formatCleared(await clearRunLock(stack, new Date()))}\n`);
+      }
       const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
       if (outcome.status !== 'SUCCEEDED') {
-        process.stderr.write(outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}\n` : `run ${outcome.runId} skipped: it ran already or another run holds the lock\n`);
+        process.stderr.write(`${outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}` : formatSkipped(outcome)}\n`);
         process.exitCode = 1;
         return;
       }
+      if (outcome.tookOver !== undefined) process.stderr.write(`${formatTookOver(outcome.tookOver)}\n`);
       const json = toResegmentJson(outcome);
       process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatResegment(json)}\n`);
     });
@@ -447,6 +453,13 @@ function requireStorableId(customerId: string): void {
   if (customerId.length > MAX_CUSTOMER_ID_LENGTH) {
     throw new InputError(`customer id ${abbreviate(customerId, 20)} is longer than ${MAX_CUSTOMER_ID_LENGTH} characters, so no customer has it`);
   }
+}
+
+/** A --timeout value; a function declaration, as options are declared before the constants below. */
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
 }
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */

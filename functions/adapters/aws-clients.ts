@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 /**
  * SDK clients, one per process. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables,
@@ -12,6 +13,7 @@ let documentClient: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let ses: SESv2Client | undefined;
 let lambda: LambdaClient | undefined;
+let sfn: SFNClient | undefined;
 
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
@@ -37,13 +39,20 @@ export function lambdaClient(): LambdaClient {
   return lambda;
 }
 
+export function sfnClient(): SFNClient {
+  sfn ??= new SFNClient({ maxAttempts: 4 });
+  return sfn;
+}
+
 /** Drops the cached clients, for the local stack when its emulators move to new ports. */
 export function resetClients(): void {
   documentClient?.destroy();
   s3?.destroy();
   ses?.destroy();
   lambda?.destroy();
+  sfn?.destroy();
   lambda = undefined;
+  sfn = undefined;
   documentClient = undefined;
   s3 = undefined;
   ses = undefined;

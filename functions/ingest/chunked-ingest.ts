@@ -201,6 +201,7 @@ const JOINS: Record<ChunkPhase, Join> = {
       const reason = total === 0 ? 'the file has no rows' : `${rejected} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
       const report: IngestReport = {
         ...reportBase(task.key, object, states, maxRejectedShare),
+        etag: task.etag,
         status: 'rejected',
         customers: 0,
         segments: undefined,
@@ -261,6 +262,7 @@ const JOINS: Record<ChunkPhase, Join> = {
     const customers = sum(refreshes.map((r) => r.customers));
     const report: IngestReport = {
       ...reportBase(task.key, object, validation, declared?.maxRejectedShare ?? deps.maxRejectedShare),
+      etag: task.etag,
       status: 'applied',
       customers,
       merges: [],

@@ -46,18 +46,19 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
     }
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    const etag = record.s3.object.eTag ?? record.s3.object.sequencer;
     try {
-      outcomes.push(await ingestObject(deps, key, record.s3.object.eTag ?? record.s3.object.sequencer));
+      outcomes.push(await ingestObject(deps, key, etag));
     } catch (error) {
       if (!(error instanceof InputError)) {
         // Possibly transient: rethrown so Lambda retries the event twice, then dead-letters it (with an
         // alarm). Each failed attempt leaves its report in quarantine/, so a file that keeps failing
         // (a poison file) is found there with its error, next to the event in the dead-letter queue.
-        await reportFailedAttempt(objects, key, error);
+        await reportFailedAttempt(objects, key, etag, error);
         throw error;
       }
       // A file no retry can fix is reported in quarantine/ instead of bouncing to the dead-letter queue.
-      await objects.put(quarantineKeys(key).report, JSON.stringify({ file: key, error: error.message }, null, 2), 'application/json');
+      await objects.put(quarantineKeys(key).report, JSON.stringify({ file: key, etag, error: error.message }, null, 2), 'application/json');
       logger.warn('file rejected', { key, error: error.message });
       outcomes.push({ status: 'rejected', file: key, reason: error.message });
     }
@@ -66,9 +67,9 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
 });
 
 /** The report of an attempt that failed for a reason other than the file's content; a later success overwrites it. */
-async function reportFailedAttempt(objects: ReturnType<typeof s3ObjectStore>, key: string, error: unknown): Promise<void> {
+async function reportFailedAttempt(objects: ReturnType<typeof s3ObjectStore>, key: string, etag: string, error: unknown): Promise<void> {
   const failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const report = { file: key, status: 'failed', error: failure, failedAt: new Date().toISOString(), retry: 'retried twice, then the event waits in the ingest dead-letter queue (README, Operations)' };
+  const report = { file: key, etag, status: 'failed', error: failure, failedAt: new Date().toISOString(), retry: 'retried twice, then the event waits in the ingest dead-letter queue (README, Operations)' };
   try {
     await objects.put(quarantineKeys(key).report, JSON.stringify(report, null, 2), 'application/json');
   } catch (reportError) {

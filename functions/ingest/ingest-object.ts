@@ -19,6 +19,8 @@ import { startChunkedIngest, type ChunkingDeps } from './chunked-ingest.ts';
 
 export interface IngestReport {
   readonly file: string;
+  /** The ETag of the upload this reports on (from its S3 event), so a waiting CLI knows its own upload's report. */
+  readonly etag?: string;
   readonly kind: RecordKind;
   readonly mapping: Mapping;
   /** applied, or rejected whole when the share of bad rows exceeded the limit. */
@@ -103,6 +105,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const total = accepted + rejected;
   const base = {
     file: key,
+    etag,
     kind: object.kind,
     mapping: checked.mapping,
     accepted,

@@ -4,7 +4,8 @@ import { RECORD_KINDS, type RecordKind } from '../core/fields.ts';
 import { parseMapping, recognizeMapping } from '../core/mapping.ts';
 import { mappingKeyFor, quarantineKeys } from '../core/object-key.ts';
 import { InputError } from '../core/errors.ts';
-import { s3Client } from '../adapters/aws-clients.ts';
+import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';
+import { dynamoCustomerStore } from '../adapters/customer-store.ts';
 import { s3ObjectStore } from '../adapters/object-store.ts';
 import type { IngestReport } from '../ingest/ingest-object.ts';
 import type { LocalStack } from './local-stack.ts';
@@ -47,13 +48,13 @@ export function planIngest(files: readonly string[], options: { readonly mapping
  * Loads local files into the local stack the way a user drops them into the bucket: upload to
  * incoming/<kind>/, with the mapping file beside it, then wait for the ingest handler's report.
  */
-export async function ingestFiles(stack: LocalStack, plan: IngestPlan, options: { readonly progress: Progress }): Promise<FileResult[]> {
+export async function ingestFiles(stack: LocalStack, plan: IngestPlan, options: { readonly progress: Progress; readonly timeoutMs?: number }): Promise<FileResult[]> {
   const { mappingJson } = plan;
   const results: FileResult[] = [];
   for (const { file, kind, key } of plan.files) {
     const result = await options.progress.step(`ingesting ${file} as ${kind}`, async () => {
       if (mappingJson !== undefined) await stack.upload(mappingKeyFor(key), JSON.stringify(mappingJson));
-      const report = await uploadAndAwaitReport(stack, key, fs.readFileSync(file));
+      const report = await uploadAndAwaitReport(stack, key, fs.readFileSync(file), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       return {
         file,
         key,
@@ -72,15 +73,66 @@ export async function ingestFiles(stack: LocalStack, plan: IngestPlan, options: 
 }
 
 /** What the ingest handler leaves in quarantine/<file>.report.json: a report, or the reason the file was refused. */
-export type StoredReport = Partial<IngestReport> & { readonly error?: string };
+export type StoredReport = Partial<Omit<IngestReport, 'status'>> & { readonly status?: IngestReport['status'] | 'failed'; readonly error?: string };
 
-/** Uploads one object to incoming/, waits for the handlers it triggers and reads the ingest report. */
-export async function uploadAndAwaitReport(stack: LocalStack, key: string, body: string | Buffer): Promise<StoredReport> {
-  await stack.upload(key, body);
+/** How long a CLI attached to `strata local up` waits for its upload's report by default. */
+export const DEFAULT_REPORT_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Uploads one object to incoming/, waits for the report of this very upload and reads it. Matched
+ * by the upload's ETag: the FILE record of an applied upload is keyed by it, and report.json (which
+ * the next upload of the same name overwrites) carries it.
+ */
+export async function uploadAndAwaitReport(stack: LocalStack, key: string, body: string | Buffer, options: { readonly timeoutMs?: number } = {}): Promise<StoredReport> {
+  const { etag } = await stack.upload(key, body);
   await stack.settled();
-  const text = await s3ObjectStore(s3Client(), stack.bucketName).readText(quarantineKeys(key).report);
-  if (text === undefined) throw new Error(`ingest left no report for ${key}; ${stack.deadLetters.length} dead letter(s)`);
-  return JSON.parse(text) as StoredReport;
+  const objects = s3ObjectStore(s3Client(), stack.bucketName);
+  const files = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
+  const read = async (): Promise<StoredReport | undefined> => {
+    const record = await files.getFile(key, etag);
+    if (record !== undefined) return record.report as StoredReport;
+    const text = await objects.readText(quarantineKeys(key).report);
+    const report = text === undefined ? undefined : (JSON.parse(text) as StoredReport);
+    return report?.etag === etag ? report : undefined;
+  };
+  const what = `${key} (ETag ${etag})`;
+  // This process's own handlers are done once settled; a `local up` elsewhere runs them in its own time.
+  if (!stack.attached) {
+    const report = await read();
+    if (report === undefined) throw new Error(`ingest left no report for ${what}; ${stack.deadLetters.length} dead letter(s)`);
+    return report;
+  }
+  return awaitOwnReport(read, { timeoutMs: options.timeoutMs ?? DEFAULT_REPORT_TIMEOUT_MS, what });
+}
+
+/**
+ * Polls for a report until one is final: a report of a failed attempt is not, since the handler
+ * retries it twice, nor is a read that failed. At the timeout the last failed attempt is the
+ * answer, or the wait fails saying so.
+ */
+export async function awaitOwnReport(
+  read: () => Promise<StoredReport | undefined>,
+  options: { readonly timeoutMs: number; readonly what: string; readonly pollMs?: number; readonly clock?: () => number; readonly sleep?: (ms: number) => Promise<void> },
+): Promise<StoredReport> {
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = clock() + options.timeoutMs;
+  let pollMs = options.pollMs ?? 100;
+  let failedAttempt: StoredReport | undefined;
+  let readError: unknown;
+  for (;;) {
+    // The other process may be rewriting report.json as it is read (s3rver then aborts the GET): read again.
+    const report = await read().catch((error: unknown) => void (readError = error));
+    if (report !== undefined && report.status !== 'failed') return report;
+    failedAttempt = report ?? failedAttempt;
+    if (clock() >= deadline) break;
+    await sleep(Math.min(pollMs, Math.max(0, deadline - clock())));
+    pollMs = Math.min(pollMs * 2, 2_000);
+  }
+  if (failedAttempt !== undefined) return failedAttempt;
+  throw new Error(
+    `no report for ${options.what} within ${Math.round(options.timeoutMs / 1000)} s${readError === undefined ? '' : ` (last read failed: ${String(readError)})`}: the stack's handlers (strata local up) may still be ingesting it; its report will be in quarantine/, or wait longer with --timeout SECONDS`,
+  );
 }
 
 /** The kind from a folder named customers/orders/events, else from the header line. */

@@ -14,6 +14,8 @@ import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './c
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
+import { startStepFunctionsServer } from './step-functions-server.ts';
+import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
 import { DEFAULT_STATE_DIR } from './cli-defaults.ts';
 
@@ -71,18 +73,28 @@ export interface LocalStack {
   readonly deadLetters: readonly DeadLetter[];
   /** Every attempt of every asynchronous invocation (S3 events, Lambda Invoke with InvocationType Event) so far. */
   readonly invocations: readonly InvocationAttempt[];
+  /** Where this stack's state lives (emulator files, the runner's execution records). */
+  readonly stateDir: string;
   /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
   readonly asOf: Date | undefined;
   /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
   invoke<T>(entry: string, event: unknown): Promise<T>;
-  /** Uploads an object like a user would; S3 notifications then invoke their functions. */
-  upload(key: string, body: string | Buffer): Promise<void>;
+  /** Uploads an object like a user would; S3 notifications then invoke their functions. Says which version it stored. */
+  upload(key: string, body: string | Buffer): Promise<UploadedObject>;
+  /** Whether another process (`strata local up`) owns the emulators and runs the S3-triggered handlers. */
+  readonly attached: boolean;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export { DEFAULT_STATE_DIR };
+
+/** What S3 says of a stored upload: its ETag (without quotes, as S3 events carry it) and version, if versioned. */
+export interface UploadedObject {
+  readonly etag: string;
+  readonly versionId: string | undefined;
+}
 
 /**
  * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,
@@ -287,6 +299,8 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     return true;
   });
   process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
+  const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
+  process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
 
   // The unsubscribe Function URL: served here by the process owning the emulators.
   const unsubscribeFn = functions.find((f) => f.entry === 'functions/unsubscribe/handler.ts');
@@ -306,6 +320,8 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     functions,
     deadLetters,
     invocations,
+    stateDir,
+    attached: emulators.s3rver === undefined,
     asOf: options.asOf === undefined ? undefined : new Date(options.asOf),
     async invoke<T>(entry: string, event: unknown) {
       const fn = functions.find((f) => f.entry === entry);
@@ -313,7 +329,9 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       return invokeFunction<T>(fn, event);
     },
     async upload(key, body) {
-      await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: key, Body: body }));
+      const stored = await s3.send(new PutObjectCommand({ Bucket: bucketName, Key: key, Body: body }));
+      if (stored.ETag === undefined) throw new Error(`S3 stored ${key} without an ETag`);
+      return { etag: stored.ETag.replace(/"/g, ''), versionId: stored.VersionId };
     },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
@@ -326,6 +344,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       ses.destroy();
       resetClients();
       await invokeServer.close();
+      await stepFunctionsServer.close();
       await emulators.stop();
     },
   };

@@ -2,6 +2,7 @@ import './promise-polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import type { LocalStack } from './local-stack.ts';
+import { executionRecords } from './execution-records.ts';
 import { allStates, localFunctionArn, synthesizedWorkflow, type AslDefinition } from './state-machine-definition.ts';
 
 /** One entry of the local execution's event log (the library does not export its type). */
@@ -40,12 +41,17 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const taskNames = allStates(definition).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
   const started = Date.now();
+  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:${name}:${executionName}`;
+  // What DescribeExecution answers locally: other processes (and later runs) read it.
+  const records = executionRecords(stack.stateDir);
+  const record = { executionArn, pid: process.pid, startDate: new Date(started).toISOString() };
+  records.write({ ...record, status: 'RUNNING' });
   const execution = machine.run(input as JsonValue, {
     overrides: {
       taskResourceLocalHandlers: handlers,
       ...(options.retryIntervalMs === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(taskNames.map((n) => [n, options.retryIntervalMs ?? 0])) }),
     },
-    context: { Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:${name}:${executionName}`, Name: executionName } },
+    context: { Execution: { Id: executionArn, Name: executionName } },
   });
   const events: EventLog[] = [];
   const collecting = (async () => {
@@ -54,6 +60,7 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
   try {
     const output = await execution.result;
     await collecting;
+    records.write({ ...record, status: 'SUCCEEDED', stopDate: new Date().toISOString() });
     return { status: 'SUCCEEDED', output, error: undefined, events, durationMs: Date.now() - started, executionName };
   } catch (error) {
     await collecting.catch(() => undefined);
@@ -66,6 +73,7 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
       .filter((e) => caught === undefined || e.timestamp <= caught.timestamp)
       .at(-1);
     const detail = failed !== undefined ? `${failure} (${failed.state.name}: ${failed.Error}: ${String(failed.Cause)})` : failure;
+    records.write({ ...record, status: 'FAILED', stopDate: new Date().toISOString(), error: detail });
     return { status: 'FAILED', output: undefined, error: detail, events, durationMs: Date.now() - started, executionName };
   }
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
-import { dynamoDocumentClient } from '../adapters/aws-clients.ts';
-import { resegmentStore } from '../adapters/resegment-store.ts';
+import { dynamoDocumentClient, sfnClient } from '../adapters/aws-clients.ts';
+import { stepFunctionsExecutions } from '../adapters/execution-status.ts';
+import { resegmentStore, type LockOutcome } from '../adapters/resegment-store.ts';
+import { deadOwnerReason, type RunLock } from '../core/run-lock.ts';
 import { describeRun, runInputSchema, runSchema, type Run } from '../core/resegment/run.ts';
 import { loadResegmentSettings } from '../resegment/settings.ts';
 
@@ -19,11 +21,15 @@ const eventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('release'), run: runSchema, status: z.enum(['succeeded', 'failed']), error: z.unknown().optional() }),
 ]);
 
-export type LockResult = { acquired: boolean; reason?: string; run: Run } | { released: true };
+/** A run's start: whether it holds the lock, else why not and who does; and whose dead run it took over. */
+export type LockResult =
+  | { acquired: boolean; reason?: string; holder?: RunLock; tookOver?: { runId: string; executionId: string; why: string }; run: Run }
+  | { released: true };
 
 /**
  * Starts and ends a run: names it (by its scheduled time when scheduled), refuses a repeat of a
- * run that succeeded or a second run while one holds the lock, and records the outcome.
+ * run that succeeded or a second run while a live one holds the lock (a holder whose execution
+ * ended without releasing it is taken over and its run marked failed), and records the outcome.
  */
 export const handler = withObservability(logger, async (event: unknown): Promise<LockResult> => {
   const request = eventSchema.parse(event);
@@ -36,7 +42,22 @@ export const handler = withObservability(logger, async (event: unknown): Promise
   }
   const input = runInputSchema.parse(request.input ?? {});
   const run = describeRun(input, request.execution, { maxSegments: settings.RESEGMENT_MAX_SEGMENTS, pageSize: settings.RESEGMENT_PAGE_SIZE });
-  const outcome = await store.acquire(run.runId, run.executionId, new Date(), settings.RESEGMENT_LOCK_LEASE_MINUTES * 60_000);
-  logger.info('run start', { runId: run.runId, ...outcome });
-  return { ...outcome, run };
+  const leaseMs = settings.RESEGMENT_LOCK_LEASE_MINUTES * 60_000;
+  let outcome = await store.acquire(run.runId, run.executionId, new Date(), leaseMs);
+  if (!outcome.acquired && outcome.reason === 'another-run-holds-the-lock' && outcome.holder !== undefined) {
+    const why = deadOwnerReason(outcome.holder, await stepFunctionsExecutions(sfnClient()).describe(outcome.holder.executionId));
+    if (why !== undefined) outcome = await store.takeOver(run.runId, run.executionId, new Date(), leaseMs, outcome.holder, why);
+  }
+  const result = startOf(outcome);
+  logger.info('run start', { runId: run.runId, acquired: result.acquired, reason: result.reason, holderRunId: result.holder?.runId, tookOverFrom: result.tookOver?.runId });
+  return { ...result, run };
 });
+
+/** The lock outcome as the workflow carries it (its Choice reads `acquired`; the CLI the rest). */
+function startOf(outcome: LockOutcome): Omit<Extract<LockResult, { acquired: boolean }>, 'run'> {
+  if (outcome.acquired) {
+    const { tookOver } = outcome;
+    return { acquired: true, ...(tookOver === undefined ? {} : { tookOver: { runId: tookOver.lock.runId, executionId: tookOver.lock.executionId, why: tookOver.why } }) };
+  }
+  return { acquired: false, reason: outcome.reason, ...(outcome.reason === 'another-run-holds-the-lock' && outcome.holder !== undefined ? { holder: outcome.holder } : {}) };
+}

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -91,7 +91,7 @@ export class ResegmentWorkflow extends Construct {
       return f;
     };
     const lock = fn('RunLock', 'functions/resegment-lock/handler.ts', 'Claims and releases the single re-segmentation run slot', stepTimeout, [
-      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
     ]);
     const plan = fn('Plan', 'functions/resegment-plan/handler.ts', 'Sizes the parallel scan of a re-segmentation run', stepTimeout, [
       { actions: ['dynamodb:DescribeTable'], resources: [tableArn] },
@@ -256,6 +256,24 @@ export class ResegmentWorkflow extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(WORKFLOW_METADATA_KEY, RESEGMENT_WORKFLOW_NAME);
+
+    // The lock asks whether the run holding it still runs. A policy of its own, not the role's default
+    // one: the function would otherwise depend on the state machine that invokes it (a cycle).
+    const describeOwner = new iam.Policy(this, 'RunLockDescribeExecution', {
+      roles: [lock.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ],
+    });
+    acknowledge(describeOwner, [
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(this.stateMachine)}.Name>:*]`,
+        reason: "The lock's owner is any execution of this one state machine; execution names are not known in advance.",
+      },
+    ]);
 
     new scheduler.Schedule(this, 'Daily', {
       description: 'Daily re-segmentation of every customer',

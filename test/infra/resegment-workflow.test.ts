@@ -151,7 +151,7 @@ describe('least privilege for the workflow functions', () => {
   const latestModel = { actions: ['s3:GetObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/latest.json']] }] };
 
   it.each([
-    ['functions/resegment-lock/handler.ts', [{ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], resources: [tableArn] }]],
+    ['functions/resegment-lock/handler.ts', [{ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [tableArn] }]],
     ['functions/resegment-plan/handler.ts', [{ actions: ['dynamodb:DescribeTable'], resources: [tableArn] }]],
     ['functions/resegment-stats/handler.ts', [{ actions: ['dynamodb:Scan'], resources: [tableArn] }, { actions: ['s3:PutObject'], resources: [objects('work/resegment/')] }, ...definitions, latestModel]],
     ['functions/resegment-merge/handler.ts', [{ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects('work/resegment/')] }, { actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
@@ -177,6 +177,20 @@ describe('least privilege for the workflow functions', () => {
     ['functions/resegment-report/handler.ts', [{ actions: ['s3:GetObject'], resources: [objects('work/resegment/')] }, { actions: ['s3:PutObject'], resources: [objects('reports/resegment/')] }]],
   ])('%s gets exactly the calls it makes', (entry, expected) => {
     expect(grants(entry)).toEqual(expected);
+  });
+});
+
+describe('the run lock checks its owner', () => {
+  it("may describe only this workflow's executions, nothing else of Step Functions", () => {
+    const machine = logicalIdWhere(json, 'AWS::StepFunctions::StateMachine', (_p, m) => m['strata:workflow'] === 'resegment');
+    const statements = statementsOfRole(json, roleOfFunction(json, 'functions/resegment-lock/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(statements.map((s) => actionsOf(s))).toEqual([['states:DescribeExecution']]);
+    const resources = resourcesOf(statements[0]!);
+    expect(resources).toHaveLength(1);
+    const text = JSON.stringify(resources[0]);
+    expect(text).toContain(':execution:');
+    expect(text).toContain(`"Fn::GetAtt":["${machine}","Name"]`);
+    expect(text).toMatch(/:\*"\]\]\}$/);
   });
 });
 

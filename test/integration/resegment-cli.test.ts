@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
+import { resegmentStore } from '../../functions/adapters/resegment-store.ts';
 import { startLocalStack } from '../../functions/local/local-stack.ts';
-import type { ResegmentJson } from '../../functions/local/resegment-command.ts';
+import { runResegment, type ResegmentJson } from '../../functions/local/resegment-command.ts';
 import { generatedCustomers, writeCustomers } from './resegment-data.ts';
 
 const run = promisify(execFile);
@@ -40,5 +41,68 @@ describe('strata resegment', () => {
     expect(second.totals).toMatchObject({ customers: 40, changed: 0, transitions: 0 });
     expect(Object.values(second.segments).every((s) => s.changed === 0)).toBe(true);
     expect(Object.fromEntries(Object.entries(second.segments).map(([n, s]) => [n, s.size]))).toEqual(Object.fromEntries(Object.entries(first.segments).map(([n, s]) => [n, s.size])));
+  }, 300_000);
+
+  it('takes over from a CLI run killed after it took the lock, and shows the killed run failed', async () => {
+    const stack = await startLocalStack({ stateDir });
+    const store = resegmentStore(dynamoDocumentClient(), stack.tableName);
+    try {
+      const child = spawn(process.execPath, [cli, '--state-dir', stateDir, 'resegment', '--as-of', '1998-07-01'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      let lock = await store.lock();
+      while (lock === undefined && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        lock = await store.lock();
+      }
+      child.kill('SIGKILL');
+      await exited;
+      expect(lock).toBeDefined();
+      const killedRun = lock?.runId ?? '';
+      expect(await store.runRecord(killedRun)).toMatchObject({ status: 'running' });
+
+      const taking = await strata('resegment', '--as-of', '1998-07-01', '--json');
+      expect((JSON.parse(taking.stdout) as ResegmentJson).totals.customers).toBe(40);
+      expect(taking.stderr).toContain(`took over the run lock of run ${killedRun}`);
+      expect(await store.runRecord(killedRun)).toMatchObject({ status: 'failed', error: expect.stringMatching(/ended ABORTED .*the local process \d+ that ran it is gone/) });
+    } finally {
+      await stack.stop();
+    }
+  }, 300_000);
+
+  it('refuses while another run holds the lock, saying who and how to clear it; --force clears it, saying whose it was, and runs', async () => {
+    const stack = await startLocalStack({ stateDir });
+    const store = resegmentStore(dynamoDocumentClient(), stack.tableName);
+    const stopping: { stop?: () => void } = {};
+    const stopped = new Promise<void>((resolve) => {
+      stopping.stop = resolve;
+    });
+    // A run that took the lock and is still running, in this live process, until the test stops it.
+    const holding = runResegment(stack, { asOf: '1998-07-01' }, {
+      executionName: 'holding-run',
+      retryIntervalMs: 0,
+      intercept: async (state, input, invoke) => {
+        if (state === 'AcquireRunLock') return invoke(input);
+        await stopped;
+        throw new Error('stopped by the test');
+      },
+    });
+    try {
+      while ((await store.lock())?.runId !== 'manual-holding-run') await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = await strata('resegment', '--as-of', '1998-07-01').then(() => undefined, (error: { code?: number; stderr?: string }) => error);
+      expect(refused?.code).toBe(1);
+      expect(refused?.stderr).toContain('run manual-holding-run (execution arn:aws:states:us-east-1:000000000000:execution:resegment:holding-run) since 20');
+      expect(refused?.stderr).toContain('strata resegment --force');
+      expect(await store.runRecord('manual-holding-run')).toMatchObject({ status: 'running' });
+
+      const forced = await strata('resegment', '--as-of', '1998-07-01', '--force', '--json');
+      expect(forced.stderr).toContain('cleared the run lock of run manual-holding-run (execution arn:aws:states:us-east-1:000000000000:execution:resegment:holding-run) since 20');
+      expect(JSON.parse(forced.stdout)).toMatchObject({ asOf: '1998-07-01T00:00:00.000Z', totals: { customers: 40 } });
+      expect(await store.runRecord('manual-holding-run')).toMatchObject({ status: 'failed', error: expect.stringContaining('--force') });
+      expect(await store.lock()).toBeUndefined();
+    } finally {
+      stopping.stop?.();
+      await holding;
+      await stack.stop();
+    }
   }, 300_000);
 });

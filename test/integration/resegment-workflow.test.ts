@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
+import { resegmentStore } from '../../functions/adapters/resegment-store.ts';
 import { RetryableError } from '../../functions/core/errors.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { runResegment, type ResegmentOutcome } from '../../functions/local/resegment-command.ts';
@@ -181,6 +182,50 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     await lock(Date.now() - 1);
     succeeded(await runResegment(stack, { asOf: FIRST.toISOString() }, { retryIntervalMs: 0 }));
     expect((await storedOutcome(client(), stack.tableName)).memberships.length).toBeGreaterThan(0);
+    // The run whose lease ran out is not left "running".
+    expect(await resegmentStore(client(), stack.tableName).runRecord('other')).toMatchObject({ status: 'failed', error: expect.stringContaining('lease') });
+  });
+
+  it('takes over the lock of a run that died holding it, shows that run failed with why, and completes', async () => {
+    await writeCustomers(client(), stack.tableName, generatedCustomers(12), FIRST);
+    // Killed right after taking the lock: no later step runs, not even the one that marks the run failed.
+    const intercept: TaskInterceptor = async (state, input, invoke) => {
+      if (state === 'AcquireRunLock') return invoke(input);
+      throw new Error('killed');
+    };
+    const killed = await runResegment(stack, { asOf: FIRST.toISOString() }, { intercept, retryIntervalMs: 0, executionName: 'killed-run' });
+    expect(killed).toMatchObject({ status: 'FAILED' });
+    const store = resegmentStore(client(), stack.tableName);
+    expect(await store.runRecord('manual-killed-run')).toMatchObject({ status: 'running' });
+
+    succeeded(await runResegment(stack, { asOf: FIRST.toISOString() }, { retryIntervalMs: 0 }));
+    expect(await store.runRecord('manual-killed-run')).toMatchObject({ status: 'failed', error: expect.stringContaining('FAILED') });
+    expect((await storedOutcome(client(), stack.tableName)).memberships.length).toBeGreaterThan(0);
+  });
+
+  it('takes over a scheduled tick whose execution died, from a repeated start of that same tick, which shows it running then succeeded', async () => {
+    await writeCustomers(client(), stack.tableName, generatedCustomers(12), FIRST);
+    const tick = { trigger: 'schedule', scheduledTime: '1998-07-01T06:00:00Z' } as const;
+    const killed = await runResegment(stack, tick, {
+      retryIntervalMs: 0,
+      intercept: async (state, input, invoke) => {
+        if (state === 'AcquireRunLock') return invoke(input);
+        throw new Error('killed');
+      },
+    });
+    expect(killed).toMatchObject({ status: 'FAILED' });
+    const store = resegmentStore(client(), stack.tableName);
+    const seen: unknown[] = [];
+    const repeated = await runResegment(stack, tick, {
+      retryIntervalMs: 0,
+      intercept: async (state, input, invoke) => {
+        if (state === 'PlanScan') seen.push(await store.runRecord('scheduled-19980701T060000000Z'));
+        return invoke(input);
+      },
+    });
+    expect(succeeded(repeated).runId).toBe('scheduled-19980701T060000000Z');
+    expect(seen).toEqual([expect.objectContaining({ status: 'running' })]);
+    expect(await store.runRecord('scheduled-19980701T060000000Z')).toMatchObject({ status: 'succeeded' });
   });
 
   it('marks the run failed, releases the lock and ends in the Fail state when a step keeps failing', async () => {
