@@ -9,7 +9,8 @@ import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../commons/model-scorer.ts';
-import { refreshCustomers, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { openJournal } from '../commons/batch-journal.ts';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
@@ -64,8 +65,8 @@ const WRITE_BATCH = 500;
  * whether the file is acceptable, the second writes the ledger. Memory stays bounded by the batch,
  * whatever the file's size. Then it quarantines bad rows and re-evaluates the customers touched.
  */
-export async function ingestObject(deps: IngestDeps, key: string, etag: string): Promise<IngestOutcome> {
-  const { objects, store, logger, now } = deps;
+export async function ingestObject(given: IngestDeps, key: string, etag: string): Promise<IngestOutcome> {
+  const { objects, store, logger } = given;
   const object = classifyIncomingKey(key);
   if (object.type === 'mapping') return { status: 'ignored', file: key, reason: 'mapping file, read with its data file' };
   if ((await store.getFile(key, etag)) !== undefined) {
@@ -77,7 +78,9 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   if (declared !== undefined && declared.kind !== object.kind) {
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
-  const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
+  const maxRejectedShare = declared?.maxRejectedShare ?? given.maxRejectedShare;
+  const now = await pinnedTime(store, key, etag, given.now);
+  const deps = { ...given, now };
   if (deps.chunking !== undefined) {
     const size = await deps.chunking.objects.size(key);
     if (isChunkable(object, size, deps.chunking.chunkBytes)) return startChunkedIngest(deps, deps.chunking, object, etag, size);
@@ -120,12 +123,30 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
   const { touched, merges } = await applier.finish();
 
-  const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
+  const journal = await openJournal(store, { key, etag }, 'refresh-batch', refreshSummarySchema);
+  const segments = await refreshCustomers(store, touched, deps.definitions, now, { ...refreshOptions(deps), journal });
   const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
+  // Last: the FILE record says the file is applied, so a retry before it redoes the rest.
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
   logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
+}
+
+/**
+ * The evaluation time of a file is that of its first attempt: a retry (minutes or days later)
+ * validates, writes and evaluates as of the same instant, so it ends where one clean run would.
+ */
+export async function pinnedTime(store: CustomerStore, key: string, etag: string, now: Date): Promise<Date> {
+  const read = async () => (await store.listChunkStates(key, etag, 'started'))[0]?.at;
+  let at = await read();
+  if (at === undefined) {
+    // A conditional put: of two attempts racing, the first to write keeps its time.
+    await store.putChunkState(key, etag, 'started', 0, { at: now.toISOString() });
+    at = await read();
+  }
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);
+  return new Date(at);
 }
 
 /** The refresh's model scorer, once a model has been fitted. */
