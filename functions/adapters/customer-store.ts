@@ -18,6 +18,7 @@ import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { StoredFeedback } from './feedback-store.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { customerPk, eventItem, orderItem } from './ledger-items.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -142,7 +143,6 @@ export interface CustomerStore {
   scanProfiles(part?: { segment: number; totalSegments: number }): AsyncGenerator<Profile[]>;
 }
 
-const customerPk = (id: string) => `C#${id}`;
 /** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
 const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
   `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
@@ -230,7 +230,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async putOrders(orders, source) {
       // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.
       const items = new Map(orders.map((o) => [`${o.customerId}\u001f${o.orderId}\u001f${o.lineId}`, o]));
-      await batchWrite([...items.values()].map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}#${o.lineId}`, ...o, source })));
+      await batchWrite([...items.values()].map((o) => orderItem(o, source)));
     },
     async putContacts(customers, now) {
       await batchWrite(
@@ -311,7 +311,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     },
     async putEvents(events, source) {
       const items = new Map(events.map((e) => [`${e.customerId}\u001f${e.eventId}`, e]));
-      await batchWrite([...items.values()].map((e) => ({ pk: customerPk(e.customerId), sk: `E#${e.occurredAt}#${e.eventId}`, ...e, source })));
+      await batchWrite([...items.values()].map((e) => eventItem(e, source)));
     },
     async applyRefresh(updates, now) {
       const transitions: Record<string, unknown>[] = [];

@@ -2,7 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
 import { InputError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
-import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine } from '../core/records.ts';
+import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine, type RowResult } from '../core/records.ts';
+import { writeProblem } from '../core/item-size.ts';
+import { contactItem, eventItem, orderItem } from '../adapters/ledger-items.ts';
 import { neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
@@ -289,7 +291,27 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-export function rowResult(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date) {
+/**
+ * A row cleaned, and refused already here if DynamoDB would refuse the item it becomes: the
+ * validating pass finds it, so it is quarantined instead of failing the file half-way through writing.
+ */
+export function rowResult(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date): RowResult<IngestValue> {
+  const result = cleanRow(kind, mapping, values, occurrence, now);
+  if (!result.ok) return result;
+  const problem = writeProblem(rowItem(result.value, now), ROW_RESERVE_BYTES);
+  return problem === undefined ? result : { ok: false, reason: problem };
+}
+
+/** Room in an item for what the row does not show: the file key stored with it (at most 1 KB), a canonical id in place of its own, and slack. */
+const ROW_RESERVE_BYTES = 4 * 1024;
+
+function rowItem(value: IngestValue, now: Date): Record<string, unknown> {
+  if ('orderId' in value) return orderItem(value, '');
+  if ('eventId' in value) return eventItem(value, '');
+  return contactItem(value, now.toISOString());
+}
+
+function cleanRow(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date): RowResult<IngestValue> {
   switch (kind) {
     case 'orders':
       return toOrderLine(values, mapping, occurrence, now);
