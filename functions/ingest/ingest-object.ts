@@ -12,7 +12,8 @@ import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../commons/model-scorer.ts';
 import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
-import { openJournal } from '../commons/batch-journal.ts';
+import { openJournal, type BatchJournal } from '../commons/batch-journal.ts';
+import { z } from 'zod';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
@@ -61,6 +62,11 @@ export interface IngestDeps {
 }
 
 const WRITE_BATCH = 500;
+
+/** How a write batch's merges are kept in the file's journal. */
+const mergesSchema = z.object({
+  merges: z.array(z.object({ aliasId: z.string(), canonicalId: z.string(), reason: z.enum(['same external id', 'same e-mail']) })),
+});
 
 /**
  * Ingests one uploaded object in two streaming passes: the first validates every row and decides
@@ -121,7 +127,7 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
   }
 
   // Pass 2: apply.
-  const applier = createApplier(store, key, now);
+  const applier = createApplier(store, key, now, await openJournal(store, { key, etag }, 'apply-batch', mergesSchema));
   await forEachRow(objects, object, checked.mapping, now, { pass: 'apply', repeats }, (row) => (row.ok === true ? applier.add(row.value) : undefined));
   const { touched, merges } = await applier.finish();
 
@@ -224,23 +230,29 @@ export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
  * Writes cleaned records in batches: identities resolved, ledgers and contacts written, and the
  * customers touched collected for re-evaluation.
  */
-export function createApplier(store: CustomerStore, key: string, now: Date) {
+export function createApplier(store: CustomerStore, key: string, now: Date, journal?: BatchJournal<{ merges: IdentityMerge[] }>) {
   const touched = new Set<string>();
   let orders: OrderLine[] = [];
   let customers: CustomerRecord[] = [];
   let events: CustomerEvent[] = [];
   const merges: IdentityMerge[] = [];
   const claimedEmails = new Map<string, string>();
+  let batch = 0;
   const flush = async () => {
-    const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now);
+    const number = batch++;
+    // A retry finds the merges of an earlier attempt made already; the journal remembers them for the report.
+    let made: readonly IdentityMerge[] = [];
+    const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now, async (decided) => {
+      made = journal === undefined ? decided : decided.length > 0 ? (await journal.record(number, { merges: [...decided] })).merges : (journal.recorded(number)?.merges ?? []);
+    });
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
     for (const e of resolved.events) touched.add(e.customerId);
     if (resolved.customers.length > 0) await store.putContacts(resolved.customers, now);
     for (const o of resolved.orders) touched.add(o.customerId);
     for (const c of resolved.customers) touched.add(c.customerId);
-    for (const m of resolved.merges) touched.delete(m.aliasId);
-    merges.push(...resolved.merges);
+    for (const m of made) touched.delete(m.aliasId);
+    merges.push(...made);
     orders = [];
     customers = [];
     events = [];
