@@ -4,6 +4,9 @@ import { memoryCustomerStore, memoryRangedStore, type MemoryCustomerStore } from
 import type { CustomerStore } from '../../functions/adapters/customer-store.ts';
 import { ingestObject, type IngestDeps } from '../../functions/ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
+import { runChunkTask } from '../../functions/ingest/chunked-ingest.ts';
+import type { ChunkDispatcher } from '../../functions/adapters/chunk-dispatcher.ts';
+import type { ChunkTask } from '../../functions/core/chunks.ts';
 
 /**
  * A file is applied whole or not at all: whichever write of a run fails, retrying the event with a
@@ -154,4 +157,67 @@ describe('a row whose item DynamoDB would refuse', () => {
     expect(outcome).toMatchObject({ status: 'applied', report: { accepted: 10, rejected: 2, rejectedByReason: { 'id too long for a key': 1, 'number out of range for storage': 1 } } });
     expect(store.customerIds().sort()).toEqual(Array.from({ length: 10 }, (_, i) => `g${i}`));
   });
+});
+
+describe('a write failing part-way through a chunked file', () => {
+  /** Runs dispatched chunk tasks concurrently; a failed task is retried later (a Lambda async retry), at most twice. */
+  function retryingDispatcher(run: (task: ChunkTask, attempt: number) => Promise<void>): ChunkDispatcher & { settled(): Promise<void>; readonly failures: unknown[] } {
+    const pending = new Set<Promise<void>>();
+    const failures: unknown[] = [];
+    return {
+      failures,
+      async dispatch(tasks) {
+        for (const task of tasks) {
+          const p = (async () => {
+            await new Promise((resolve) => setImmediate(resolve));
+            for (let attempt = 0; attempt < 3; attempt++) {
+              try {
+                return await run(task, attempt);
+              } catch (error) {
+                failures.push(error);
+              }
+            }
+          })();
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+        }
+      },
+      async settled() {
+        while (pending.size > 0) await Promise.all([...pending]);
+      },
+    };
+  }
+
+  async function chunkedRun(key: string, failAt: number, firstAt = NOW) {
+    const { store, objects } = await prepared(key);
+    const failing = failingAt(store, failAt);
+    const deps = (now: Date): IngestDeps => ({ ...depsFor(failing.store, objects, now), chunking: { objects, dispatcher, chunkBytes: 9_000 } });
+    const dispatcher = retryingDispatcher((task, attempt) => runChunkTask(deps(attempt === 0 ? NOW : RETRY_AT), { objects, dispatcher, chunkBytes: 9_000 }, task));
+    let failures = 0;
+    let began = true;
+    try {
+      expect(await ingestObject(deps(firstAt), key, 'e1')).toMatchObject({ status: 'chunked' });
+    } catch {
+      // The upload event is retried.
+      failures++;
+      began = (await store.listChunkStates(key, 'e1', 'started')).length > 0;
+      expect(await ingestObject(deps(RETRY_AT), key, 'e1')).toMatchObject({ status: 'chunked' });
+    }
+    await dispatcher.settled();
+    return { state: await finalState(store, objects, key), writeCalls: failing.calls(), failures: failures + dispatcher.failures.length, began };
+  }
+
+  it.each(['incoming/orders/orders.csv', 'incoming/events/events.csv'])('%s: a retried chunk task or upload event ends in the state of one clean run', async (key) => {
+    const clean = await chunkedRun(key, 0);
+    expect(clean.failures).toBe(0);
+    expect(clean.state.file?.report).toMatchObject({ status: 'applied', chunks: expect.any(Number) });
+    expect((clean.state.file?.report as { chunks: number }).chunks).toBeGreaterThan(1);
+    // A failure before the file's first write leaves nothing of it: the retry is a clean run at its own time.
+    const later = await chunkedRun(key, 0, RETRY_AT);
+    for (let n = 1; n <= clean.writeCalls; n++) {
+      const run = await chunkedRun(key, n);
+      expect(run.failures, `one injected failure at write ${n}`).toBe(1);
+      expect(run.state, `state after failing at write ${n} of ${clean.writeCalls} and retrying`).toEqual(run.began ? clean.state : later.state);
+    }
+  }, 180_000);
 });
