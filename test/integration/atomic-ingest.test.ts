@@ -220,4 +220,19 @@ describe('a write failing part-way through a chunked file', () => {
       expect(run.state, `state after failing at write ${n} of ${clean.writeCalls} and retrying`).toEqual(run.began ? clean.state : later.state);
     }
   }, 180_000);
+
+  it('quarantines a row too large for one item in the chunked validate phase, and applies the rest', async () => {
+    const key = 'incoming/orders/big-chunked.csv';
+    const rows = Array.from({ length: 3_000 }, (_, i) => `c${i % 90},2024-05-0${1 + (i % 9)},${(i % 7) + 1}.50,${i === 1_234 ? 'x'.repeat(600 * 1024) : 'jazz'}`);
+    const objects = memoryRangedStore({ [key]: `customer_id,date,amount,category\n${rows.join('\n')}\n` });
+    const store = memoryCustomerStore();
+    const chunking = { objects, dispatcher: retryingDispatcher((task) => runChunkTask({ ...depsFor(store, objects, NOW), chunking }, chunking, task)), chunkBytes: 200_000 };
+    expect(await ingestObject({ ...depsFor(store, objects, NOW), chunking }, key, 'e1')).toMatchObject({ status: 'chunked' });
+    await chunking.dispatcher.settled();
+    expect(chunking.dispatcher.failures).toEqual([]);
+    const report = (await store.getFile(key, 'e1'))?.report;
+    expect(report).toMatchObject({ status: 'applied', accepted: 2_999, rejected: 1, rejectedByReason: { 'row too large for one item': 1 } });
+    expect((report as { chunks: number }).chunks).toBeGreaterThan(1);
+    expect((await store.loadCustomer('c64')).orders).toHaveLength(33 - 1);
+  });
 });
