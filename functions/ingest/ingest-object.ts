@@ -240,10 +240,9 @@ export function createApplier(store: CustomerStore, key: string, now: Date, jour
   let batch = 0;
   const flush = async () => {
     const number = batch++;
-    // A retry finds the merges of an earlier attempt made already; the journal remembers them for the report.
     let made: readonly IdentityMerge[] = [];
     const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now, async (decided) => {
-      made = journal === undefined ? decided : decided.length > 0 ? (await journal.record(number, { merges: [...decided] })).merges : (journal.recorded(number)?.merges ?? []);
+      made = await journaledMerges(journal, number, decided);
     });
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
@@ -270,6 +269,16 @@ export function createApplier(store: CustomerStore, key: string, now: Date, jour
       return { touched, merges };
     },
   };
+}
+
+/**
+ * The merges a write batch reports. A retry finds those an earlier attempt made already (it decides
+ * fewer or none), so the ones recorded before that attempt's first merge are the batch's.
+ */
+async function journaledMerges(journal: BatchJournal<{ merges: IdentityMerge[] }> | undefined, batch: number, decided: readonly IdentityMerge[]): Promise<readonly IdentityMerge[]> {
+  if (journal === undefined) return decided;
+  if (decided.length === 0) return journal.recorded(batch)?.merges ?? [];
+  return (await journal.record(batch, { merges: [...decided] })).merges;
 }
 
 /** Bad rows stream to a CSV object as they are found: line, reason, then the row's cells. */

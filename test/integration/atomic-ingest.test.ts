@@ -226,10 +226,11 @@ describe('a write failing part-way through a chunked file', () => {
     const rows = Array.from({ length: 3_000 }, (_, i) => `c${i % 90},2024-05-0${1 + (i % 9)},${(i % 7) + 1}.50,${i === 1_234 ? 'x'.repeat(600 * 1024) : 'jazz'}`);
     const objects = memoryRangedStore({ [key]: `customer_id,date,amount,category\n${rows.join('\n')}\n` });
     const store = memoryCustomerStore();
-    const chunking = { objects, dispatcher: retryingDispatcher((task) => runChunkTask({ ...depsFor(store, objects, NOW), chunking }, chunking, task)), chunkBytes: 200_000 };
+    const dispatcher = retryingDispatcher((task) => runChunkTask({ ...depsFor(store, objects, NOW), chunking }, chunking, task));
+    const chunking = { objects, dispatcher, chunkBytes: 200_000 };
     expect(await ingestObject({ ...depsFor(store, objects, NOW), chunking }, key, 'e1')).toMatchObject({ status: 'chunked' });
-    await chunking.dispatcher.settled();
-    expect(chunking.dispatcher.failures).toEqual([]);
+    await dispatcher.settled();
+    expect(dispatcher.failures).toEqual([]);
     const report = (await store.getFile(key, 'e1'))?.report;
     expect(report).toMatchObject({ status: 'applied', accepted: 2_999, rejected: 1, rejectedByReason: { 'row too large for one item': 1 } });
     expect((report as { chunks: number }).chunks).toBeGreaterThan(1);
