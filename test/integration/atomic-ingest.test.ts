@@ -237,3 +237,17 @@ describe('a write failing part-way through a chunked file', () => {
     expect((await store.loadCustomer('c64')).orders).toHaveLength(33 - 1);
   });
 });
+
+describe('the memory store, like the DynamoDB one, keeps one item per key when a retry writes it again', () => {
+  it('a transition applied twice and a merge made twice are held once', async () => {
+    const store = memoryCustomerStore();
+    const transition = { customerId: 'm1', segment: 'new', change: 'enter' as const, at: NOW.toISOString(), why: [] };
+    const update = { customerId: 'm1', changes: { enter: [{ segment: 'new', since: NOW.toISOString(), why: [] }], exit: [], transitions: [transition] } };
+    await store.applyRefresh([update], NOW);
+    await store.applyRefresh([update], NOW);
+    expect(store.transitions()).toEqual([transition]);
+    await store.mergeCustomer('m2', 'm1', 'same e-mail', NOW);
+    await store.mergeCustomer('m2', 'm1', 'same e-mail', NOW);
+    expect(store.merges()).toEqual([{ aliasId: 'm2', canonicalId: 'm1', reason: 'same e-mail' }]);
+  });
+});
