@@ -100,7 +100,12 @@ export async function refreshCustomers(
     for (const [segment, n] of Object.entries(counted.entered)) entered[segment] = (entered[segment] ?? 0) + n;
     for (const [segment, n] of Object.entries(counted.exited)) exited[segment] = (exited[segment] ?? 0) + n;
   }
-  return { customers: ids.length, writes, entered, exited };
+  // Segments in name order: counts read back from a journal (DynamoDB keeps no key order) report the same.
+  return { customers: ids.length, writes, entered: byName(entered), exited: byName(exited) };
+}
+
+function byName(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Items applyRefresh writes for one update: the PROFILE, each membership put or delete, each transition. */
