@@ -21,6 +21,7 @@ import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';
 import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
 import { backoff, batchGetAll } from './dynamo-batch.ts';
+import { customerPk, eventItem, orderItem } from './ledger-items.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -177,7 +178,6 @@ export interface CustomerStore {
   scanProfiles(part?: { segment: number; totalSegments: number }): AsyncGenerator<Profile[]>;
 }
 
-const customerPk = (id: string) => `C#${id}`;
 /** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
 const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
   `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
@@ -284,7 +284,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async putOrders(orders, source) {
       // Rows repeated within one batch share a key, and BatchWriteItem refuses duplicate keys.
       const items = new Map(orders.map((o) => [`${o.customerId}\u001f${o.orderId}\u001f${o.lineId}`, o]));
-      await batchWrite([...items.values()].map((o) => ({ pk: customerPk(o.customerId), sk: `O#${o.orderId}#${o.lineId}`, ...o, source })));
+      await batchWrite([...items.values()].map((o) => orderItem(o, source)));
     },
     async putContacts(customers, now, origin) {
       const change = { ...origin, at: now.toISOString() };
@@ -436,7 +436,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     },
     async putEvents(events, source) {
       const items = new Map(events.map((e) => [`${e.customerId}\u001f${e.eventId}`, e]));
-      await batchWrite([...items.values()].map((e) => ({ pk: customerPk(e.customerId), sk: `E#${e.occurredAt}#${e.eventId}`, ...e, source })));
+      await batchWrite([...items.values()].map((e) => eventItem(e, source)));
     },
     async applyRefresh(updates, now) {
       const transitions: Record<string, unknown>[] = [];

@@ -43,16 +43,17 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     if (held.get(hash)?.reason !== 'erased') held.set(hash, { reason, at: now.toISOString() });
   };
   const aliases = new Map<string, string>();
-  const merges: { aliasId: string; canonicalId: string; reason: string }[] = [];
-  const transitions: Transition[] = [];
+  // Keyed as the table keys them (MERGE#<alias>, T#<at>#<segment>#<change>), so writing one again replaces it.
+  const merges = new Map<string, { aliasId: string; canonicalId: string; reason: string }>();
+  const transitions = new Map<string, Transition>();
   const snapshots = new Map<string, Record<string, number>>();
   let population: PopulationStats | undefined;
   let writes = 0;
 
   return {
     writes: () => writes,
-    merges: () => merges,
-    transitions: () => transitions,
+    merges: () => [...merges.values()],
+    transitions: () => [...transitions.values()],
     memberships: (customerId) => [...(memberships.get(customerId)?.values() ?? [])],
     async getPopulation() {
       return population;
@@ -153,7 +154,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         for (const m of changes.enter) current.set(m.segment, m);
         for (const m of changes.exit) current.delete(m.segment);
         memberships.set(customerId, current);
-        transitions.push(...changes.transitions);
+        for (const t of changes.transitions) transitions.set(`${t.customerId}#${t.at}#${t.segment}#${t.change}`, t);
         count += changes.enter.length + changes.exit.length + changes.transitions.length;
       }
       writes += count;
@@ -199,7 +200,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       for (const id of [aliasId, ...(mergedInto.get(aliasId) ?? [])]) merged.add(id);
       mergedInto.set(canonicalId, merged);
       mergedInto.delete(aliasId);
-      merges.push({ aliasId, canonicalId, reason });
+      merges.set(`${canonicalId}#${aliasId}`, { aliasId, canonicalId, reason });
       writes += 2 + (lines?.size ?? 0);
     },
     async emailOwners(hashes) {

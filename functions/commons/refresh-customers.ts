@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { aggregateEvents, aggregateOrders } from '../core/profile.ts';
 import { stableJson } from '../core/stable-json.ts';
 import { diffDecisions, type Membership } from '../core/segments/assign.ts';
@@ -11,6 +12,7 @@ import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/populat
 import { chunk } from '../core/campaign.ts';
 import { engagementFacts, feedbackAsEvents } from '../core/feedback/engagement.ts';
 import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
+import type { BatchJournal } from './batch-journal.ts';
 
 export interface RefreshSummary {
   readonly customers: number;
@@ -24,6 +26,11 @@ export interface RefreshOptions {
   readonly population?: PopulationStats;
   /** Model outputs for a customer's order aggregates, once a model has been fitted. */
   readonly scoreModel?: (orders: OrderAggregates, now: Date) => ModelFacts | undefined;
+  /**
+   * Each batch's outcome, recorded before its writes: a retry after a crash mid-refresh finds part
+   * of the changes made and writes only the rest, but counts what the first attempt found.
+   */
+  readonly journal?: BatchJournal<RefreshSummary>;
 }
 
 /** What refreshCustomers holds of a customer between reading and deciding. */
@@ -53,10 +60,12 @@ export async function refreshCustomers(
   const ordered = orderDefinitions(definitions);
   const population = options.population ?? (await store.getPopulation()) ?? EMPTY_POPULATION;
   const ids = [...new Set(customerIds)];
+  // A journal's batches are found again by number, so they must hold the same customers on a retry.
+  if (options.journal !== undefined) ids.sort();
   const entered: Record<string, number> = {};
   const exited: Record<string, number> = {};
   let writes = 0;
-  for (const batch of chunk(ids, REFRESH_BATCH)) {
+  for (const [index, batch] of chunk(ids, REFRESH_BATCH).entries()) {
     const read: ReadCustomer[] = [];
     await mapLimit(batch, 16, async (customerId) => {
       const { profile, orders, events, memberships, feedback = [] } = await store.loadCustomer(customerId);
@@ -73,6 +82,7 @@ export async function refreshCustomers(
     // The batch decided at once in columns; a customer's facts are built only to explain a change.
     const members = evaluateBatch(ordered, loadProfiles(read.map((c) => c.input), ordered), now, population, (i) => read[i]?.ledgers);
     const updates: CustomerUpdate[] = [];
+    const found = { customers: batch.length, writes: 0, entered: {} as Record<string, number>, exited: {} as Record<string, number> };
     read.forEach(({ input, aggregates, changedAggregates, ledgers, memberships }, i) => {
       const { customerId } = input;
       const matched = members.map((m) => isMember(m, i));
@@ -80,10 +90,33 @@ export async function refreshCustomers(
       if (changedAggregates || changes.transitions.length > 0) {
         updates.push({ customerId, ...(changedAggregates ? { aggregates } : {}), ...(changes.transitions.length > 0 ? { changes } : {}) });
       }
-      for (const m of changes.enter) entered[m.segment] = (entered[m.segment] ?? 0) + 1;
-      for (const m of changes.exit) exited[m.segment] = (exited[m.segment] ?? 0) + 1;
+      for (const m of changes.enter) found.entered[m.segment] = (found.entered[m.segment] ?? 0) + 1;
+      for (const m of changes.exit) found.exited[m.segment] = (found.exited[m.segment] ?? 0) + 1;
     });
-    if (updates.length > 0) writes += await store.applyRefresh(updates, now);
+    found.writes = updates.reduce((n, u) => n + itemsWritten(u), 0);
+    const counted = options.journal === undefined ? found : await options.journal.record(index, found);
+    if (updates.length > 0) await store.applyRefresh(updates, now);
+    writes += counted.writes;
+    for (const [segment, n] of Object.entries(counted.entered)) entered[segment] = (entered[segment] ?? 0) + n;
+    for (const [segment, n] of Object.entries(counted.exited)) exited[segment] = (exited[segment] ?? 0) + n;
   }
-  return { customers: ids.length, writes, entered, exited };
+  // Segments in name order: counts read back from a journal (DynamoDB keeps no key order) report the same.
+  return { customers: ids.length, writes, entered: byName(entered), exited: byName(exited) };
 }
+
+function byName(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Items applyRefresh writes for one update: the PROFILE, each membership put or delete, each transition. */
+function itemsWritten({ aggregates, changes }: CustomerUpdate): number {
+  return (aggregates === undefined ? 0 : 1) + (changes === undefined ? 0 : changes.enter.length + changes.exit.length + changes.transitions.length);
+}
+
+/** How a refresh batch's outcome is stored in a journal. */
+export const refreshSummarySchema = z.object({
+  customers: z.number(),
+  writes: z.number(),
+  entered: z.record(z.string(), z.number()),
+  exited: z.record(z.string(), z.number()),
+});

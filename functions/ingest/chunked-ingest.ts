@@ -8,13 +8,15 @@ import { InputError } from '../core/errors.ts';
 import { mappingSchema, parseMapping, type Mapping } from '../core/mapping.ts';
 import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
-import { refreshCustomers } from '../commons/refresh-customers.ts';
+import { refreshCustomers, refreshSummarySchema } from '../commons/refresh-customers.ts';
+import { openJournal } from '../commons/batch-journal.ts';
 import { openChunk, readHeaderLine } from './chunk-range.ts';
 import {
   countsOccurrences,
   createApplier,
   csvCell,
   ingestObject,
+  pinnedTime,
   refreshOptions,
   rejectedRows,
   rowFingerprint,
@@ -70,9 +72,11 @@ export async function startChunkedIngest(deps: IngestDeps, chunking: ChunkingDep
 }
 
 /** Runs one chunk of one phase, then moves the file on if this was the last chunk of the phase. */
-export async function runChunkTask(deps: IngestDeps, chunking: ChunkingDeps, task: ChunkTask): Promise<void> {
-  const { store } = deps;
+export async function runChunkTask(given: IngestDeps, chunking: ChunkingDeps, task: ChunkTask): Promise<void> {
+  const { store } = given;
   if ((await store.getFile(task.key, task.etag)) !== undefined) return;
+  // Every chunk, and every retry of one, evaluates as of the file's first attempt.
+  const deps = { ...given, now: await pinnedTime(store, task.key, task.etag, given.now) };
   const done = await store.listChunkStates(task.key, task.etag, task.phase);
   if (!done.some((s) => s.chunk === task.chunk)) {
     const state = await CHUNK_WORK[task.phase](deps, chunking, task);
@@ -171,7 +175,8 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
         if (id !== '' && partitionOf(id, chunks) === task.chunk) mine.add(id);
       }
     }
-    const summary = await refreshCustomers(deps.store, mine, deps.definitions, deps.now, refreshOptions(deps));
+    const journal = await openJournal(deps.store, task, `refresh-batch-${task.chunk}`, refreshSummarySchema);
+    const summary = await refreshCustomers(deps.store, mine, deps.definitions, deps.now, { ...refreshOptions(deps), journal });
     return { ...summary };
   },
 };

@@ -2,14 +2,18 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
 import { InputError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
-import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine } from '../core/records.ts';
+import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine, type RowResult } from '../core/records.ts';
+import { writeProblem } from '../core/item-size.ts';
+import { contactItem, eventItem, orderItem } from '../adapters/ledger-items.ts';
 import { neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../commons/model-scorer.ts';
-import { refreshCustomers, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../commons/refresh-customers.ts';
+import { openJournal, type BatchJournal } from '../commons/batch-journal.ts';
+import { z } from 'zod';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { ERASED_CUSTOMER, resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
@@ -66,13 +70,18 @@ export interface IngestDeps {
 
 const WRITE_BATCH = 500;
 
+/** How a write batch's merges are kept in the file's journal. */
+const mergesSchema = z.object({
+  merges: z.array(z.object({ aliasId: z.string(), canonicalId: z.string(), reason: z.enum(['same external id', 'same e-mail']) })),
+});
+
 /**
  * Ingests one uploaded object in two streaming passes: the first validates every row and decides
  * whether the file is acceptable, the second writes the ledger. Memory stays bounded by the batch,
  * whatever the file's size. Then it quarantines bad rows and re-evaluates the customers touched.
  */
-export async function ingestObject(deps: IngestDeps, key: string, etag: string): Promise<IngestOutcome> {
-  const { objects, store, logger, now } = deps;
+export async function ingestObject(given: IngestDeps, key: string, etag: string): Promise<IngestOutcome> {
+  const { objects, store, logger } = given;
   const object = classifyIncomingKey(key);
   if (object.type === 'mapping') return { status: 'ignored', file: key, reason: 'mapping file, read with its data file' };
   if ((await store.getFile(key, etag)) !== undefined) {
@@ -84,7 +93,9 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   if (declared !== undefined && declared.kind !== object.kind) {
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
-  const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
+  const maxRejectedShare = declared?.maxRejectedShare ?? given.maxRejectedShare;
+  const now = await pinnedTime(store, key, etag, given.now);
+  const deps = { ...given, now };
   if (deps.chunking !== undefined) {
     const size = await deps.chunking.objects.size(key);
     if (isChunkable(object, size, deps.chunking.chunkBytes)) return startChunkedIngest(deps, deps.chunking, object, etag, size);
@@ -129,6 +140,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const applier = createApplier(store, key, now, {
     etag,
     recordedAt: deps.recordedAt,
+    journal: await openJournal(store, { key, etag }, 'apply-batch', mergesSchema),
     onErased: async (rows) => {
       erasedRows += rows.length;
       for (const row of rows) await rejects.add({ ok: false, line: lineOf.get(row) ?? 0, reason: ERASED_CUSTOMER, cells: [], headers: checked.headers });
@@ -142,13 +154,31 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const { touched, merges } = await applier.finish();
   await rejects.close();
 
-  const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
+  const journal = await openJournal(store, { key, etag }, 'refresh-batch', refreshSummarySchema);
+  const segments = await refreshCustomers(store, touched, deps.definitions, now, { ...refreshOptions(deps), journal });
   const afterErased = { accepted: accepted - erasedRows, rejected: rejects.count(), quarantine: rejects.count() > 0 ? quarantine.rejected : undefined };
   const report: IngestReport = { ...base, ...afterErased, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
+  // Last: the FILE record says the file is applied, so a retry before it redoes the rest.
   await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
   logger.info('file applied', { key, accepted: report.accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
+}
+
+/**
+ * The evaluation time of a file is that of its first attempt: a retry (minutes or days later)
+ * validates, writes and evaluates as of the same instant, so it ends where one clean run would.
+ */
+export async function pinnedTime(store: CustomerStore, key: string, etag: string, now: Date): Promise<Date> {
+  const read = async () => (await store.listChunkStates(key, etag, 'started'))[0]?.at;
+  let at = await read();
+  if (at === undefined) {
+    // A conditional put: of two attempts racing, the first to write keeps its time.
+    await store.putChunkState(key, etag, 'started', 0, { at: now.toISOString() });
+    at = await read();
+  }
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);
+  return new Date(at);
 }
 
 /** The refresh's model scorer, once a model has been fitted. */
@@ -229,7 +259,12 @@ export function createApplier(
   store: CustomerStore,
   key: string,
   now: Date,
-  origin: { readonly etag?: string; readonly recordedAt?: Date | undefined; readonly onErased?: (rows: readonly IngestValue[]) => Promise<void> } = {},
+  origin: {
+    readonly etag?: string;
+    readonly recordedAt?: Date | undefined;
+    readonly onErased?: (rows: readonly IngestValue[]) => Promise<void>;
+    readonly journal?: BatchJournal<{ merges: IdentityMerge[] }> | undefined;
+  } = {},
 ) {
   const contactSource = { source: key, ...(origin.etag === undefined ? {} : { revision: origin.etag }) };
   const touched = new Set<string>();
@@ -238,8 +273,13 @@ export function createApplier(
   let events: CustomerEvent[] = [];
   const merges: IdentityMerge[] = [];
   const claimedEmails = new Map<string, string>();
+  let batch = 0;
   const flush = async () => {
-    const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now);
+    const number = batch++;
+    let made: readonly IdentityMerge[] = [];
+    const resolved = await resolveIdentities(store, { orders, customers, events }, claimedEmails, now, async (decided) => {
+      made = await journaledMerges(origin.journal, number, decided);
+    });
     if (resolved.erased.length > 0) await origin.onErased?.(resolved.erased);
     if (resolved.orders.length > 0) await store.putOrders(resolved.orders, key);
     if (resolved.events.length > 0) await store.putEvents(resolved.events, key);
@@ -247,8 +287,8 @@ export function createApplier(
     if (resolved.customers.length > 0) await store.putContacts(resolved.customers, origin.recordedAt ?? now, contactSource);
     for (const o of resolved.orders) touched.add(o.customerId);
     for (const c of resolved.customers) touched.add(c.customerId);
-    for (const m of resolved.merges) touched.delete(m.aliasId);
-    merges.push(...resolved.merges);
+    for (const m of made) touched.delete(m.aliasId);
+    merges.push(...made);
     orders = [];
     customers = [];
     events = [];
@@ -266,6 +306,16 @@ export function createApplier(
       return { touched, merges };
     },
   };
+}
+
+/**
+ * The merges a write batch reports. A retry finds those an earlier attempt made already (it decides
+ * fewer or none), so the ones recorded before that attempt's first merge are the batch's.
+ */
+async function journaledMerges(journal: BatchJournal<{ merges: IdentityMerge[] }> | undefined, batch: number, decided: readonly IdentityMerge[]): Promise<readonly IdentityMerge[]> {
+  if (journal === undefined) return decided;
+  if (decided.length === 0) return journal.recorded(batch)?.merges ?? [];
+  return (await journal.record(batch, { merges: [...decided] })).merges;
 }
 
 /** Bad rows stream to a CSV object as they are found: line, reason, then the row's cells. */
@@ -299,7 +349,27 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-export function rowResult(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date) {
+/**
+ * A row cleaned, and refused already here if DynamoDB would refuse the item it becomes: the
+ * validating pass finds it, so it is quarantined instead of failing the file half-way through writing.
+ */
+export function rowResult(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date): RowResult<IngestValue> {
+  const result = cleanRow(kind, mapping, values, occurrence, now);
+  if (!result.ok) return result;
+  const problem = writeProblem(rowItem(result.value, now), ROW_RESERVE_BYTES);
+  return problem === undefined ? result : { ok: false, reason: problem };
+}
+
+/** Room in an item for what the row does not show: the file key stored with it (at most 1 KB), a canonical id in place of its own, and slack. */
+const ROW_RESERVE_BYTES = 4 * 1024;
+
+function rowItem(value: IngestValue, now: Date): Record<string, unknown> {
+  if ('orderId' in value) return orderItem(value, '');
+  if ('eventId' in value) return eventItem(value, '');
+  return contactItem(value, now.toISOString());
+}
+
+function cleanRow(kind: RecordKind, mapping: Mapping, values: Readonly<Record<string, string | undefined>>, occurrence: number, now: Date): RowResult<IngestValue> {
   switch (kind) {
     case 'orders':
       return toOrderLine(values, mapping, occurrence, now);

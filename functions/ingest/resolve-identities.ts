@@ -35,6 +35,7 @@ export async function resolveIdentities(
   batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[]; readonly events: readonly CustomerEvent[] },
   claimed: Map<string, string>,
   now: Date,
+  beforeWrites?: (merges: readonly IdentityMerge[]) => Promise<void>,
 ): Promise<{ orders: OrderLine[]; customers: CustomerRecord[]; events: CustomerEvent[]; merges: IdentityMerge[]; erased: (OrderLine | CustomerRecord | CustomerEvent)[] }> {
   const ids = [...batch.orders, ...batch.customers, ...batch.events].map((r) => r.customerId);
   const aliases = await store.resolveAliases(ids);
@@ -54,6 +55,8 @@ export async function resolveIdentities(
     const existing = contacts.get(record.customerId);
     contacts.set(record.customerId, existing === undefined ? record : combineRecords(existing, record, fillGapsOnly));
   };
+  // Decided first, written after: `beforeWrites` sees every merge of the batch before the first one is made.
+  const decided: { record: CustomerRecord; customerId: string; owner: string; reason: MergeReason }[] = [];
   for (const record of batch.customers) {
     const customerId = canonical(record.customerId);
     const keys = identityKeys(record);
@@ -74,23 +77,27 @@ export async function resolveIdentities(
     owner ??= customerId;
     for (const key of keys) if (!claimed.has(key.claim)) claimed.set(key.claim, owner);
     if (owner !== customerId) {
-      await store.mergeCustomer(customerId, owner, reason, now);
       aliases.set(record.customerId, owner);
       aliases.set(customerId, owner);
       merges.push({ aliasId: customerId, canonicalId: owner, reason });
-      // The owner's contact wins, stored or earlier in this batch; this row only fills what it lacks.
-      // Its stored consent is no statement of this file, so only this row's consent goes on.
-      if (!contacts.has(owner)) {
-        const stored = (await store.loadCustomer(owner)).profile?.contact;
-        if (stored !== undefined) {
-          const { consent: _consent, ...fields } = contactFieldsOf(stored);
-          contacts.set(owner, { ...fields, customerId: owner });
-        }
-      }
-      add({ ...record, customerId: owner }, true);
-    } else {
-      add({ ...record, customerId }, customerId !== record.customerId);
     }
+    decided.push({ record, customerId, owner, reason });
+  }
+  await beforeWrites?.(merges);
+  for (const { record, customerId, owner, reason } of decided) {
+    if (owner !== customerId) await store.mergeCustomer(customerId, owner, reason, now);
+    // The owner's contact wins, stored or earlier in this batch; a row of a merged id only fills
+    // what it lacks. (A retry meets the rows it merged before under their owner's id: the same.)
+    const merged = owner !== record.customerId;
+    if (merged && !contacts.has(owner)) {
+      const stored = (await store.loadCustomer(owner)).profile?.contact;
+      // Its stored consent is no statement of this file, so only this row's consent goes on.
+      if (stored !== undefined) {
+        const { consent: _consent, ...fields } = contactFieldsOf(stored);
+        contacts.set(owner, { ...fields, customerId: owner });
+      }
+    }
+    add({ ...record, customerId: owner }, merged);
   }
   const customers = [...contacts.values()];
   const live = <T extends { customerId: string }>(rows: readonly T[]): T[] => rows.filter((r) => !isErased(r.customerId) || (erased.push(r), false));
