@@ -72,8 +72,7 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
     logger.info('file already applied, nothing to do', { key, etag });
     return { status: 'already-applied', file: key };
   }
-  const mappingText = await objects.readText(mappingKeyFor(key));
-  const declared = mappingText === undefined ? undefined : parseMapping(parseJson(mappingText, mappingKeyFor(key)), mappingKeyFor(key));
+  const { declared, mappingVersion } = await readMapping(deps, key);
   if (declared !== undefined && declared.kind !== object.kind) {
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
@@ -123,9 +122,28 @@ export async function ingestObject(deps: IngestDeps, key: string, etag: string):
   const segments = await refreshCustomers(store, touched, deps.definitions, now, refreshOptions(deps));
   const report: IngestReport = { ...base, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
-  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
+  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString(), ...(mappingVersion === undefined ? {} : { mappingVersion }) });
   logger.info('file applied', { key, accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
+}
+
+/**
+ * The data file's mapping, unless it is left over: a mapping already used for an earlier version
+ * of this file is not silently reused for a new one (README, "Mapping files").
+ */
+async function readMapping(deps: IngestDeps, key: string): Promise<{ declared: Mapping | undefined; mappingVersion: string | undefined }> {
+  const mappingKey = mappingKeyFor(key);
+  const versioned = deps.objects.readVersioned === undefined ? undefined : await deps.objects.readVersioned(mappingKey);
+  const text = versioned?.text ?? (deps.objects.readVersioned === undefined ? await deps.objects.readText(mappingKey) : undefined);
+  if (text === undefined) return { declared: undefined, mappingVersion: undefined };
+  const declared = parseMapping(parseJson(text, mappingKey), mappingKey);
+  if (versioned !== undefined && (await deps.store.fileVersions(key)).some((f) => f.mappingVersion === versioned.version)) {
+    throw new InputError(
+      `${mappingKey} was already used for an earlier version of ${key} and was not uploaded again since: ` +
+        'upload the mapping again, then this data file, to use it for this version (or delete it to use the recognized headers)',
+    );
+  }
+  return { declared, mappingVersion: versioned?.version };
 }
 
 /** The refresh's model scorer, once a model has been fitted. */

@@ -166,3 +166,31 @@ describe('a headerless file is refused without printing its first row', () => {
     expect(message).not.toContain('Ann');
   });
 });
+
+describe('a data file uploaded again never silently reuses the mapping of its previous version', () => {
+  const key = 'incoming/orders/shop.csv';
+  const mappingKey = 'incoming/orders/shop.mapping.json';
+  const mapping = JSON.stringify({ kind: 'orders', columns: { customerId: 'cust', orderedAt: 'day', amount: 'total' } });
+
+  it('refuses the stale mapping with a clear report, and takes it once uploaded again', async () => {
+    const objects = memoryRangedStore({ [key]: 'cust,day,total\nA,2024-01-01,5.00\n', [mappingKey]: mapping });
+    const store = memoryCustomerStore();
+    const deps = { objects, store, logger: recordingLogger(), definitions: [], now: NOW, maxRejectedShare: 1 };
+    expect(await ingestObject(deps, key, 'v1')).toMatchObject({ status: 'applied' });
+
+    await objects.put(key, 'cust,day,total\nB,2024-01-02,6.00\n', 'text/csv');
+    await expect(ingestObject(deps, key, 'v2')).rejects.toThrow(/shop\.mapping\.json was already used for an earlier version of incoming\/orders\/shop\.csv.*upload the mapping again/);
+    expect((await store.loadCustomer('B')).profile).toBeUndefined();
+
+    await objects.put(mappingKey, mapping, 'application/json');
+    expect(await ingestObject(deps, key, 'v2')).toMatchObject({ status: 'applied', report: { accepted: 1 } });
+    expect((await store.loadCustomer('B')).profile?.orders?.revenue).toBe(6);
+  });
+
+  it('a file first uploaded with its mapping, or ingested again unchanged, is not refused', async () => {
+    const objects = memoryRangedStore({ [key]: 'cust,day,total\nA,2024-01-01,5.00\n', [mappingKey]: mapping });
+    const deps = { objects, store: memoryCustomerStore(), logger: recordingLogger(), definitions: [], now: NOW, maxRejectedShare: 1 };
+    expect(await ingestObject(deps, key, 'v1')).toMatchObject({ status: 'applied' });
+    expect(await ingestObject(deps, key, 'v1')).toMatchObject({ status: 'already-applied' });
+  });
+});
