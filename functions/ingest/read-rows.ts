@@ -50,8 +50,10 @@ export function readRows(body: Readable, format: 'csv' | 'jsonl', gzip: boolean,
         const seen = new Set<string>();
         const input = gzip ? (pipeline(body, createGunzip(), () => undefined) as Readable) : body;
         input.setEncoding(encoding === 'latin1' ? 'latin1' : 'utf8');
-        for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+        for await (const read of createInterface({ input, crlfDelay: Infinity })) {
           line++;
+          // A byte order mark (Windows tools write one) is no part of the first record.
+          const text = line === 1 && read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
           if (text.trim() === '') continue;
           if (text.length > MAX_RECORD_BYTES) {
             yield { line, malformed: 'line longer than 1 MB', raw: text.slice(0, 200) };

@@ -108,6 +108,12 @@ describe('short rows and odd column names', () => {
 });
 
 describe('JSONL ids are strings or safe integers', () => {
+  it('a UTF-8 byte order mark before the first line is not part of the record (found by the generative test)', async () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"customer_id":"1","date":"2024-01-01","amount":5}\n')]);
+    const { outcome } = await ingest('incoming/orders/bom.jsonl', body, orders);
+    expect(counts(outcome)).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
   it('ids beyond 2^53 stay distinct; objects, arrays, booleans and fractions are refused as ids', async () => {
     const lines = [
       '{"customer_id":12345678901234567890,"date":"2024-01-01","amount":5}',
