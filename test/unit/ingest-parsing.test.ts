@@ -2,7 +2,11 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ingestObject, type IngestOutcome } from '../../functions/ingest/ingest-object.ts';
+import { readOrderFile } from '../../functions/local/read-order-file.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
 
@@ -198,5 +202,20 @@ describe('a data file uploaded again never silently reuses the mapping of its pr
     const deps = { objects, store: memoryCustomerStore(), logger: recordingLogger(), definitions: [], now: NOW, maxRejectedShare: 1 };
     expect(await ingestObject(deps, key, 'v1')).toMatchObject({ status: 'applied' });
     expect(await ingestObject(deps, key, 'v1')).toMatchObject({ status: 'already-applied' });
+  });
+});
+
+describe('the model commands read an orders file as ingest does', () => {
+  it.each([
+    ['a learned decimal point', 'customer_id,date,amount\n1,2024-01-01,1.234\n2,2024-01-01,261.96\n'],
+    ['JSONL ids that are no ids', '{"customer_id":true,"date":"2024-01-01","amount":5}\n{"customer_id":"2","date":"2024-01-01","amount":5}\n'],
+  ])('%s', async (_, body) => {
+    const format = body.startsWith('{') ? 'jsonl' : 'csv';
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-orders-')), `o.${format}`);
+    fs.writeFileSync(file, body);
+    const read = await readOrderFile(file);
+    const { outcome } = await ingest(`incoming/orders/o.${format}`, body, orders);
+    expect(read.lines).toHaveLength(counts(outcome)?.accepted ?? -1);
+    expect(read.rejectedByReason).toEqual(counts(outcome)?.rejectedByReason);
   });
 });
