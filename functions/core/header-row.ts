@@ -14,6 +14,8 @@ export function headerRowProblem(names: readonly string[]): string | undefined {
   if (names.some((n) => EMAIL_LIKE.test(n) || NUMBER_ONLY.test(n) || DATE_LIKE.test(n.trim()))) {
     return 'the first row looks like data (it holds an e-mail address, a number or a date), not column names: add a header row';
   }
+  // A plain object cannot hold a "__proto__" key: the parser would drop every cell of that column.
+  if (names.includes('__proto__')) return 'a column named "__proto__" cannot be read: rename it';
   const seen = new Set<string>();
   for (const name of names) {
     // Blank names (trailing delimiters) cannot be mapped, so repeats of them are harmless.

@@ -103,6 +103,11 @@ describe('ambiguous files are refused with a reason, not guessed', () => {
 });
 
 describe('short rows and odd column names', () => {
+  it('a column named "__proto__" is refused rather than its cells dropped', async () => {
+    const { outcome } = await ingest('incoming/customers/p.csv', 'customer_id,__proto__\n1,London\n', { kind: 'customers', columns: { customerId: 'customer_id', city: '__proto__' } });
+    expect(outcome).toMatchObject({ status: 'error', message: expect.stringMatching(/column named "__proto__"/) });
+  });
+
   it('a mapping mentioning "constructor" reads a short row as a missing value', async () => {
     const { outcome, store } = await ingest('incoming/customers/c.csv', 'customer_id,constructor\n1\n2,x\n', { kind: 'customers', columns: { customerId: 'customer_id', city: 'constructor' } });
     expect(counts(outcome)).toMatchObject({ accepted: 2, rejected: 0 });
