@@ -8,6 +8,7 @@ export function countingStore(): CustomerStore & { writes: () => number } {
   return {
     writes: () => writes,
     getFile: async () => undefined,
+    fileVersions: async () => [],
     putFile: async () => void writes++,
     putChunkState: async () => void writes++,
     listChunkStates: async () => [],

@@ -105,10 +105,14 @@ export interface FileRecord {
   readonly status: 'applied';
   readonly report: unknown;
   readonly appliedAt: string;
+  /** The version of the mapping file the data was read with (ObjectStore.readVersioned), when there was one. */
+  readonly mappingVersion?: string;
 }
 
 export interface CustomerStore {
   getFile(key: string, etag: string): Promise<FileRecord | undefined>;
+  /** Every applied version of a data file, in no particular order. */
+  fileVersions(key: string): Promise<readonly FileRecord[]>;
   putFile(record: FileRecord): Promise<void>;
   /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts; the first record stays. */
   putChunkState(key: string, etag: string, phase: string, chunk: number, state: Readonly<Record<string, unknown>>): Promise<void>;
@@ -258,6 +262,18 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
     async getFile(key, etag) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: `FILE#${key}`, sk: `E#${etag}` } }));
       return Item as FileRecord | undefined;
+    },
+    async fileVersions(key) {
+      const records: FileRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `FILE#${key}`, ':e': 'E#' }, ExclusiveStartKey: start }),
+        );
+        records.push(...((page.Items ?? []) as FileRecord[]));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return records;
     },
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));

@@ -83,6 +83,9 @@ export function memoryCustomerStore(): MemoryCustomerStore {
     async getFile(key, etag) {
       return files.get(`${key}\u001f${etag}`);
     },
+    async fileVersions(key) {
+      return [...files.values()].filter((f) => f.key === key);
+    },
     async putFile(record) {
       writes++;
       files.set(`${record.key}\u001f${record.etag}`, record);
@@ -315,7 +318,14 @@ export function fileObjectStore(files: Readonly<Record<string, string>>): Object
  * small pieces so chunk boundaries fall inside them as they do over the network.
  */
 export function memoryRangedStore(initial: Readonly<Record<string, string | Buffer>>, pieceBytes = 4096): RangedObjectStore & { readonly objects: Map<string, Buffer> } {
-  const objects = new Map(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
+  const objects = new Map<string, Buffer>(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
+  // Every write is a new version, as an upload is in S3 (new upload time even for the same bytes).
+  let uploads = 0;
+  const versions = new Map([...objects.keys()].map((k) => [k, ++uploads]));
+  const set = (key: string, body: Buffer) => {
+    objects.set(key, body);
+    versions.set(key, ++uploads);
+  };
   const get = (key: string) => {
     const body = objects.get(key);
     if (body === undefined) throw new Error(`no such object ${key}`);
@@ -331,11 +341,15 @@ export function memoryRangedStore(initial: Readonly<Record<string, string | Buff
     openStream: async (key) => stream(get(key)),
     openRange: async (key, start, end) => stream(get(key).subarray(start, end)),
     readText: async (key) => objects.get(key)?.toString('utf-8'),
+    readVersioned: async (key) => {
+      const body = objects.get(key);
+      return body === undefined ? undefined : { text: body.toString('utf-8'), version: String(versions.get(key)) };
+    },
     readBytes: async (key) => objects.get(key),
     list: async (prefix) => [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(),
-    put: async (key, body) => void objects.set(key, Buffer.from(body)),
-    putBytes: async (key, body) => void objects.set(key, Buffer.from(body)),
-    createWriter: (key) => memoryWriter((body) => objects.set(key, Buffer.from(body))),
+    put: async (key, body) => set(key, Buffer.from(body)),
+    putBytes: async (key, body) => set(key, Buffer.from(body)),
+    createWriter: (key) => memoryWriter((body) => set(key, Buffer.from(body))),
   };
 }
 

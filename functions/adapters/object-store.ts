@@ -13,6 +13,11 @@ export interface ObjectStore {
   openStream(key: string): Promise<Readable>;
   /** The object's text, or undefined when there is no such object. */
   readText(key: string): Promise<string | undefined>;
+  /**
+   * The text with a version that changes on every upload, even of the same bytes (ETag and
+   * upload time), so ingest can tell a mapping uploaded again from one left over.
+   */
+  readVersioned?(key: string): Promise<{ readonly text: string; readonly version: string } | undefined>;
   put(key: string, body: string, contentType: string): Promise<void>;
   createWriter(key: string, contentType: string): ObjectWriter;
   /** Keys under a prefix, in key order. */
@@ -59,6 +64,16 @@ export function s3ObjectStore(client: S3Client, bucket: string): RangedObjectSto
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return await response.Body?.transformToString('utf-8');
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+    async readVersioned(key) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const text = (await response.Body?.transformToString('utf-8')) ?? '';
+        return { text, version: `${response.ETag ?? ''}@${response.LastModified?.toISOString() ?? ''}` };
       } catch (error) {
         if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
         throw error;

@@ -38,8 +38,11 @@ export function cleanExternalId(raw: string | undefined): string | undefined {
   return id;
 }
 
-/** Reads "1,234.50", "$12", "12,50 €" (decimal comma) and "(3.00)" as numbers. */
-export function cleanMoney(raw: string | undefined): number | undefined {
+/**
+ * Reads "1,234.50", "$12", "12,50 €" (decimal comma) and "(3.00)" as numbers. With a declared
+ * decimal separator the other one is only a thousands separator.
+ */
+export function cleanMoney(raw: string | undefined, decimalSeparator?: '.' | ','): number | undefined {
   if (raw === undefined) return undefined;
   let text = raw.trim().replace(/[\s$€£¥]|[A-Z]{3}/g, '');
   if (text === '') return undefined;
@@ -50,7 +53,11 @@ export function cleanMoney(raw: string | undefined): number | undefined {
   }
   const lastComma = text.lastIndexOf(',');
   const lastDot = text.lastIndexOf('.');
-  if (lastComma > lastDot) {
+  if (decimalSeparator === ',') {
+    text = lastDot > lastComma && lastComma !== -1 ? '' : text.replace(/\./g, '').replace(',', '.');
+  } else if (decimalSeparator === '.') {
+    text = lastComma > lastDot && lastDot !== -1 ? '' : text.replace(/,/g, '');
+  } else if (lastComma > lastDot) {
     // Decimal comma when it is the last separator followed by 1-2 digits: "1.234,50" or "12,5".
     text = /,\d{1,2}$/.test(text) ? text.replace(/\./g, '').replace(',', '.') : text.replace(/,/g, '');
   } else {
@@ -60,6 +67,30 @@ export function cleanMoney(raw: string | undefined): number | undefined {
   if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   const value = sign * Number(text);
   return Number.isFinite(value) ? roundMoney(value) : undefined;
+}
+
+/**
+ * Whether an amount reads two ways without a declared decimal separator: one separator followed by
+ * exactly three digits, as in "1.234" (1.234 or 1234) and "1,234".
+ */
+export function isAmbiguousMoney(raw: string): boolean {
+  return /^[-+(]?[$€£¥]?\s?[1-9]\d{0,2}[.,]\d{3}\)?(\s?[$€£¥]|\s?[A-Z]{3})?$/.test(raw.trim());
+}
+
+/**
+ * The decimal separator a set of amounts shows ("261.96", "1,234.50" a point; "12,50" a comma), or
+ * undefined when none shows one or they disagree.
+ */
+export function decimalSeparatorOf(amounts: Iterable<string | undefined>): '.' | ',' | undefined {
+  let point = false;
+  let comma = false;
+  for (const raw of amounts) {
+    const text = raw?.trim();
+    if (text === undefined || isAmbiguousMoney(text)) continue;
+    if (/\.\d+$|,\d{3}(,\d{3})*\.?$|,\d{3},/.test(text) && !/,\d{1,2}$/.test(text)) point = true;
+    else if (/,\d+$|\.\d{3}(\.\d{3})*,?$|\.\d{3}\./.test(text)) comma = true;
+  }
+  return point === comma ? undefined : point ? '.' : ',';
 }
 
 /** Rounds to cents, half away from zero, as money is rounded (4.125 → 4.13, -4.125 → -4.13). */

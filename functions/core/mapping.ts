@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FIELDS, RECORD_KINDS, REQUIRED_FIELDS, type RecordKind } from './fields.ts';
 import { InputError } from './errors.ts';
 import { parseOrThrow } from './validation.ts';
+import { looksLikeName, printableColumn } from './header-row.ts';
 
 /** A mapping file: which source column feeds which strata field (DESIGN.md, "Mapping files"). */
 export const mappingSchema = z
@@ -12,6 +13,8 @@ export const mappingSchema = z
     dateFormat: z.enum(['iso', 'us', 'eu', 'yyyymmdd', 'epoch']).optional(),
     /** Character encoding of the file; UTF-8 unless declared. */
     encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
+    /** The decimal separator of amounts; without it "1.234" and "1,234" are refused as ambiguous. */
+    decimalSeparator: z.enum(['.', ',']).optional(),
     /** Overrides the deployment's limit on the share of bad rows for this file. */
     maxRejectedShare: z.number().min(0).max(1).optional(),
   })
@@ -26,6 +29,15 @@ export const mappingSchema = z
           message: `"${field}" is not a field of ${mapping.kind} files; expected one of ${known.join(", ")}`,
         });
       }
+    }
+    // One column feeding two fields would, e.g. as customerId and orderId, fold a customer's orders into one.
+    const fieldOf = new Map<string, string>();
+    for (const [field, header] of Object.entries(mapping.columns)) {
+      const other = fieldOf.get(header);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['columns', field], message: `column ${printableColumn(header)} feeds both ${other} and ${field}: map each field to its own column` });
+      }
+      fieldOf.set(header, field);
     }
   });
 
@@ -99,7 +111,7 @@ export function recognizeMapping(kind: RecordKind, headers: readonly string[]): 
   if (missing.length > 0) {
     throw new InputError(
       `cannot recognize the ${missing.join(', ')} column(s) of this ${kind} file among ` +
-        `[${headers.join(', ')}]; add a mapping file`,
+        `[${headers.map((h, i) => (looksLikeName(h) ? h : `(column ${i + 1}, name not shown)`)).join(', ')}]; add a mapping file`,
     );
   }
   return { kind, columns, timezone: 'UTC', encoding: 'utf-8' };

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { cleanDate, cleanEmail, cleanExternalId, cleanInteger, cleanMoney, cleanPhone, isMissing, roundMoney } from './clean.ts';
+import { cleanDate, cleanEmail, cleanExternalId, cleanInteger, cleanMoney, cleanPhone, isAmbiguousMoney, isMissing, roundMoney } from './clean.ts';
 import type { Mapping } from './mapping.ts';
 
 /**
@@ -53,8 +53,13 @@ type Row = Readonly<Record<string, string | undefined>>;
 
 function column(row: Row, mapping: Mapping, field: string): string | undefined {
   const header = mapping.columns[field];
-  const value = header === undefined ? undefined : row[header]?.trim();
+  const value = header === undefined ? undefined : cell(row, header)?.trim();
   return isMissing(value) ? undefined : value;
+}
+
+/** A row's own cell: a short row has no "constructor" cell, whatever Object.prototype says. */
+function cell(row: Row, header: string): string | undefined {
+  return Object.hasOwn(row, header) ? row[header] : undefined;
 }
 
 const CANCELLED_STATUS = /cancel|return|refund|void/i;
@@ -84,11 +89,13 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
   const rawAmount = column(row, mapping, 'amount');
   const rawPrice = column(row, mapping, 'unitPrice');
   let amount: number | undefined;
+  const ambiguous = mapping.decimalSeparator === undefined && [rawAmount, rawPrice].some((raw) => raw !== undefined && isAmbiguousMoney(raw));
+  if (ambiguous) return { ok: false, reason: 'ambiguous amount (one separator before three digits): declare "decimalSeparator" in the mapping' };
   if (rawAmount !== undefined) {
-    amount = cleanMoney(rawAmount);
+    amount = cleanMoney(rawAmount, mapping.decimalSeparator);
     if (amount === undefined) return { ok: false, reason: 'unreadable amount' };
   } else if (rawPrice !== undefined) {
-    const price = cleanMoney(rawPrice);
+    const price = cleanMoney(rawPrice, mapping.decimalSeparator);
     if (price === undefined) return { ok: false, reason: 'unreadable unit price' };
     amount = roundMoney(price * (quantity ?? 1));
   } else {
@@ -100,9 +107,11 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
   // Online Retail marks cancellations with a 'C' invoice; others with a status or a negative quantity.
   const cancelled =
     (explicitOrderId !== undefined && /^C\d/.test(explicitOrderId)) || (quantity !== undefined && quantity < 0) || (status !== undefined && CANCELLED_STATUS.test(status));
+  // A negative amount the file does not mark as a cancellation or return could be either a refund or a sign error.
+  if (amount < 0 && !cancelled) return { ok: false, reason: 'negative amount without a cancellation status' };
   if (cancelled) amount = -Math.abs(amount);
-  const discount = cleanMoney(column(row, mapping, 'discount'));
-  const content = Object.values(mapping.columns).map((header) => row[header] ?? '');
+  const discount = cleanMoney(column(row, mapping, 'discount'), mapping.decimalSeparator);
+  const content = Object.values(mapping.columns).map((header) => cell(row, header) ?? '');
   const orderId = explicitOrderId ?? contentId([customerId, ...content, String(occurrence)]);
   return {
     ok: true,

@@ -5,7 +5,7 @@ import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts
 import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine, type RowResult } from '../core/records.ts';
 import { writeProblem } from '../core/item-size.ts';
 import { contactItem, eventItem, orderItem } from '../adapters/ledger-items.ts';
-import { neutralizeFormula } from '../core/clean.ts';
+import { decimalSeparatorOf, neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore } from '../adapters/customer-store.ts';
@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { ERASED_CUSTOMER, resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
-import type { RowSource } from './read-rows.ts';
+import type { RowSource, SourceRow } from './read-rows.ts';
 import { isChunkable } from '../core/chunks.ts';
 import { startChunkedIngest, type ChunkingDeps } from './chunked-ingest.ts';
 
@@ -88,8 +88,7 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
     logger.info('file already applied, nothing to do', { key, etag });
     return { status: 'already-applied', file: key };
   }
-  const mappingText = await objects.readText(mappingKeyFor(key));
-  const declared = mappingText === undefined ? undefined : parseMapping(parseJson(mappingText, mappingKeyFor(key)), mappingKeyFor(key));
+  const { declared, mappingVersion } = await readMapping(given, key);
   if (declared !== undefined && declared.kind !== object.kind) {
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
@@ -160,7 +159,7 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
   const report: IngestReport = { ...base, ...afterErased, status: 'applied', customers: touched.size, merges, segments };
   await objects.put(quarantine.report, JSON.stringify(report, null, 2), 'application/json');
   // Last: the FILE record says the file is applied, so a retry before it redoes the rest.
-  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString() });
+  await store.putFile({ key, etag, status: 'applied', report, appliedAt: now.toISOString(), ...(mappingVersion === undefined ? {} : { mappingVersion }) });
   logger.info('file applied', { key, accepted: report.accepted, rejected: report.rejected, customers: touched.size, rejectedByReason });
   return { status: 'applied', report };
 }
@@ -179,6 +178,25 @@ export async function pinnedTime(store: CustomerStore, key: string, etag: string
   }
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);
   return new Date(at);
+}
+
+/**
+ * The data file's mapping, unless it is left over: a mapping already used for an earlier version
+ * of this file is not silently reused for a new one (README, "Mapping files").
+ */
+async function readMapping(deps: IngestDeps, key: string): Promise<{ declared: Mapping | undefined; mappingVersion: string | undefined }> {
+  const mappingKey = mappingKeyFor(key);
+  const versioned = deps.objects.readVersioned === undefined ? undefined : await deps.objects.readVersioned(mappingKey);
+  const text = versioned?.text ?? (deps.objects.readVersioned === undefined ? await deps.objects.readText(mappingKey) : undefined);
+  if (text === undefined) return { declared: undefined, mappingVersion: undefined };
+  const declared = parseMapping(parseJson(text, mappingKey), mappingKey);
+  if (versioned !== undefined && (await deps.store.fileVersions(key)).some((f) => f.mappingVersion === versioned.version)) {
+    throw new InputError(
+      `${mappingKey} was already used for an earlier version of ${key} and was not uploaded again since: ` +
+        'upload the mapping again, then this data file, to use it for this version (or delete it to use the recognized headers)',
+    );
+  }
+  return { declared, mappingVersion: versioned?.version };
 }
 
 /** The refresh's model scorer, once a model has been fitted. */
@@ -222,8 +240,9 @@ export async function scanRows(
   occurrences: Occurrences | undefined,
   visit: (row: CheckedRow) => Promise<void> | undefined,
 ): Promise<{ mapping: Mapping; headers: readonly string[] }> {
-  let mapping = declared;
-  for await (const row of source.rows) {
+  const learned = kind === 'orders' && declared?.decimalSeparator === undefined && !source.isJson ? await learnDecimalSeparator(source, kind, declared, now) : undefined;
+  let mapping = learned?.mapping ?? declared;
+  for await (const row of learned?.rows ?? source.rows) {
     if ('malformed' in row) {
       const pending = visit({ ok: false, line: row.line, reason: row.malformed, cells: [row.raw.replace(/\r?\n$/, '')], headers: source.headers() });
       if (pending !== undefined) await pending;
@@ -236,7 +255,7 @@ export async function scanRows(
       if (pending !== undefined) await pending;
       continue;
     }
-    const result = rowResult(kind, mapping, row.values, occurrence, now);
+    const result = (row.notIds === undefined ? undefined : idTypeProblem(row.notIds, mapping)) ?? rowResult(kind, jsonNumbersRead(row, mapping), row.values, occurrence, now);
     const pending = visit(
       result.ok
         ? { ok: true, line: row.line, value: result.value }
@@ -246,6 +265,56 @@ export async function scanRows(
     if (pending !== undefined) await pending;
   }
   return { mapping: mapping ?? recognizeMapping(kind, source.headers()), headers: source.headers() };
+}
+
+/** Rows read ahead, in a CSV of orders without a declared decimal separator, to learn the file's. */
+const DECIMAL_SAMPLE_ROWS = 1000;
+
+/**
+ * "1.234" reads two ways; the file's other amounts ("261.96", "1.234,50") say which. Only rows that
+ * are accepted without that knowledge count, so the file of its accepted rows alone learns the same.
+ */
+async function learnDecimalSeparator(source: RowSource, kind: RecordKind, declared: Mapping | undefined, now: Date) {
+  const iterator = source.rows[Symbol.asyncIterator]();
+  const head: SourceRow[] = [];
+  for (let next = await iterator.next(); ; next = await iterator.next()) {
+    if (next.done === true) break;
+    head.push(next.value);
+    if (head.length >= DECIMAL_SAMPLE_ROWS) break;
+  }
+  const rows = (async function* () {
+    yield* head;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  })();
+  if (!head.some((row) => !('malformed' in row))) return { rows, mapping: declared };
+  const mapping = declared ?? recognizeMapping(kind, source.headers());
+  const amounts = head.flatMap((row) =>
+    'malformed' in row || !rowResult(kind, mapping, row.values, 1, now).ok ? [] : [mapping.columns.amount, mapping.columns.unitPrice].map((h) => (h === undefined || !Object.hasOwn(row.values, h) ? undefined : row.values[h])),
+  );
+  const decimalSeparator = decimalSeparatorOf(amounts);
+  return { rows, mapping: decimalSeparator === undefined ? mapping : { ...mapping, decimalSeparator } };
+}
+
+/** A JSON number is written with a decimal point, whatever the mapping says of text amounts. */
+function jsonNumbersRead(row: Extract<SourceRow, { values: unknown }>, mapping: Mapping): Mapping {
+  if (row.numbers === undefined || mapping.decimalSeparator === '.') return mapping;
+  const { amount, unitPrice } = mapping.columns;
+  return (amount !== undefined && row.numbers.has(amount)) || (unitPrice !== undefined && row.numbers.has(unitPrice)) ? { ...mapping, decimalSeparator: '.' } : mapping;
+}
+
+const ID_FIELDS = [
+  ['customerId', 'customer id'],
+  ['orderId', 'order id'],
+  ['externalId', 'external id'],
+] as const;
+
+/** A JSONL id that was an object, array, boolean or fraction is refused, not stringified into an id. */
+function idTypeProblem(notIds: ReadonlySet<string>, mapping: Mapping): { ok: false; reason: string } | undefined {
+  const field = ID_FIELDS.find(([name]) => {
+    const header = mapping.columns[name];
+    return header !== undefined && notIds.has(header);
+  });
+  return field === undefined ? undefined : { ok: false, reason: `${field[1]} is not a string or a whole number` };
 }
 
 export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
-import { toOrderLine, type OrderLine } from '../core/records.ts';
+import { parseMapping, type Mapping } from '../core/mapping.ts';
+import type { OrderLine } from '../core/records.ts';
 import { readRows } from '../ingest/read-rows.ts';
+import { scanRows } from '../ingest/ingest-object.ts';
 import { requireFile } from './input-file.ts';
 
 export interface OrderFile {
@@ -14,7 +15,7 @@ export interface OrderFile {
 
 /**
  * Reads an orders file for the model commands with ingest's own streaming reader, mapping and
- * cleaning, so a file gives the models exactly the lines ingest would store. No local stack needed.
+ * cleaning (scanRows itself), so a file gives the models exactly the lines ingest would store. No local stack needed.
  */
 export async function readOrderFile(file: string, mappingFile?: string): Promise<OrderFile> {
   requireFile(file);
@@ -25,21 +26,18 @@ export async function readOrderFile(file: string, mappingFile?: string): Promise
   const source = readRows(fs.createReadStream(file), format, gzip, declared?.encoding);
   const lines: OrderLine[] = [];
   const rejectedByReason: Record<string, number> = {};
-  const reject = (reason: string) => (rejectedByReason[reason] = (rejectedByReason[reason] ?? 0) + 1);
-  let mapping = declared;
-  for await (const row of source.rows) {
-    if ('malformed' in row) {
-      reject(row.malformed);
-      continue;
-    }
-    mapping ??= recognizeMapping('orders', source.headers());
-    // Every row is a purchase here (identical rows too, as in CDNOW); only ledger ids need the occurrence count.
-    const result = toOrderLine(row.values, mapping, 1);
-    if (result.ok) lines.push(result.value);
-    else reject(result.reason);
-  }
-  return { lines, mapping: mapping ?? recognizeMapping('orders', source.headers()), rejectedByReason };
+  // Every row is a purchase here (identical rows too, as in CDNOW), so no occurrence counting; and no
+  // clock: the model commands judge dates against their own calibration end.
+  const { mapping } = await scanRows(source, 'orders', declared, END_OF_TIME, undefined, (row) => {
+    if (row.ok === false) rejectedByReason[row.reason] = (rejectedByReason[row.reason] ?? 0) + 1;
+    else if (row.ok === true && 'orderId' in row.value) lines.push(row.value);
+    return undefined;
+  });
+  return { lines, mapping, rejectedByReason };
 }
+
+/** The latest instant a Date holds: no order is "in the future" of it. */
+const END_OF_TIME = new Date(8.64e15);
 
 function readJson(file: string): unknown {
   try {
