@@ -41,8 +41,11 @@ function failingAt(store: CustomerStore, n: number): { store: CustomerStore; cal
 }
 
 const CUSTOMERS = 60;
-/** A run's items with its name (also as an external id normalizes it, without dashes) and the content ids derived from it taken out. */
-const normalized = (text: string, run: string) => text.replace(/[0-9a-f]{24}/g, 'ID').replaceAll(run, 'RUN').replaceAll(run.replaceAll('-', ''), 'RUN');
+/**
+ * A run's items with its name (also as an external id normalizes it, without dashes) and the content ids derived from it taken out;
+ * an address-history key hashes an address that holds the run's name, so only its presence compares.
+ */
+const normalized = (text: string, run: string) => text.replace(/ADDR#[0-9a-f]{64}/g, 'ADDR#HASH').replace(/[0-9a-f]{24}/g, 'ID').replaceAll(run, 'RUN').replaceAll(run.replaceAll('-', ''), 'RUN');
 const ROWS = Array.from({ length: 1_100 }, (_, i) => ({ id: i % CUSTOMERS, line: `,2024-0${1 + (i % 5)}-${String(1 + (i % 27)).padStart(2, '0')},${(i % 13) + 0.5}` }));
 
 describe('a write failing part-way through a file, on the DynamoDB store', () => {
