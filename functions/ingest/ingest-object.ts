@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyIncomingKey, mappingKeyFor, quarantineKeys, type IncomingObject } from '../core/object-key.ts';
-import { InputError } from '../core/errors.ts';
+import { InputError, RetryableError } from '../core/errors.ts';
 import { parseMapping, recognizeMapping, type Mapping } from '../core/mapping.ts';
 import { toCustomer, toEvent, toOrderLine, type CustomerEvent, type CustomerRecord, type OrderLine, type RowResult } from '../core/records.ts';
 import { writeProblem } from '../core/item-size.ts';
@@ -93,12 +93,17 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
     throw new InputError(`mapping ${mappingKeyFor(key)} is for ${declared.kind} but the file is under incoming/${object.kind}/`);
   }
   const maxRejectedShare = declared?.maxRejectedShare ?? given.maxRejectedShare;
-  const now = await pinnedTime(store, key, etag, given.now);
-  const deps = { ...given, now };
-  if (deps.chunking !== undefined) {
-    const size = await deps.chunking.objects.size(key);
-    if (isChunkable(object, size, deps.chunking.chunkBytes)) return startChunkedIngest(deps, deps.chunking, object, etag, size);
+  if (given.chunking !== undefined) {
+    const size = await given.chunking.objects.size(key);
+    if (isChunkable(object, size, given.chunking.chunkBytes)) {
+      return startChunkedIngest({ ...given, now: await pinnedTime(store, key, etag, given.now) }, given.chunking, object, etag, size);
+    }
   }
+  // Validated as of the first attempt's time; pinned only once the file is to be written, so a
+  // refused file leaves nothing in the table.
+  const pinned = await storedStartTime(store, key, etag);
+  const now = pinned ?? given.now;
+  const deps = { ...given, now };
 
   // Pass 1: validate. Bad rows stream to quarantine as they are found.
   const repeats = new RepeatFilter();
@@ -131,6 +136,10 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
     await objects.put(quarantine.report, JSON.stringify({ ...report, error: `file rejected whole: ${reason}` }, null, 2), 'application/json');
     logger.warn('file rejected whole', { key, accepted, rejected: report.rejected, rejectedByReason });
     return { status: 'rejected', file: key, reason, report };
+  }
+
+  if (pinned === undefined && (await pinnedTime(store, key, etag, now)).getTime() !== now.getTime()) {
+    throw new RetryableError(`${key}: another attempt of this upload started first; retrying as of its time`);
   }
 
   // Pass 2: apply. Rows of erased customers join the quarantine by line and reason only: their cells are the erased person's data.
@@ -169,13 +178,19 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
  * validates, writes and evaluates as of the same instant, so it ends where one clean run would.
  */
 export async function pinnedTime(store: CustomerStore, key: string, etag: string, now: Date): Promise<Date> {
-  const read = async () => (await store.listChunkStates(key, etag, 'started'))[0]?.at;
-  let at = await read();
-  if (at === undefined) {
-    // A conditional put: of two attempts racing, the first to write keeps its time.
-    await store.putChunkState(key, etag, 'started', 0, { at: now.toISOString() });
-    at = await read();
-  }
+  const stored = await storedStartTime(store, key, etag);
+  if (stored !== undefined) return stored;
+  // A conditional put: of two attempts racing, the first to write keeps its time.
+  await store.putChunkState(key, etag, 'started', 0, { at: now.toISOString() });
+  const at = await storedStartTime(store, key, etag);
+  if (at === undefined) throw new Error(`${key}: the start time of its ingest was not kept`);
+  return at;
+}
+
+/** The evaluation time an earlier attempt of this upload pinned, if one did. */
+async function storedStartTime(store: CustomerStore, key: string, etag: string): Promise<Date | undefined> {
+  const at = (await store.listChunkStates(key, etag, 'started'))[0]?.at;
+  if (at === undefined) return undefined;
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);
   return new Date(at);
 }
