@@ -75,7 +75,7 @@ function describeConsent(consent: Explanation['consent']): string {
 
 /** One line per suppression entry: which (address, current or former, or id), why and since when; never the address. */
 export function formatSuppression(entries: readonly SuppressionEntry[], blockedBy: SuppressionEntry | null): string[] {
-  if (entries.length === 0) return ['  suppression none: may be mailed'];
+  if (entries.length === 0) return ['  suppression none (consent decides, see above)'];
   const what = (s: SuppressionEntry) => (s.scope === 'id' ? 'customer id' : s.current === true ? 'current address' : 'former address');
   return [
     `  suppression ${blockedBy === null ? 'entries on file, none stops mail' : `not mailed (${what(blockedBy)} ${blockedBy.reason})`}`,
