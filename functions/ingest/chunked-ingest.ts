@@ -26,6 +26,7 @@ import {
   type IngestOutcome,
   type IngestReport,
 } from './ingest-object.ts';
+import { ERASED_CUSTOMER } from './resolve-identities.ts';
 import { readRows } from './read-rows.ts';
 
 
@@ -47,7 +48,9 @@ const validated = z.object({
   spansLines: z.boolean(),
   mapping: mappingSchema,
 });
-const applied = z.object({ chunk: z.number(), deferred: z.number() });
+const applied = z.object({ chunk: z.number(), deferred: z.number(), erased: z.number().default(0) });
+/** Rows of erased customers the deferred rows' join left out (one state per file). */
+const deferredErased = z.object({ erased: z.number() });
 const refreshed = z.object({
   chunk: z.number(),
   customers: z.number(),
@@ -150,7 +153,8 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
       ? { pass: 'apply' as const, repeats: await readFilter(chunking, keys.filter(task.chunk)), counts: new Map<string, number>(), acrossChunks: await readFilter(chunking, keys.cross) }
       : undefined;
     const source = await chunkSource(chunking, object, declared, task);
-    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt, onErased: erasedRowsWarning(deps.logger, task.key) });
+    let erased = 0;
+    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt, onErased: async (rows) => void (erased += rows.length) });
     const deferred = chunking.objects.createWriter(keys.deferred(task.chunk), 'application/x-ndjson');
     let deferredRows = 0;
     await scanRows(source.rows, object.kind, declared, deps.now, occurrences, (row) => {
@@ -162,7 +166,7 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
     await deferred.close();
     const { touched } = await applier.finish();
     await chunking.objects.put(keys.touched(task.chunk), [...touched].join('\n'), 'text/plain');
-    return { deferred: deferredRows };
+    return { deferred: deferredRows, erased };
   },
   async refresh(deps, chunking, task) {
     const keys = workKeys(task.key, task.etag);
@@ -231,7 +235,8 @@ const JOINS: Record<ChunkPhase, Join> = {
     const validation = validated.parse((await deps.store.listChunkStates(task.key, task.etag, 'validate'))[0]);
     const mapping: Mapping = declared ?? validation.mapping;
     const counts = new Map<string, number>();
-    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt, onErased: erasedRowsWarning(deps.logger, task.key) });
+    let erased = 0;
+    const applier = createApplier(deps.store, task.key, deps.now, { etag: task.etag, recordedAt: deps.recordedAt, onErased: async (rows) => void (erased += rows.length) });
     for (const s of states) {
       if (s.deferred === 0) continue;
       const lines = createInterface({ input: await chunking.objects.openStream(keys.deferred(s.chunk)), crlfDelay: Infinity });
@@ -251,6 +256,7 @@ const JOINS: Record<ChunkPhase, Join> = {
     }
     const { touched } = await applier.finish();
     await chunking.objects.put(keys.deferredTouched, [...touched].join('\n'), 'text/plain');
+    await deps.store.putChunkState(task.key, task.etag, 'apply-deferred', 0, { erased });
     return 'continue';
   },
   /** The report and the file record, from every chunk's counts. */
@@ -265,8 +271,21 @@ const JOINS: Record<ChunkPhase, Join> = {
       for (const [segment, n] of Object.entries(r.exited)) exited[segment] = (exited[segment] ?? 0) + n;
     }
     const customers = sum(refreshes.map((r) => r.customers));
+    // Rows of erased customers were accepted by validation and left out when applied: counted as
+    // rejected with their reason (by count only; their cells are the erased person's data).
+    const applies = (await deps.store.listChunkStates(task.key, task.etag, 'apply')).map((s) => applied.parse(s));
+    const late = (await deps.store.listChunkStates(task.key, task.etag, 'apply-deferred')).map((s) => deferredErased.parse(s));
+    const erased = sum([...applies.map((a) => a.erased), ...late.map((d) => d.erased)]);
+    const base = reportBase(task.key, object, validation, declared?.maxRejectedShare ?? deps.maxRejectedShare);
     const report: IngestReport = {
-      ...reportBase(task.key, object, validation, declared?.maxRejectedShare ?? deps.maxRejectedShare),
+      ...base,
+      ...(erased === 0
+        ? {}
+        : {
+            accepted: base.accepted - erased,
+            rejected: base.rejected + erased,
+            rejectedByReason: { ...base.rejectedByReason, [ERASED_CUSTOMER]: (base.rejectedByReason[ERASED_CUSTOMER] ?? 0) + erased },
+          }),
       etag: task.etag,
       status: 'applied',
       customers,
@@ -276,6 +295,7 @@ const JOINS: Record<ChunkPhase, Join> = {
     };
     await deps.objects.put(quarantineKeys(task.key).report, JSON.stringify(report, null, 2), 'application/json');
     await deps.store.putFile({ key: task.key, etag: task.etag, status: 'applied', report, appliedAt: deps.now.toISOString() });
+    if (erased > 0) deps.logger.warn('rows of erased customers left out', { key: task.key, rows: erased });
     deps.logger.info('file applied', { key: task.key, chunks: validation.length, accepted: report.accepted, rejected: report.rejected, customers });
     return 'stop';
   },
@@ -366,9 +386,4 @@ function partitionOf(id: string, partitions: number): number {
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-/** Chunked files do not quarantine rows of erased customers yet (their chunk reports would need a count): they are left out and logged. */
-function erasedRowsWarning(logger: IngestDeps['logger'], key: string) {
-  return async (rows: readonly unknown[]) => logger.warn('rows of erased customers left out', { key, rows: rows.length });
 }

@@ -121,6 +121,23 @@ describe('a file split into byte-range chunks', () => {
     expect((await split.store.getFile('incoming/orders/notes.csv', 'etag-1'))?.report).toMatchObject({ accepted: 200 });
   });
 
+  it('counts the rows of an erased customer as rejected with their reason, as one run does', async () => {
+    const reports = [];
+    for (const chunkBytes of [undefined, 7_777]) {
+      const store = memoryCustomerStore();
+      await ingest({ 'incoming/orders/first.csv': 'customer_id,order_id,ordered_at,amount\n1,x1,1997-01-01,10\n' }, 'incoming/orders/first.csv', undefined, store);
+      await store.forgetCustomer('1', NOW);
+      const run = await ingest(files, 'incoming/orders/cdnow.csv', chunkBytes, store);
+      expect(run.failures).toEqual([]);
+      reports.push(JSON.parse(quarantineOf(run.objects, 'quarantine/orders/cdnow.csv.report.json') ?? '{}') as Record<string, unknown>);
+      expect(store.customerIds()).not.toContain('1');
+    }
+    const [whole, chunked] = reports;
+    // Customer 1 has 4 orders in the CDNOW sample.
+    expect(whole).toMatchObject({ accepted: 6915, rejected: 4, rejectedByReason: { 'erased customer': 4 } });
+    expect(chunked).toMatchObject({ accepted: 6915, rejected: 4, rejectedByReason: { 'erased customer': 4 } });
+  });
+
   it('retries a chunk that fails once and ends in the same state, nothing doubled', async () => {
     const whole = await ingest(files, 'incoming/orders/cdnow.csv', undefined);
     const store = memoryCustomerStore();
