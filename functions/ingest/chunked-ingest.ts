@@ -294,7 +294,9 @@ const JOINS: Record<ChunkPhase, Join> = {
       chunks: validation.length,
     };
     await deps.objects.put(quarantineKeys(task.key).report, JSON.stringify(report, null, 2), 'application/json');
-    await deps.store.putFile({ key: task.key, etag: task.etag, status: 'applied', report, appliedAt: deps.now.toISOString() });
+    // Which upload of the mapping the chunks read, so a later version of the file cannot silently reuse it.
+    const mappingVersion = (await deps.objects.readVersioned?.(mappingKeyFor(task.key)))?.version;
+    await deps.store.putFile({ key: task.key, etag: task.etag, status: 'applied', report, appliedAt: deps.now.toISOString(), ...(mappingVersion === undefined ? {} : { mappingVersion }) });
     if (erased > 0) deps.logger.warn('rows of erased customers left out', { key: task.key, rows: erased });
     deps.logger.info('file applied', { key: task.key, chunks: validation.length, accepted: report.accepted, rejected: report.rejected, customers });
     return 'stop';

@@ -138,6 +138,20 @@ describe('a file split into byte-range chunks', () => {
     expect(chunked).toMatchObject({ accepted: 6915, rejected: 4, rejectedByReason: { 'erased customer': 4 } });
   });
 
+  it('records which upload of the mapping it read, so a new version of the file does not silently reuse it', async () => {
+    const objects = memoryRangedStore(files);
+    const store = memoryCustomerStore();
+    const deps: IngestDeps = { objects, store, logger, definitions: BUILTIN_SEGMENTS, now: NOW, maxRejectedShare: 0.2 };
+    const dispatcher = concurrentDispatcher((task) => runChunkTask(chunked, chunking, task));
+    const chunking = { objects, dispatcher, chunkBytes: 50_000 };
+    const chunked: IngestDeps = { ...deps, chunking };
+    expect(await ingestObject(chunked, 'incoming/orders/cdnow.csv', 'etag-1')).toMatchObject({ status: 'chunked' });
+    await dispatcher.settled();
+    expect(dispatcher.failures).toEqual([]);
+    expect((await store.getFile('incoming/orders/cdnow.csv', 'etag-1'))?.mappingVersion).toEqual(expect.any(String));
+    await expect(ingestObject(chunked, 'incoming/orders/cdnow.csv', 'etag-2')).rejects.toThrow(/was already used for an earlier version/);
+  });
+
   it('retries a chunk that fails once and ends in the same state, nothing doubled', async () => {
     const whole = await ingest(files, 'incoming/orders/cdnow.csv', undefined);
     const store = memoryCustomerStore();
