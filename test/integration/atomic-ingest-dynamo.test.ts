@@ -5,10 +5,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
-import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
 import { ingestObject } from '../../functions/ingest/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
+import { failingAt as failingStore } from './failing-store.ts';
 
 /**
  * The DynamoDB store on dynalite: its N-th write call fails (an array of items half written
@@ -20,25 +21,7 @@ const NOW = new Date('2024-06-01T00:00:00Z');
 const RETRY_AT = new Date('2024-06-01T00:07:00Z');
 const WRITES = new Set(['putFile', 'putChunkState', 'putOrders', 'putEvents', 'putContacts', 'mergeCustomer', 'applyRefresh']);
 
-function failingAt(store: CustomerStore, n: number): { store: CustomerStore; calls: () => number } {
-  let calls = 0;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || !WRITES.has(property) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        calls++;
-        if (calls === n) {
-          const [first, ...rest] = args;
-          if (Array.isArray(first) && first.length > 1) await (value as (...a: unknown[]) => Promise<unknown>).apply(target, [first.slice(0, Math.floor(first.length / 2)), ...rest]);
-          throw new Error(`injected failure of write ${n} (${property})`);
-        }
-        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls: () => calls };
-}
+const failingAt = (store: Parameters<typeof failingStore>[0], n: number) => failingStore(store, n, WRITES);
 
 const CUSTOMERS = 60;
 /**

@@ -7,6 +7,7 @@ import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 import { runChunkTask } from '../../functions/ingest/chunked-ingest.ts';
 import type { ChunkDispatcher } from '../../functions/adapters/chunk-dispatcher.ts';
 import type { ChunkTask } from '../../functions/core/chunks.ts';
+import { failingAt as failingStore } from './failing-store.ts';
 
 /**
  * A file is applied whole or not at all: whichever write of a run fails, retrying the event with a
@@ -18,26 +19,7 @@ const NOW = new Date('2024-06-01T00:00:00Z');
 const RETRY_AT = new Date('2024-06-01T00:07:00Z');
 const WRITES = new Set(['putFile', 'putChunkState', 'putOrders', 'putEvents', 'putContacts', 'mergeCustomer', 'applyRefresh', 'suppress', 'putPopulation', 'putSegmentSnapshot']);
 
-/** The store with its N-th write call failing: an array of items is half written first, as a timeout leaves it. */
-function failingAt(store: MemoryCustomerStore, n: number): { store: CustomerStore; calls: () => number } {
-  let calls = 0;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || !WRITES.has(property) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        calls++;
-        if (calls === n) {
-          const [first, ...rest] = args;
-          if (Array.isArray(first) && first.length > 1) await (value as (...a: unknown[]) => Promise<unknown>).apply(target, [first.slice(0, Math.floor(first.length / 2)), ...rest]);
-          throw new Error(`injected failure of write ${n} (${property})`);
-        }
-        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls: () => calls };
-}
+const failingAt = (store: Parameters<typeof failingStore>[0], n: number) => failingStore(store, n, WRITES);
 
 // Batches of 500 rows: each file spans several write batches, so a failure can fall between them.
 const orderRows = Array.from({ length: 1_150 }, (_, i) => `o${i % 170},2024-0${1 + (i % 5)}-${String(1 + (i % 27)).padStart(2, '0')},${(i % 13) + 0.5}`);
