@@ -20,7 +20,7 @@ import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';
 import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
-import { backoff, batchGetAll } from './dynamo-batch.ts';
+import { backoff, batchGetAll, queryPartition } from './dynamo-batch.ts';
 import { customerPk, eventItem, orderItem } from './ledger-items.ts';
 
 /**
@@ -207,24 +207,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
   const batchGet = (keys: readonly Record<string, unknown>[], consistentRead = false) => batchGetAll(client, table, keys, { consistentRead });
 
   /** Every item of a partition (whose sort key starts with prefix), page by page; consistent when asked. */
-  async function queryAll(pk: string, prefix: string, consistentRead = false): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
-          ...(consistentRead ? { ConsistentRead: true } : {}),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
+  const queryAll = (pk: string, prefix: string, consistentRead = false) => queryPartition(client, table, pk, prefix, consistentRead);
 
   /**
    * Read-merge-write of one CONTACT item, conditional on the version it was read at: a writer that
@@ -264,16 +247,7 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return Item as FileRecord | undefined;
     },
     async fileVersions(key) {
-      const records: FileRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `FILE#${key}`, ':e': 'E#' }, ExclusiveStartKey: start }),
-        );
-        records.push(...((page.Items ?? []) as FileRecord[]));
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-      return records;
+      return (await queryAll(`FILE#${key}`, 'E#')) as unknown as FileRecord[];
     },
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));

@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunk } from '../core/campaign.ts';
 import { RetryableError } from '../core/errors.ts';
 
@@ -35,5 +35,31 @@ export async function batchGetAll(
       pending = response.UnprocessedKeys?.[table]?.Keys;
     }
   }
+  return items;
+}
+
+/** Every item of a partition whose sort key starts with prefix ('' for all), page by page; consistent when asked. */
+export async function queryPartition(
+  client: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  prefix: string,
+  consistentRead = false,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: prefix === '' ? { ':pk': pk } : { ':pk': pk, ':prefix': prefix },
+        ...(consistentRead ? { ConsistentRead: true } : {}),
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
   return items;
 }

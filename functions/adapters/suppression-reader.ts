@@ -1,7 +1,8 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { customerIdHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
 import { mapLimit } from './customer-store.ts';
+import { queryPartition } from './dynamo-batch.ts';
 
 /** Reads keys in batches with the caller's retry policy (each store has one BatchGet helper). */
 export type BatchGet = (keys: readonly Record<string, unknown>[]) => Promise<Record<string, unknown>[]>;
@@ -27,8 +28,8 @@ export async function readSuppressions(
   const known = new Map<string, { hashes: Set<string>; idHashes: Set<string>; current: string | undefined }>();
   await mapLimit(subjects, concurrency, async ({ customerId, currentHash }) => {
     const [addresses, merges] = await Promise.all([
-      queryPrefix(client, table, `C#${customerId}`, 'ADDR#'),
-      queryPrefix(client, table, `C#${customerId}`, 'MERGE#'),
+      queryPartition(client, table, `C#${customerId}`, 'ADDR#'),
+      queryPartition(client, table, `C#${customerId}`, 'MERGE#'),
     ]);
     const hashes = new Set(addresses.map((i) => String(i.sk).slice('ADDR#'.length)));
     if (currentHash !== undefined) hashes.add(currentHash);
@@ -55,22 +56,4 @@ export async function readSuppressions(
     result.set(customerId, entries);
   }
   return result;
-}
-
-async function queryPrefix(client: DynamoDBDocumentClient, table: string, pk: string, prefix: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }

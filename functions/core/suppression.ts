@@ -16,9 +16,9 @@ export interface SuppressionEntry {
 const PERSONAL_REASONS = new Set(['erased', 'unsubscribed', 'complained']);
 
 /**
- * The entry that keeps a customer from being mailed, if any: any id entry (unsubscribed or erased),
- * an unsubscribe, complaint or erasure of any address they have had, or a bounce of the current
- * address. A bounce of an old address only says that address is dead, so it does not block the new one.
+ * The entry that keeps a customer from being mailed, or undefined: an id entry (unsubscribed or
+ * erased), an unsubscribe, complaint or erasure of an address they have had at some time, or a bounce
+ * of the current address. A bounce of an old address only says that address is dead, so it does not block the new one.
  */
 export function blockingSuppression(entries: readonly SuppressionEntry[]): SuppressionEntry | undefined {
   return (
