@@ -30,12 +30,16 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
   };
 }
 
-/** Every Lambda entry: functions/<name>/handler.ts. */
+/** Every Lambda entry: each handler.ts under functions/, named by its folder (a workflow's steps as workflow/step). */
 export function lambdaEntries(root: string = PROJECT_ROOT): { name: string; entry: string }[] {
+  const functionsDir = path.join(root, 'functions');
   return fs
-    .readdirSync(path.join(root, 'functions'), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, 'functions', d.name, 'handler.ts')))
-    .map((d) => ({ name: d.name, entry: path.join('functions', d.name, 'handler.ts') }))
+    .readdirSync(functionsDir, { recursive: true, encoding: 'utf-8' })
+    .filter((file) => path.basename(file) === 'handler.ts')
+    .map((file) => {
+      const name = path.dirname(file).split(path.sep).join('/');
+      return { name, entry: `functions/${name}/handler.ts` };
+    })
     .sort((p, q) => p.name.localeCompare(q.name));
 }
 

@@ -88,7 +88,7 @@ const handlers = [];
 for (const { name, entry } of lambdaEntries()) {
   const size = await bundleLambda(entry, path.join(outRoot, name));
   const start = cold(size.file);
-  process.stderr.write(`${name.padEnd(14)} ${(size.bytes / 1024).toFixed(0).padStart(6)} KB  ${(size.gzipBytes / 1024).toFixed(0).padStart(5)} KB gzip  ${start.wallMs} ms\n`);
+  process.stderr.write(`${name.padEnd(30)} ${(size.bytes / 1024).toFixed(0).padStart(6)} KB  ${(size.gzipBytes / 1024).toFixed(0).padStart(5)} KB gzip  ${start.wallMs} ms\n`);
   handlers.push({ name, entry, bytes: size.bytes, gzipBytes: size.gzipBytes, cold: start, coldVsEmpty: round(start.wallMs / baseline.wallMs, 2) });
 }
 

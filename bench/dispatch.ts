@@ -28,8 +28,8 @@ import { dynamoCampaignStore, memoryCampaignStore, type CampaignStore } from '..
 import { dynamoCustomerStore } from '../functions/adapters/customer-store.ts';
 import { chunk, templateName } from '../functions/core/campaign.ts';
 import { DEFAULT_SEND_POLICY } from '../functions/core/send-decision.ts';
-import { createRateLimiter, realClock } from '../functions/dispatch/rate-limiter.ts';
-import { runCampaigns, type CampaignRunSummary } from '../functions/dispatch/run-campaigns.ts';
+import { createRateLimiter, realClock } from '../functions/campaign-dispatch/rate-limiter.ts';
+import { runCampaigns, type CampaignRunSummary } from '../functions/campaign-dispatch/run-campaigns.ts';
 import { loadCampaigns } from '../lib/campaigns.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -47,7 +47,7 @@ async function runPhase(phase: string, file: string): Promise<PhaseResult> {
     }
   } else if (phase === 'pipeline') {
     const { Logger } = await import('@aws-lambda-powertools/logger');
-    const { ingestObject } = await import('../functions/ingest/ingest-object.ts');
+    const { ingestObject } = await import('../functions/ingest-pipeline/ingest-object.ts');
     const { BUILTIN_SEGMENTS } = await import('../functions/core/segments/builtin.ts');
     const { countingStore, fileStore } = await import('./null-stores.ts');
     const store = countingStore();

@@ -19,7 +19,7 @@ import { bgnbdData, bgnbdLogLikelihood } from '../functions/core/models/bgnbd.ts
 import { scoreProfile } from '../functions/core/models/clv.ts';
 import { fitModels, type FittedModel } from '../functions/core/models/fitted-model.ts';
 import { purchaseHistories, summarize, type CustomerSummary } from '../functions/core/models/prepare.ts';
-import { readOrderFile } from '../functions/local/read-order-file.ts';
+import { readOrderFile } from '../bin/commands/read-order-file.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const data = path.resolve(here, '..', '..', 'shared', 'data', 'cdnow');

@@ -19,12 +19,12 @@ import { parseArgs } from 'node:util';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../functions/adapters/customer-store.ts';
-import { refreshCustomers } from '../functions/commons/refresh-customers.ts';
+import { refreshCustomers } from '../functions/segmentation/refresh-customers.ts';
 import { BUILTIN_SEGMENTS } from '../functions/core/segments/builtin.ts';
 import { chunk } from '../functions/core/campaign.ts';
 import { aggregateOrders } from '../functions/core/profile.ts';
 import { startLocalStack } from '../functions/local/local-stack.ts';
-import { runResegment } from '../functions/local/resegment-command.ts';
+import { runResegment } from '../bin/commands/resegment.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({

@@ -4,7 +4,7 @@
  */
 import type { OrderAggregates } from '../functions/core/profile.ts';
 import { chunk } from '../functions/core/campaign.ts';
-import { REFRESH_BATCH } from '../functions/commons/refresh-customers.ts';
+import { REFRESH_BATCH } from '../functions/segmentation/refresh-customers.ts';
 import { addBatchToStats, loadProfiles, type ProfileColumns } from '../functions/core/segments/columns.ts';
 import type { SegmentDefinition } from '../functions/core/segments/definition.ts';
 import { evaluateBatch, type Members } from '../functions/core/segments/evaluate-columns.ts';

@@ -40,9 +40,9 @@ import { factColumns, valueAt, type Column } from '../functions/core/segments/co
 import { isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats } from '../functions/core/segments/population.ts';
-import { readOrderFile } from '../functions/local/order-file.ts';
+import { readOrderFile } from '../bin/commands/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
-import { refreshCustomers, REFRESH_BATCH } from '../functions/commons/refresh-customers.ts';
+import { refreshCustomers, REFRESH_BATCH } from '../functions/segmentation/refresh-customers.ts';
 import { decide, loadBatches, replicate, statsOf } from './segment-profiles.ts';
 import type { WorkerRequest } from './segments-worker.ts';
 

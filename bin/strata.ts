@@ -1,31 +1,30 @@
-import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { LocalStack, LocalStackOptions } from '../functions/local/local-stack.ts';
-import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from '../functions/local/cli-defaults.ts';
+import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from './commands/defaults.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { InputError } from '../functions/core/errors.ts';
 import { MAX_CUSTOMER_ID_LENGTH } from '../functions/core/records.ts';
-import { abbreviate, oneLine } from '../functions/local/one-line.ts';
+import { abbreviate, oneLine } from './commands/one-line.ts';
 
 // Each command loads its modules when it runs: the SDK clients, the emulators and the models are
 // seconds of loading that `--help`, a typo or a missing file should not wait for.
 const load = {
-  localStack: () => import('../functions/local/local-stack.ts'),
-  demo: () => import('../functions/local/demo.ts'),
-  explain: () => import('../functions/local/explain.ts'),
-  ingestFiles: () => import('../functions/local/ingest-files.ts'),
-  countProfiles: () => import('../functions/local/count-profiles.ts'),
-  progress: () => import('../functions/local/progress.ts'),
-  privacy: () => import('../functions/local/privacy-commands.ts'),
-  rfm: () => import('../functions/local/rfm-command.ts'),
-  segments: () => import('../functions/local/segments-command.ts'),
-  audience: () => import('../functions/local/audience-command.ts'),
-  report: () => import('../functions/local/report.ts'),
-  sending: () => import('../functions/local/sending.ts'),
-  models: () => import('../functions/local/model-commands.ts'),
+  stack: () => import('./commands/stack.ts'),
+  demo: () => import('./commands/demo.ts'),
+  explain: () => import('./commands/explain.ts'),
+  ingestFiles: () => import('./commands/ingest.ts'),
+  countProfiles: () => import('./commands/count-profiles.ts'),
+  progress: () => import('./commands/progress.ts'),
+  privacy: () => import('./commands/privacy.ts'),
+  rfm: () => import('./commands/rfm.ts'),
+  segments: () => import('./commands/segments.ts'),
+  audience: () => import('./commands/audience.ts'),
+  report: () => import('./commands/report.ts'),
+  sending: () => import('./commands/sending.ts'),
+  models: () => import('./commands/models.ts'),
   validation: () => import('../functions/core/models/validation.ts'),
-  segmentModels: () => import('../functions/local/segment-model-commands.ts'),
-  resegment: () => import('../functions/local/resegment-command.ts'),
+  segmentModels: () => import('./commands/segment-models.ts'),
+  resegment: () => import('./commands/resegment.ts'),
 };
 
 const program = new Command()
@@ -60,7 +59,7 @@ program
     });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(result, options.keep === true)}\n`);
-    if (options.keep) await holdOpen(stack);
+    if (options.keep) await (await load.stack()).holdOpen(stack);
     else await stack.stop();
   });
 
@@ -167,29 +166,15 @@ local
   .command('up')
   .description('start the local stack with its saved state and keep it running (mailbox web UI included)')
   .action(async () => {
-    const { startLocalStack } = await load.localStack();
-    const stack = await startLocalStack({ stateDir: stateDir() });
-    process.stdout.write(
-      [
-        `strata local stack is up (Ctrl-C to stop; state in ${stateDir()})`,
-        `  DynamoDB  ${stack.endpoints.dynamodb}  table ${stack.tableName}`,
-        `  S3        ${stack.endpoints.s3}  bucket ${stack.bucketName}`,
-        `  SES       ${stack.endpoints.ses}/  (mailbox web UI, JSON at /store)`,
-        '',
-      ].join('\n'),
-    );
-    await holdOpen(stack);
+    const { localUp } = await load.stack();
+    await localUp(stateDir());
   });
 local
   .command('reset')
   .description('wipe the local stack\'s saved state (.strata/)')
   .action(async () => {
-    const { runningOwner } = await load.localStack();
-    const dir = stateDir();
-    const owner = runningOwner(dir);
-    if (owner !== undefined) throw new Error(`the local stack is running (pid ${owner.pid}); stop it before resetting`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`removed ${dir}\n`);
+    const { localReset } = await load.stack();
+    localReset(stateDir());
   });
 
 program
@@ -438,7 +423,7 @@ program
   .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; seedFile?: string; seedSegment?: string; k?: number; top?: number; minScore?: number; name?: string; asOf?: string; json?: boolean }) => {
-    const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.localStack()]);
+    const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.stack()]);
     let stack: LocalStack | undefined;
     try {
       const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment));
@@ -464,24 +449,7 @@ function seconds(value: string): number {
 
 /** Runs a command against the local stack and always stops it (or detaches) afterwards. */
 async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
-  const { startLocalStack } = await load.localStack();
-  const stack = await startLocalStack(options);
-  try {
-    await command(stack);
-  } finally {
-    await stack.stop();
-  }
-}
-
-function holdOpen(stack: LocalStack): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.stderr.write('\nstopping the local stack…\n');
-      void stack.stop().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await (await load.stack()).withLocalStack(options, command);
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {

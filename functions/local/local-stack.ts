@@ -17,7 +17,7 @@ import { startInvokeServer } from './lambda-invoke-server.ts';
 import { startStepFunctionsServer } from './step-functions-server.ts';
 import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
-import { DEFAULT_STATE_DIR } from './cli-defaults.ts';
+import { DEFAULT_STATE_DIR } from './state-dir.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const REGION = 'us-east-1';
@@ -77,7 +77,7 @@ export interface LocalStack {
   readonly stateDir: string;
   /** The stack's evaluation time when it replays history (see `--as-of`); undefined means the real clock. */
   readonly asOf: Date | undefined;
-  /** Invokes a function by the entry of its handler, e.g. functions/dispatch/handler.ts. */
+  /** Invokes a function by the entry of its handler, e.g. functions/campaign-dispatch/send/handler.ts. */
   invoke<T>(entry: string, event: unknown): Promise<T>;
   /** Uploads an object like a user would; S3 notifications then invoke their functions. Says which version it stored. */
   upload(key: string, body: string | Buffer): Promise<UploadedObject>;
@@ -303,7 +303,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
   process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
 
   // The unsubscribe Function URL: served here by the process owning the emulators.
-  const unsubscribeFn = functions.find((f) => f.entry === 'functions/unsubscribe/handler.ts');
+  const unsubscribeFn = functions.find((f) => f.entry === 'functions/campaign-dispatch/unsubscribe/handler.ts');
   const urlServer = emulators.s3rver === undefined || unsubscribeFn === undefined
     ? undefined
     : await serveFunctionUrl((event) => invokeFunction(unsubscribeFn, event));

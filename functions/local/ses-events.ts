@@ -144,7 +144,7 @@ const delivered = new WeakMap<LocalStack, Set<string>>();
  * bodies are the EventBridge events). Re-delivery is harmless: the handler stores each event once.
  */
 export async function deliverSesEvents(stack: LocalStack, options: Omit<SimulationOptions, 'configurationSet'> = {}): Promise<DeliveryReport> {
-  const configurationSet = stack.functions.find((f) => f.entry === 'functions/dispatch/handler.ts')?.environment.CONFIGURATION_SET ?? 'strata-local';
+  const configurationSet = stack.functions.find((f) => f.entry === 'functions/campaign-dispatch/send/handler.ts')?.environment.CONFIGURATION_SET ?? 'strata-local';
   const { emails } = (await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredMail[] };
   const done = delivered.get(stack) ?? new Set<string>();
   delivered.set(stack, done);

@@ -82,7 +82,7 @@ export class CampaignDispatch extends Construct {
 
     const shared = { ...props.environment, UNSUBSCRIBE_SECRET_ARN: this.signingKey.secretArn };
     this.unsubscribe = new StrataFunction(this, 'Unsubscribe', {
-      entry: 'functions/unsubscribe/handler.ts',
+      entry: 'functions/campaign-dispatch/unsubscribe/handler.ts',
       description: 'One-click unsubscribe endpoint behind the List-Unsubscribe header',
       environment: shared,
       timeout: Duration.seconds(10),
@@ -103,7 +103,7 @@ export class CampaignDispatch extends Construct {
 
     const campaignDir = path.relative(PROJECT_ROOT, props.campaignDir);
     this.handler = new StrataFunction(this, 'Dispatch', {
-      entry: 'functions/dispatch/handler.ts',
+      entry: 'functions/campaign-dispatch/send/handler.ts',
       description: 'Sends each segment its campaigns through SES SendBulkEmail',
       environment: {
         ...shared,

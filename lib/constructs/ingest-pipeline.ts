@@ -40,7 +40,7 @@ export class IngestPipeline extends Construct {
     ]);
 
     this.handler = new StrataFunction(this, 'Ingest', {
-      entry: 'functions/ingest/handler.ts',
+      entry: 'functions/ingest-pipeline/handler.ts',
       description: 'Parses, cleans and loads files dropped under incoming/',
       environment: props.environment,
       timeout: Duration.minutes(15),

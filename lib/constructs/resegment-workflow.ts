@@ -90,27 +90,27 @@ export class ResegmentWorkflow extends Construct {
       for (const g of grants) f.role.addToPolicy(new iam.PolicyStatement(g));
       return f;
     };
-    const lock = fn('RunLock', 'functions/resegment-lock/handler.ts', 'Claims and releases the single re-segmentation run slot', stepTimeout, [
+    const lock = fn('RunLock', 'functions/resegment-workflow/lock/handler.ts', 'Claims and releases the single re-segmentation run slot', stepTimeout, [
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
     ]);
-    const plan = fn('Plan', 'functions/resegment-plan/handler.ts', 'Sizes the parallel scan of a re-segmentation run', stepTimeout, [
+    const plan = fn('Plan', 'functions/resegment-workflow/plan/handler.ts', 'Sizes the parallel scan of a re-segmentation run', stepTimeout, [
       { actions: ['dynamodb:DescribeTable'], resources: [tableArn] },
     ]);
-    const stats = fn('Stats', 'functions/resegment-stats/handler.ts', 'Partial population statistics of one scan segment', workerTimeout, [
+    const stats = fn('Stats', 'functions/resegment-workflow/stats/handler.ts', 'Partial population statistics of one scan segment', workerTimeout, [
       { actions: ['dynamodb:Scan'], resources: [tableArn] },
       { actions: ['s3:PutObject'], resources: [workObjects] },
     ], 1024);
-    const merge = fn('Merge', 'functions/resegment-merge/handler.ts', 'Merges partial population statistics', stepTimeout, [
+    const merge = fn('Merge', 'functions/resegment-workflow/merge/handler.ts', 'Merges partial population statistics', stepTimeout, [
       { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
       { actions: ['dynamodb:PutItem'], resources: [tableArn] },
     ], 1024);
-    this.evaluator = fn('Evaluate', 'functions/resegment/handler.ts', "Re-evaluates one scan segment's customers and writes only the changes", workerTimeout, [
+    this.evaluator = fn('Evaluate', 'functions/resegment-workflow/evaluate/handler.ts', "Re-evaluates one scan segment's customers and writes only the changes", workerTimeout, [
       // Invoked without a run (the demo), it also reads and stores the population and the day's sizes.
       { actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], resources: [tableArn] },
       { actions: ['dynamodb:Query'], resources: [`${tableArn}/index/*`] },
       { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
     ], 1024);
-    const aggregate = fn('Aggregate', 'functions/resegment-aggregate/handler.ts', 'Segment sizes, daily snapshots and the run summary', workerTimeout, [
+    const aggregate = fn('Aggregate', 'functions/resegment-workflow/aggregate/handler.ts', 'Segment sizes, daily snapshots and the run summary', workerTimeout, [
       { actions: ['dynamodb:Query'], resources: [`${tableArn}/index/*`] },
       { actions: ['dynamodb:PutItem'], resources: [tableArn] },
       { actions: ['s3:GetObject', 's3:PutObject'], resources: [workObjects] },
@@ -118,7 +118,7 @@ export class ResegmentWorkflow extends Construct {
     for (const f of [stats, this.evaluator, aggregate]) grantReadSegmentDefinitions(f.role, props.bucket);
     // Model facts (model.*) come from the latest refit: statistics and evaluation score each customer with it.
     for (const f of [stats, this.evaluator]) grantReadLatestModel(f.role, props.bucket);
-    const report = fn('Report', 'functions/resegment-report/handler.ts', "Writes a re-segmentation run's report", stepTimeout, [
+    const report = fn('Report', 'functions/resegment-workflow/report/handler.ts', "Writes a re-segmentation run's report", stepTimeout, [
       { actions: ['s3:GetObject'], resources: [workObjects] },
       { actions: ['s3:PutObject'], resources: [reportObjects] },
     ]);
@@ -209,7 +209,7 @@ export class ResegmentWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     }).addCatch(markFailed, onFailure);
     // Enter / exit campaigns, started exactly as dispatch expects after a re-segmentation
-    // (functions/dispatch/run-campaigns.ts): trigger "transitions" at the run's time, no customer
+    // (functions/campaign-dispatch/run-campaigns.ts): trigger "transitions" at the run's time, no customer
     // list (it could not fit in the state at scale), so dispatch takes the members whose membership
     // began since each campaign's previous run, and a series step whose delay fell due today. It
     // runs even when nobody entered in this run: series steps and deferrals fall due with time.

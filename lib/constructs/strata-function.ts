@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../project-root.ts';
 import { ENTRY_METADATA_KEY } from '../metadata-keys.ts';
 
 export interface StrataFunctionProps {
-  /** The handler file, relative to the project root, e.g. functions/ingest/handler.ts. */
+  /** The handler file, relative to the project root, e.g. functions/ingest-pipeline/handler.ts. */
   readonly entry: string;
   readonly description: string;
   readonly environment?: Readonly<Record<string, string>>;

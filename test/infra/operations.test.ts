@@ -100,7 +100,7 @@ describe('feedback event source', () => {
 });
 
 describe('unsubscribe endpoint', () => {
-  const entry = 'functions/unsubscribe/handler.ts';
+  const entry = 'functions/campaign-dispatch/unsubscribe/handler.ts';
   const fn = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === entry);
 
   it('has a small reserved concurrency, so a flood of requests cannot take the account\'s Lambdas or the table', () => {

@@ -5,7 +5,7 @@ import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
-import { dispatchEventSchema } from '../../functions/dispatch/run-campaigns.ts';
+import { dispatchEventSchema } from '../../functions/campaign-dispatch/run-campaigns.ts';
 import { historyEvents, HISTORY_EVENT_LIMIT } from '../../functions/core/resegment/history-events.ts';
 import { allStates, synthesizedWorkflow, type AslDefinition } from '../../functions/local/state-machine-definition.ts';
 import type { CfnTemplate } from '../../functions/local/cloud-template.ts';
@@ -69,13 +69,13 @@ describe('the re-segmentation definition as synthesized', () => {
 
   it("invokes the model refit Lambda of the stack (ModelRefit's function) with the run's time, and dispatch as its contract asks", () => {
     const refitFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/model-refit/handler.ts');
-    const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/dispatch/handler.ts');
+    const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/campaign-dispatch/send/handler.ts');
     expect(definition.States.RefitModels).toMatchObject({
       Resource: `arn:aws:lambda:us-east-1:000000000000:function:${refitFunction}`,
       Parameters: { 'asOf.$': '$.run.now' },
       ResultPath: '$.refit',
     });
-    // functions/dispatch/run-campaigns.ts: trigger "transitions" names the enter / exit campaigns; asOf is the run's time.
+    // functions/campaign-dispatch/run-campaigns.ts: trigger "transitions" names the enter / exit campaigns; asOf is the run's time.
     const triggered = loadCampaigns().map((c) => c.campaign).filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
     expect(triggered.length).toBeGreaterThan(0);
     expect(definition.States.StartEntryCampaigns).toMatchObject({
@@ -96,10 +96,10 @@ describe('the re-segmentation definition as synthesized', () => {
 
 describe('history events at 10 million profiles in the deployed configuration', () => {
   // Deployed settings, read from the template.
-  const env = functionEnvironment(json, 'functions/resegment-plan/handler.ts');
+  const env = functionEnvironment(json, 'functions/resegment-workflow/plan/handler.ts');
   const maxSegments = Number(env.RESEGMENT_MAX_SEGMENTS);
   const itemsPerSegment = Number(env.RESEGMENT_ITEMS_PER_SEGMENT);
-  const workerTimeoutSeconds = Number(json.Resources[logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/resegment/handler.ts')]!.Properties!.Timeout);
+  const workerTimeoutSeconds = Number(json.Resources[logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/resegment-workflow/evaluate/handler.ts')]!.Properties!.Timeout);
   // Pessimistic floors per worker (bench/results-resegment.json measured about 65-130 customers/s
   // per worker on the local emulator with two shared cores), less the worker's 60 s reserve.
   const evaluatedPerInvocation = 25 * (workerTimeoutSeconds - 60);
@@ -151,12 +151,12 @@ describe('least privilege for the workflow functions', () => {
   const latestModel = { actions: ['s3:GetObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/latest.json']] }] };
 
   it.each([
-    ['functions/resegment-lock/handler.ts', [{ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [tableArn] }]],
-    ['functions/resegment-plan/handler.ts', [{ actions: ['dynamodb:DescribeTable'], resources: [tableArn] }]],
-    ['functions/resegment-stats/handler.ts', [{ actions: ['dynamodb:Scan'], resources: [tableArn] }, { actions: ['s3:PutObject'], resources: [objects('work/resegment/')] }, ...definitions, latestModel]],
-    ['functions/resegment-merge/handler.ts', [{ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects('work/resegment/')] }, { actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
+    ['functions/resegment-workflow/lock/handler.ts', [{ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [tableArn] }]],
+    ['functions/resegment-workflow/plan/handler.ts', [{ actions: ['dynamodb:DescribeTable'], resources: [tableArn] }]],
+    ['functions/resegment-workflow/stats/handler.ts', [{ actions: ['dynamodb:Scan'], resources: [tableArn] }, { actions: ['s3:PutObject'], resources: [objects('work/resegment/')] }, ...definitions, latestModel]],
+    ['functions/resegment-workflow/merge/handler.ts', [{ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects('work/resegment/')] }, { actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
     [
-      'functions/resegment/handler.ts',
+      'functions/resegment-workflow/evaluate/handler.ts',
       [
         { actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: [tableArn] },
         { actions: ['dynamodb:Query'], resources: [indexArn] },
@@ -166,7 +166,7 @@ describe('least privilege for the workflow functions', () => {
       ],
     ],
     [
-      'functions/resegment-aggregate/handler.ts',
+      'functions/resegment-workflow/aggregate/handler.ts',
       [
         { actions: ['dynamodb:Query'], resources: [indexArn] },
         { actions: ['dynamodb:PutItem'], resources: [tableArn] },
@@ -174,7 +174,7 @@ describe('least privilege for the workflow functions', () => {
         ...definitions,
       ],
     ],
-    ['functions/resegment-report/handler.ts', [{ actions: ['s3:GetObject'], resources: [objects('work/resegment/')] }, { actions: ['s3:PutObject'], resources: [objects('reports/resegment/')] }]],
+    ['functions/resegment-workflow/report/handler.ts', [{ actions: ['s3:GetObject'], resources: [objects('work/resegment/')] }, { actions: ['s3:PutObject'], resources: [objects('reports/resegment/')] }]],
   ])('%s gets exactly the calls it makes', (entry, expected) => {
     expect(grants(entry)).toEqual(expected);
   });
@@ -183,7 +183,7 @@ describe('least privilege for the workflow functions', () => {
 describe('the run lock checks its owner', () => {
   it("may describe only this workflow's executions, nothing else of Step Functions", () => {
     const machine = logicalIdWhere(json, 'AWS::StepFunctions::StateMachine', (_p, m) => m['strata:workflow'] === 'resegment');
-    const statements = statementsOfRole(json, roleOfFunction(json, 'functions/resegment-lock/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    const statements = statementsOfRole(json, roleOfFunction(json, 'functions/resegment-workflow/lock/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     expect(statements.map((s) => actionsOf(s))).toEqual([['states:DescribeExecution']]);
     const resources = resourcesOf(statements[0]!);
     expect(resources).toHaveLength(1);

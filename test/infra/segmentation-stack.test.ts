@@ -78,7 +78,7 @@ describe('customer table', () => {
 });
 
 describe('ingest', () => {
-  const ingestFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/ingest/handler.ts');
+  const ingestFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/ingest-pipeline/handler.ts');
 
   it('runs Node 20 on arm64', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -118,7 +118,7 @@ describe('ingest', () => {
   });
 
   it('can read only incoming/, the segment definitions and the latest model, list only config/segments/, write only quarantine/, and keep chunk state under work/', () => {
-    const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
+    const s3Statements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest-pipeline/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('s3:')),
     );
     const grants = s3Statements.flatMap((s) => actionsOf(s).flatMap((action) => resourcesOf(s).map((resource) => ({ action, resource }))));
@@ -136,7 +136,7 @@ describe('ingest', () => {
   });
 
   it('may invoke only itself, to fan a large file out in chunks', () => {
-    const lambdaStatements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest/handler.ts')).filter((s) =>
+    const lambdaStatements = statementsOfRole(json, roleOfFunction(json, 'functions/ingest-pipeline/handler.ts')).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('lambda:')),
     );
     expect(lambdaStatements.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual([
@@ -154,16 +154,16 @@ describe('table access per function', () => {
 
   const indexArn = { 'Fn::Join': ['', [tableArn, '/index/*']] };
   it.each([
-    ['functions/ingest/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], resources: [tableArn] }]],
+    ['functions/ingest-pipeline/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], resources: [tableArn] }]],
     [
-      'functions/resegment/handler.ts',
+      'functions/resegment-workflow/evaluate/handler.ts',
       [
         { actions: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], resources: [tableArn] },
         { actions: ['dynamodb:Query'], resources: [indexArn] },
       ],
     ],
-    ['functions/dispatch/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
-    ['functions/unsubscribe/handler.ts', [{ actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
+    ['functions/campaign-dispatch/send/handler.ts', [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [tableArn, indexArn] }]],
+    ['functions/campaign-dispatch/unsubscribe/handler.ts', [{ actions: ['dynamodb:PutItem'], resources: [tableArn] }]],
   ])('%s gets exactly the calls it makes', (entry, statements) => {
     expect(dynamoGrants(entry)).toEqual(statements);
   });
@@ -206,7 +206,7 @@ describe('least privilege everywhere', () => {
         .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('ses:')))
         .map((s) => ({ roles: r.Properties!.Roles, actions: Array.isArray(s.Action) ? s.Action : [s.Action], resources: s.Resource })),
     );
-  const dispatchRole = [{ Ref: roleOfFunction(json, 'functions/dispatch/handler.ts') }];
+  const dispatchRole = [{ Ref: roleOfFunction(json, 'functions/campaign-dispatch/send/handler.ts') }];
 
   it('lets only the dispatch function send e-mail, and only from its identity, configuration set and templates', () => {
     const sending = sesStatements.filter((s) => s.actions.includes('ses:SendBulkEmail'));
@@ -222,7 +222,7 @@ describe('least privilege everywhere', () => {
   });
 
   it('lets the dispatch function write audience files under exports/ only', () => {
-    const s3 = statementsOfRole(json, roleOfFunction(json, 'functions/dispatch/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    const s3 = statementsOfRole(json, roleOfFunction(json, 'functions/campaign-dispatch/send/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     expect(s3.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual([
       { actions: ['s3:PutObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/exports/*']] }] },
     ]);
@@ -234,7 +234,7 @@ describe('least privilege everywhere', () => {
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .filter((r) => JSON.stringify(r.Properties!.PolicyDocument).includes(`"Ref":"${secret}"`))
       .flatMap((r) => r.Properties!.Roles as { Ref: string }[]);
-    expect(readers.map((r) => r.Ref).sort()).toEqual([roleOfFunction(json, 'functions/dispatch/handler.ts'), roleOfFunction(json, 'functions/unsubscribe/handler.ts')].sort());
+    expect(readers.map((r) => r.Ref).sort()).toEqual([roleOfFunction(json, 'functions/campaign-dispatch/send/handler.ts'), roleOfFunction(json, 'functions/campaign-dispatch/unsubscribe/handler.ts')].sort());
   });
 });
 
@@ -286,7 +286,7 @@ describe('sending', () => {
   });
 
   const campaigns = loadCampaigns().map((c) => c.campaign);
-  const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/dispatch/handler.ts');
+  const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/campaign-dispatch/send/handler.ts');
 
   it('creates one SES template per bundled e-mail campaign, its HTML compiled from MJML with the Handlebars intact', () => {
     const templates = Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template').map((r) => r.Properties!.Template as Record<string, string>);
@@ -315,7 +315,7 @@ describe('sending', () => {
   });
 
   it('serves unsubscribes from a public Function URL whose address the dispatcher puts in every link', () => {
-    const fn = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/unsubscribe/handler.ts');
+    const fn = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/campaign-dispatch/unsubscribe/handler.ts');
     const url = logicalIdWhere(json, 'AWS::Lambda::Url', () => true);
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fn, 'Arn'] } });
     const env = (json.Resources[dispatchFunction]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;

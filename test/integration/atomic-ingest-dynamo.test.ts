@@ -7,7 +7,7 @@ import { startLocalStack, type LocalStack } from '../../functions/local/local-st
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 import { failingAt as failingStore } from './failing-store.ts';
 

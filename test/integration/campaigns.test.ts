@@ -17,8 +17,8 @@ import { customerIdHash, emailHash } from '../../functions/core/privacy.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHmac } from 'node:crypto';
 import { sha256Hex } from '../../functions/core/audience.ts';
-import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
-import { exportSegmentAudience } from '../../functions/local/audience-command.ts';
+import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
+import { exportSegmentAudience } from '../../bin/commands/audience.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
@@ -108,7 +108,7 @@ describe('campaigns on the embedded stack', () => {
     await stack.settled();
     await stack.upload('incoming/orders/o.csv', ORDERS);
     await stack.settled();
-    [first] = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], asOf: SEND_AT });
+    [first] = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], asOf: SEND_AT });
     mail = await mailbox();
   }, 240_000);
 
@@ -207,10 +207,10 @@ describe('campaigns on the embedded stack', () => {
   it('sends the deferred customer once their morning comes, and never the unsubscribed one again', async () => {
     const unsubscribed = mail[0]!.destination.to[0]!;
     const before = (await mailbox()).length;
-    const sweep = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'schedule', asOf: '1998-07-02T01:00:00Z' });
+    const sweep = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'schedule', asOf: '1998-07-02T01:00:00Z' });
     const expected = inHoldout(secondPurchase, '4') ? 0 : 1;
     expect(sweep.find((s) => s.campaign === 'second-purchase')).toMatchObject({ sent: expected, resumed: expected });
-    const all = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', since: '1998-01-01', asOf: '1998-07-02T01:00:00Z' });
+    const all = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', since: '1998-01-01', asOf: '1998-07-02T01:00:00Z' });
     const after = await mailbox();
     expect(after.length - before).toBe(expected);
     expect(after.slice(before).flatMap((m) => m.destination.to)).toEqual(expected ? ['success+c4@simulator.amazonses.com'] : []);

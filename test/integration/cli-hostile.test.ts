@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
-import { countProfiles } from '../../functions/local/count-profiles.ts';
-import { explainCustomer } from '../../functions/local/explain.ts';
+import { countProfiles } from '../../bin/commands/count-profiles.ts';
+import { explainCustomer } from '../../bin/commands/explain.ts';
 import { startLocalStack } from '../../functions/local/local-stack.ts';
-import { listSegments } from '../../functions/local/segments-command.ts';
+import { listSegments } from '../../bin/commands/segments.ts';
 
 const run = promisify(execFile);
 const cli = path.join(PROJECT_ROOT, 'bin', 'strata.js');

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inHoldout } from '../../functions/core/send-decision.ts';
-import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
-import { explainCustomer, formatExplanation, type Explanation } from '../../functions/local/explain.ts';
+import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
+import { explainCustomer, formatExplanation, type Explanation } from '../../bin/commands/explain.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 
@@ -45,7 +45,7 @@ describe('consent across customers files that carry different columns (embedded 
     await stack.upload('incoming/orders/consent-orders.csv', ORDERS);
     await stack.settled();
     afterFile2 = await explainCustomer(stack, '1');
-    [run] = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], asOf: SEND_AT });
+    [run] = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], asOf: SEND_AT });
     mailed = ((await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] }).emails.flatMap((m) => m.destination.to);
   }, 240_000);
 

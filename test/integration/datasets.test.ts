@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { fileObjectStore, memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import { ingestObject, type IngestOutcome, type IngestReport } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject, type IngestOutcome, type IngestReport } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 

@@ -4,17 +4,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { runDemo, DEMO_DATA_DIR, type DemoResult } from '../../functions/local/demo.ts';
-import { explainCustomer } from '../../functions/local/explain.ts';
-import { exportCustomer, forget } from '../../functions/local/privacy-commands.ts';
+import { runDemo, DEMO_DATA_DIR, type DemoResult } from '../../bin/commands/demo.ts';
+import { explainCustomer } from '../../bin/commands/explain.ts';
+import { exportCustomer, forget } from '../../bin/commands/privacy.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { LOCAL_CREDENTIALS, type LocalStack } from '../../functions/local/local-stack.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
-import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
+import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
-import type { IngestOutcome } from '../../functions/ingest/ingest-object.ts';
+import type { IngestOutcome } from '../../functions/ingest-pipeline/ingest-object.ts';
 
 /** Reads the bundled files directly, independently of strata's own parsing, for the expected figures. */
 function expectedFromFiles() {
@@ -110,7 +110,7 @@ describe('the thin slice on the embedded stack', () => {
 
   it('never sends the same campaign to a customer twice', async () => {
     const first = result.campaigns.find((c) => c.name === 'second-purchase');
-    const [again] = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: '1998-07-01T16:30:00Z' });
+    const [again] = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: '1998-07-01T16:30:00Z' });
     // Customers a higher-priority campaign took in the demo's run are not in the ledger: they may get this one now.
     expect(again).toMatchObject({ sent: first?.outranked ?? 0, alreadySent: (first?.sent ?? 0) + (first?.holdout ?? 0) + (first?.deferred ?? 0) });
   });
@@ -118,7 +118,7 @@ describe('the thin slice on the embedded stack', () => {
   it('treats a re-delivered upload as already applied', async () => {
     const key = 'incoming/orders/cdnow_sample.csv';
     const { ETag } = await s3Client().send(new HeadObjectCommand({ Bucket: stack.bucketName, Key: key }));
-    const outcomes = await stack.invoke<IngestOutcome[]>('functions/ingest/handler.ts', {
+    const outcomes = await stack.invoke<IngestOutcome[]>('functions/ingest-pipeline/handler.ts', {
       Records: [{ s3: { bucket: { name: stack.bucketName }, object: { key, eTag: ETag?.replace(/"/g, ''), sequencer: '1' } } }],
     });
     expect(outcomes).toEqual([{ status: 'already-applied', file: key }]);
@@ -179,7 +179,7 @@ describe('the thin slice on the embedded stack', () => {
     // The rows of the erased id are quarantined ("erased customer"), so nothing of them is held again.
     expect(await exportCustomer(stack, id)).toEqual([]);
     expect(await explainCustomer(stack, id)).toBeUndefined();
-    const [summary] = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: '1998-07-01T16:30:00Z' });
+    const [summary] = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: '1998-07-01T16:30:00Z' });
     expect(summary).toMatchObject({ sent: 0, suppressed: expected.firstTimers.length - expected.mailable.length });
   });
 

@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
 import type { ObjectStore } from '../../functions/adapters/object-store.ts';
-import { ingestObject, type IngestOutcome } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject, type IngestOutcome } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
 import type { ObjectStore } from '../../functions/adapters/object-store.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });

@@ -9,7 +9,7 @@ import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-cli
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { memoryCustomerStore, memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { buildFile, fileSpec } from '../unit/hostile-file-grammar.ts';
 
 /**

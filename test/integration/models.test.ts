@@ -8,9 +8,9 @@ import { s3Client } from '../../functions/adapters/aws-clients.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { fittedModelSchema, LATEST_MODEL_KEY, modelKey } from '../../functions/core/models/fitted-model.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
-import { uploadAndAwaitReport } from '../../functions/local/ingest-files.ts';
+import { uploadAndAwaitReport } from '../../bin/commands/ingest.ts';
 import type { RefitResult } from '../../functions/model-refit/handler.ts';
-import { localSegmentMembers, lookalikeCommand } from '../../functions/local/segment-model-commands.ts';
+import { localSegmentMembers, lookalikeCommand } from '../../bin/commands/segment-models.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { startLocalStack, type LocalStack } from '../../functions/local/local-st
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
-import type { IngestOutcome } from '../../functions/ingest/ingest-object.ts';
+import type { IngestOutcome } from '../../functions/ingest-pipeline/ingest-object.ts';
 
 /**
  * A poison file: every attempt to ingest it fails with an error no retry fixes on its own (here,
@@ -69,10 +69,10 @@ describe('a poison file on the embedded stack', () => {
   it('applies exactly once when the dead-lettered event is redriven after the cause is fixed, and a second redrive changes nothing', async () => {
     const event = stack.deadLetters[0]?.event;
     expect(event).toBeDefined();
-    const [first] = await stack.invoke<IngestOutcome[]>('functions/ingest/handler.ts', event);
+    const [first] = await stack.invoke<IngestOutcome[]>('functions/ingest-pipeline/handler.ts', event);
     expect(first).toMatchObject({ status: 'applied' });
     expect(await report()).toMatchObject({ status: 'applied', accepted: 3, rejected: 0 });
-    const [again] = await stack.invoke<IngestOutcome[]>('functions/ingest/handler.ts', event);
+    const [again] = await stack.invoke<IngestOutcome[]>('functions/ingest-pipeline/handler.ts', event);
     expect(again?.status).toBe('already-applied');
 
     const p1 = await store().loadCustomer('P1');

@@ -9,14 +9,14 @@ import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts'
 import { dynamoCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { s3Client } from '../../functions/adapters/aws-clients.ts';
-import { exportCustomer, forget } from '../../functions/local/privacy-commands.ts';
-import { explainCustomer } from '../../functions/local/explain.ts';
+import { exportCustomer, forget } from '../../bin/commands/privacy.ts';
+import { explainCustomer } from '../../bin/commands/explain.ts';
 import { customerIdHash, emailHash } from '../../functions/core/privacy.ts';
 import { inHoldout } from '../../functions/core/send-decision.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import type { BatchOutcome } from '../../functions/feedback/process-feedback.ts';
-import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
+import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
 
 /**
  * Privacy on the embedded stack: erasure reaches every address and id a customer has had, nothing
@@ -148,7 +148,7 @@ describe('privacy holds on the embedded stack', () => {
     await dynamoDocumentClient().send(new PutCommand({ TableName: stack.tableName, Item: { pk: `SUPPRESS#ID#${customerIdHash('U3')}`, sk: 'SUPPRESS', reason: 'unsubscribed', at: now.toISOString() } }));
     await store().suppress(emailHash(at('u2-old')), 'unsubscribed', now);
 
-    const [summary] = await stack.invoke<CampaignRunSummary[]>('functions/dispatch/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: SEND_AT });
+    const [summary] = await stack.invoke<CampaignRunSummary[]>('functions/campaign-dispatch/send/handler.ts', { trigger: 'transitions', campaigns: ['second-purchase'], since: '1998-01-01', asOf: SEND_AT });
     const { emails } = (await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] };
     const mailed = emails.flatMap((e) => e.destination.to);
 

@@ -8,9 +8,9 @@ import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts'
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { LATEST_MODEL_KEY } from '../../functions/core/models/fitted-model.ts';
 import { inHoldout } from '../../functions/core/send-decision.ts';
-import type { CampaignRunSummary } from '../../functions/dispatch/run-campaigns.ts';
+import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
-import { runResegment, type ResegmentOutcome } from '../../functions/local/resegment-command.ts';
+import { runResegment, type ResegmentOutcome } from '../../bin/commands/resegment.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 
 interface StoredEmail {

@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
 import { resegmentStore } from '../../functions/adapters/resegment-store.ts';
 import { startLocalStack } from '../../functions/local/local-stack.ts';
-import { runResegment, type ResegmentJson } from '../../functions/local/resegment-command.ts';
+import { runResegment, type ResegmentJson } from '../../bin/commands/resegment.ts';
 import { generatedCustomers, writeCustomers } from './resegment-data.ts';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import { resegmentEveryone } from '../../functions/commons/resegment-everyone.ts';
+import { resegmentEveryone } from '../../functions/segmentation/resegment-everyone.ts';
 import { chunk } from '../../functions/core/campaign.ts';
 import { aggregateEvents, aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerRecord, OrderLine } from '../../functions/core/records.ts';

@@ -7,7 +7,7 @@ import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
 import { resegmentStore } from '../../functions/adapters/resegment-store.ts';
 import { RetryableError } from '../../functions/core/errors.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
-import { runResegment, type ResegmentOutcome } from '../../functions/local/resegment-command.ts';
+import { runResegment, type ResegmentOutcome } from '../../bin/commands/resegment.ts';
 import type { TaskInterceptor } from '../../functions/local/run-workflow.ts';
 import { emptyTable, generatedCustomers, referenceStore, seedCustomers, storedOutcome, writeCustomers } from './resegment-data.ts';
 

@@ -3,9 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileObjectStore, memoryCustomerStore, type MemoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { builtinSegments, RFM_MAP } from '../../functions/core/segments/builtin.ts';
-import { resegmentEveryone } from '../../functions/commons/resegment-everyone.ts';
+import { resegmentEveryone } from '../../functions/segmentation/resegment-everyone.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 /**

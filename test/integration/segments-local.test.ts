@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
-import { uploadAndAwaitReport } from '../../functions/local/ingest-files.ts';
-import { addSegment, listSegments, previewSegment, readDefinitionFile } from '../../functions/local/segments-command.ts';
-import { explainCustomer } from '../../functions/local/explain.ts';
-import { rfmOfFile } from '../../functions/local/rfm-command.ts';
+import { uploadAndAwaitReport } from '../../bin/commands/ingest.ts';
+import { addSegment, listSegments, previewSegment, readDefinitionFile } from '../../bin/commands/segments.ts';
+import { explainCustomer } from '../../bin/commands/explain.ts';
+import { rfmOfFile } from '../../bin/commands/rfm.ts';
 import { RFM_MAP } from '../../functions/core/segments/builtin.ts';
-import { DEMO_DATA_DIR } from '../../functions/local/demo.ts';
+import { DEMO_DATA_DIR } from '../../bin/commands/demo.ts';
 import { InputError } from '../../functions/core/errors.ts';
 
 /**
@@ -29,7 +29,7 @@ describe('segments on the embedded stack', () => {
     await stack.upload('incoming/orders/cdnow_sample.mapping.json', fs.readFileSync(path.join(DEMO_DATA_DIR, 'orders', 'cdnow_sample.mapping.json')));
     await uploadAndAwaitReport(stack, 'incoming/orders/cdnow_sample.csv', fs.readFileSync(orders));
     await uploadAndAwaitReport(stack, 'incoming/events/engagement.csv', fs.readFileSync(path.join(DEMO_DATA_DIR, 'events', 'engagement.csv')));
-    first = await stack.invoke<Run>('functions/resegment/handler.ts', {});
+    first = await stack.invoke<Run>('functions/resegment-workflow/evaluate/handler.ts', {});
   }, 300_000);
 
   afterAll(async () => {
@@ -54,7 +54,7 @@ describe('segments on the embedded stack', () => {
   });
 
   it('writes nothing when re-run at the same time', { timeout: 240_000 }, async () => {
-    const again = await stack.invoke<Run>('functions/resegment/handler.ts', {});
+    const again = await stack.invoke<Run>('functions/resegment-workflow/evaluate/handler.ts', {});
     expect(again.writes).toBe(0);
     expect(again.sizes).toEqual(first.sizes);
   });
@@ -81,7 +81,7 @@ describe('segments on the embedded stack', () => {
     expect((await listSegments(stack)).segments.map((s) => s.name)).not.toContain('happy-reviewers');
 
     await addSegment(stack, file);
-    const run = await stack.invoke<Run>('functions/resegment/handler.ts', {});
+    const run = await stack.invoke<Run>('functions/resegment-workflow/evaluate/handler.ts', {});
     expect(run.sizes['happy-reviewers']).toBe(preview.size);
     expect(run.entered).toEqual({ 'happy-reviewers': preview.size });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awaitOwnReport, type StoredReport } from '../../functions/local/ingest-files.ts';
+import { awaitOwnReport, type StoredReport } from '../../bin/commands/ingest.ts';
 
 /** A fake clock that sleeping moves on, and reads answered in turn (the last one repeats). */
 function harness(answers: readonly (StoredReport | undefined)[]) {

@@ -10,11 +10,11 @@ describe('the bundle-size measurement', () => {
   afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   it('finds every Lambda entry', () => {
-    expect(lambdaEntries().map((e) => e.entry)).toEqual(expect.arrayContaining(['functions/ingest/handler.ts', 'functions/dispatch/handler.ts', 'functions/unsubscribe/handler.ts']));
+    expect(lambdaEntries().map((e) => e.entry)).toEqual(expect.arrayContaining(['functions/ingest-pipeline/handler.ts', 'functions/campaign-dispatch/send/handler.ts', 'functions/campaign-dispatch/unsubscribe/handler.ts']));
   });
 
   it('bundles a handler as deployed: minified ESM with the require banner, the SDK left to the runtime, a source map', async () => {
-    const size = await bundleLambda('functions/unsubscribe/handler.ts', outDir);
+    const size = await bundleLambda('functions/campaign-dispatch/unsubscribe/handler.ts', outDir);
     const code = fs.readFileSync(size.file, 'utf-8');
     expect(size.bytes).toBe(Buffer.byteLength(code));
     expect(size.bytes).toBeGreaterThan(10_000);

@@ -6,7 +6,7 @@ import { evaluateAll, orderDefinitions } from '../../functions/core/segments/cat
 import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { buildFacts, type ModelFacts } from '../../functions/core/segments/facts.ts';
 import { populationOf } from '../../functions/core/segments/population.ts';
-import { refreshCustomers } from '../../functions/commons/refresh-customers.ts';
+import { refreshCustomers } from '../../functions/segmentation/refresh-customers.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 
 const NOW = new Date('2026-06-30T12:00:00Z');

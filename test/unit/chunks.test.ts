@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { absoluteLine, isChunkable, linesBeforeEach, planChunks, workKeys } from '../../functions/core/chunks.ts';
 import { RepeatFilter } from '../../functions/core/repeat-filter.ts';
-import { openChunk } from '../../functions/ingest/chunk-range.ts';
+import { openChunk } from '../../functions/ingest-pipeline/chunk-range.ts';
 import { memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
 
 describe('planChunks', () => {

@@ -5,8 +5,8 @@ import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore, type MemoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/mailer.ts';
-import { createRateLimiter, type Clock } from '../../functions/dispatch/rate-limiter.ts';
-import { runCampaigns, type DispatchDeps, type DispatchEvent } from '../../functions/dispatch/run-campaigns.ts';
+import { createRateLimiter, type Clock } from '../../functions/campaign-dispatch/rate-limiter.ts';
+import { runCampaigns, type DispatchDeps, type DispatchEvent } from '../../functions/campaign-dispatch/run-campaigns.ts';
 
 const now = new Date('2024-05-14T15:00:00Z');
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });

@@ -5,8 +5,8 @@ import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import type { BulkSendRequest, Mailer } from '../../functions/adapters/mailer.ts';
-import { createRateLimiter } from '../../functions/dispatch/rate-limiter.ts';
-import { runCampaigns, type DispatchDeps } from '../../functions/dispatch/run-campaigns.ts';
+import { createRateLimiter } from '../../functions/campaign-dispatch/rate-limiter.ts';
+import { runCampaigns, type DispatchDeps } from '../../functions/campaign-dispatch/run-campaigns.ts';
 
 const now = new Date('2024-05-14T15:00:00Z');
 const campaign = parseCampaign({ name: 'second-purchase', segments: ['first-time-buyers'], trigger: { type: 'enter' }, content: { subject: 's', mjml: 'm.mjml', text: 't' }, holdout: 0 }, 'c.json');

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryRangedStore, type MemoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 import { InputError } from '../../functions/core/errors.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { buildFile, fileSpec, tag, type FileSpec } from './hostile-file-grammar.ts';
 
 /**

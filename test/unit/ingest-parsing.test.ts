@@ -5,8 +5,8 @@ import { memoryCustomerStore, memoryRangedStore } from '../../functions/adapters
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ingestObject, type IngestOutcome } from '../../functions/ingest/ingest-object.ts';
-import { readOrderFile } from '../../functions/local/read-order-file.ts';
+import { ingestObject, type IngestOutcome } from '../../functions/ingest-pipeline/ingest-object.ts';
+import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
 

@@ -8,7 +8,7 @@ import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
 import { purchaseHistories, summarize, type CustomerSummary, type Purchase } from '../../functions/core/models/prepare.ts';
-import { readOrderFile } from '../../functions/local/read-order-file.ts';
+import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');

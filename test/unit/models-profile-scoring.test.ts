@@ -6,8 +6,8 @@ import { expectedSpend } from '../../functions/core/models/gamma-gamma.ts';
 import { purchaseHistories, summarize, type CustomerSummary } from '../../functions/core/models/prepare.ts';
 import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { OrderLine } from '../../functions/core/records.ts';
-import { loadModelScorer } from '../../functions/commons/model-scorer.ts';
-import { readOrderFile } from '../../functions/local/read-order-file.ts';
+import { loadModelScorer } from '../../functions/segmentation/model-scorer.ts';
+import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');

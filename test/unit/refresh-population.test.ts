@@ -8,7 +8,7 @@ import { orderDefinitions } from '../../functions/core/segments/catalog.ts';
 import { compileCatalog } from '../../functions/core/segments/compile.ts';
 import { buildFacts, NO_LEDGERS } from '../../functions/core/segments/facts.ts';
 import { EMPTY_POPULATION, populationOf } from '../../functions/core/segments/population.ts';
-import { refreshCustomers } from '../../functions/commons/refresh-customers.ts';
+import { refreshCustomers } from '../../functions/segmentation/refresh-customers.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 

@@ -9,7 +9,7 @@ import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/
 import { evaluateBatch, evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, lookupFact, withPopulation, type CustomerFactsInput, type Ledgers } from '../../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, EMPTY_POPULATION, fieldStatsOf, finalizeStats, statsFields } from '../../functions/core/segments/population.ts';
-import { readOrderFile } from '../../functions/local/read-order-file.ts';
+import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const NOW = new Date('1998-07-01T00:00:00Z');

@@ -6,8 +6,8 @@ import { rowMentions } from '../../functions/core/mentions.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
 import type { ObjectStore } from '../../functions/adapters/object-store.ts';
-import { ingestObject } from '../../functions/ingest/ingest-object.ts';
-import { forgetIn } from '../../functions/local/privacy-commands.ts';
+import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
+import { forgetIn } from '../../bin/commands/privacy.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 
 const entry = (scope: SuppressionEntry['scope'], reason: string, current?: boolean): SuppressionEntry => ({ scope, hash: 'h', reason, at: '2024-01-01T00:00:00.000Z', ...(current === undefined ? {} : { current }) });
