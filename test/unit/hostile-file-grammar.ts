@@ -83,7 +83,7 @@ export function encode(text: string, spec: FileSpec): Buffer {
 }
 
 
-/** The bytes of a generated file, its key, and which rows it holds (a cut keeps the last row's tag). */
+/** The bytes of a generated file, its key, and the rows it holds as it holds them (a cut keeps the last row's tag). */
 export function buildFile(spec: FileSpec, name = 'gen') {
   const { header, rows } = render(spec);
   const full = header + rows.join('');
@@ -92,7 +92,11 @@ export function buildFile(spec: FileSpec, name = 'gen') {
     const last = rows.at(-1) ?? '';
     cut = Math.max(full.length - last.length + last.indexOf(tag(rows.length - 1)) + tag(rows.length - 1).length, Math.floor(full.length * spec.truncate));
   }
-  const included = rows.filter((_, i) => header.length + rows.slice(0, i).join('').length < cut);
+  // The rows as the cut file holds them: a cut inside the last row keeps only its first part.
+  const included = rows
+    .map((row, i) => ({ row, start: header.length + rows.slice(0, i).join('').length }))
+    .filter(({ start }) => start < cut)
+    .map(({ row, start }) => row.slice(0, cut - start));
   const key = `incoming/${spec.kind}/${name}.${spec.format}${spec.gzip ? '.gz' : ''}`;
   const pack = (text: string) => {
     const bytes = encode(text, spec);
