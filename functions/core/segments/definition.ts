@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNever } from '../assert-never.ts';
 import { parseOrThrow } from '../validation.ts';
 
 /**
@@ -119,6 +120,8 @@ export function leafConditions(condition: Condition): LeafCondition[] {
     case 'event':
     case 'segment':
       return [condition];
+    default:
+      return assertNever(condition, 'unhandled condition');
   }
 }
 

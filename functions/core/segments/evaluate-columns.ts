@@ -1,3 +1,4 @@
+import { assertNever } from '../assert-never.ts';
 import type { CompareCondition, Condition, EventCondition, SegmentDefinition } from './definition.ts';
 import { compareValues, evaluateCondition } from './evaluate.ts';
 import type { Ledgers } from './facts.ts';
@@ -82,6 +83,8 @@ export function evaluateColumns(
         if (size % 32 !== 0) out[words - 1] = (out[words - 1] as number) & ((1 << size % 32) - 1);
         return out;
       }
+      default:
+        return assertNever(condition, 'unhandled condition');
     }
   };
   for (const definition of ordered) {
@@ -207,6 +210,8 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
     case 'olderThanDays':
       // These need a list or a string (a date); a number is neither.
       return none();
+    default:
+      return assertNever(op, 'unhandled condition');
   }
 }
 
