@@ -6,7 +6,8 @@ import { evaluateAll, orderDefinitions } from '../../functions/core/segments/cat
 import { addBatchToStats, factColumns, loadProfiles, valueAt, type Column, type FactColumns } from '../../functions/core/segments/columns.ts';
 import { parseSegmentDefinition, type Condition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
 import { evaluateBatch, evaluateColumns, isMember } from '../../functions/core/segments/evaluate-columns.ts';
-import { buildFacts, lookupFact, type CustomerFactsInput, type Facts, type Ledgers } from '../../functions/core/segments/facts.ts';
+import { lookupFact, type Facts } from '../../functions/core/segments/fact-path.ts';
+import { buildFacts, type CustomerFactsInput, type Ledgers } from '../../functions/core/segments/facts.ts';
 import {
   addToStats,
   emptyStats,

@@ -1,6 +1,7 @@
 import { assertNever } from '../assert-never.ts';
 import type { CompareCondition, Condition, EventCondition, Operand, SegmentDefinition } from './definition.ts';
-import { lookupFact, NO_LEDGERS, type Facts, type Ledgers } from './facts.ts';
+import { lookupFact, type Facts } from './fact-path.ts';
+import { NO_LEDGERS, type Ledgers } from './facts.ts';
 import { EMPTY_POPULATION, percentileOf, type PopulationStats } from './population.ts';
 
 /** What matched, with the values seen: the answer to "why is this customer in this segment?". */

@@ -1,14 +1,14 @@
 import type { EventAggregates, OrderAggregates } from '../profile.ts';
 import type { CustomerRecord, CustomerEvent, OrderLine } from '../records.ts';
 import type { ModelFacts } from '../models/clv.ts';
+import type { Facts } from './fact-path.ts';
 import { RFM_FIELDS, quintileScore, type PopulationStats } from './population.ts';
 
 /**
- * The facts a segment condition reads, built from one customer's stored state at an evaluation
- * time. Time-relative facts (days since the last order, age) are computed here from `now`, so the
- * same profile gives different facts on different days without anything being rewritten.
+ * The facts a segment condition reads (fact-path.ts), built from one customer's stored state at an
+ * evaluation time. Time-relative facts (days since the last order, age) are computed here from
+ * `now`, so the same profile gives different facts on different days without anything being rewritten.
  */
-export type Facts = Readonly<Record<string, unknown>>;
 
 /** Model outputs per customer (issue "Predictive models"); absent until a model has been fitted. */
 export type { ModelFacts };
@@ -255,31 +255,6 @@ function incomeBand(raw: string | undefined): 'low' | 'middle' | 'high' | undefi
 function firstNumber(text: string | undefined): number | undefined {
   const match = text?.match(/\d+/);
   return match ? Number(match[0]) : undefined;
-}
-
-/** Reads a dotted path through own properties only: "contact.constructor" never reaches a prototype. */
-export function lookupFact(facts: Facts, path: string): unknown {
-  let value: unknown = facts;
-  for (const key of pathKeys(path)) {
-    if (value === null || typeof value !== 'object') return undefined;
-    const found: unknown = (value as Record<string, unknown>)[key];
-    // A missing fact is the common case and needs no own-property check.
-    if (found === undefined || !Object.hasOwn(value, key)) return undefined;
-    value = found;
-  }
-  return value;
-}
-
-// Fact paths come from definitions, a few dozen in all: split each once.
-const splitPaths = new Map<string, readonly string[]>();
-
-function pathKeys(path: string): readonly string[] {
-  let keys = splitPaths.get(path);
-  if (keys === undefined) {
-    keys = path.split('.');
-    if (splitPaths.size < 10_000) splitPaths.set(path, keys);
-  }
-  return keys;
 }
 
 function round4(n: number): number {
