@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../../functions/core/records.ts';
-import { builtinSegments, builtinConfigSchema, RFM_MAP } from '../../functions/core/segments/builtin.ts';
+import { builtinSegments, DEFAULT_BUILTIN_CONFIG, parseBuiltinConfig, RFM_MAP } from '../../functions/core/segments/builtin.ts';
 import { evaluateAll, orderDefinitions } from '../../functions/core/segments/catalog.ts';
 import { loadProfiles } from '../../functions/core/segments/columns.ts';
 import { evaluateBatch, isMember } from '../../functions/core/segments/evaluate-columns.ts';
@@ -57,7 +57,7 @@ const customers: Customer[] = [
   { id: 'person-c', lines: [], contact: { ageBand: '19-24', incomeBand: '250K+' } },
 ];
 
-function evaluateCustomers(config = builtinConfigSchema.parse({})) {
+function evaluateCustomers(config = DEFAULT_BUILTIN_CONFIG) {
   const definitions = orderDefinitions(builtinSegments(config));
   const factsOf = (c: Customer, population = { fields: {} }) =>
     buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, population);
@@ -129,7 +129,7 @@ describe('built-in segments on hand-made profiles', () => {
   });
 
   it('thresholds are configuration: a 7-day New window moves the 10-day-old buyer to Active', () => {
-    const members7 = evaluateCustomers(builtinConfigSchema.parse({ newWithinDays: 7 }));
+    const members7 = evaluateCustomers(parseBuiltinConfig({ newWithinDays: 7 }, 'test'));
     expect(members7.get('new-one-timer')).toContain('active');
     expect(members7.get('new-one-timer')).not.toContain('new');
   });

@@ -34,16 +34,6 @@ export const NO_LEDGERS: Ledgers = { events: [], orderLines: [] };
 const DAY_MS = 86_400_000;
 const NO_CONTACT: Omit<CustomerRecord, 'customerId'> = Object.freeze({});
 
-/** Whole days between two instants' UTC dates (what "recency in days" means in DESIGN.md). */
-export function daysBetween(earlier: string | Date, later: Date): number {
-  return Math.round((utcDay(later) - utcDay(earlier)) / DAY_MS);
-}
-
-function utcDay(at: string | Date): number {
-  const ms = typeof at === 'string' ? Date.parse(at.length === 10 ? `${at}T00:00:00Z` : at) : at.getTime();
-  return Math.floor(ms / DAY_MS) * DAY_MS;
-}
-
 /** Days since 1970-01-01 of an ISO date or timestamp's UTC date. */
 export function epochDay(at: string): number {
   return utcDateDay(at) ?? Math.floor(Date.parse(at.length === 10 ? `${at}T00:00:00Z` : at) / DAY_MS);
@@ -54,7 +44,7 @@ export function epochDay(at: string): number {
  * stores) read digit by digit: Date.parse costs more than the rest of a customer's facts. Anything
  * else, or any out-of-range part, is undefined and left to Date.parse.
  */
-export function utcDateDay(at: string): number | undefined {
+function utcDateDay(at: string): number | undefined {
   const n = at.length;
   if (n !== 10 && n !== 20 && n !== 24) return undefined;
   if (at.charCodeAt(4) !== 45 || at.charCodeAt(7) !== 45) return undefined; // '-'
@@ -160,15 +150,6 @@ function ownCopy(source: object): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(source)) copy[key] = (source as Record<string, unknown>)[key];
   return copy;
-}
-
-/**
- * The same facts scored against other population statistics: the two passes of a full evaluation
- * build a customer's facts once and score them when the population is known.
- */
-export function withPopulation(facts: Facts, population: PopulationStats): Facts {
-  const orders = facts.orders as Record<string, unknown> | undefined;
-  return orders === undefined ? facts : { ...facts, rfm: rfmFacts(orders, population) };
 }
 
 /** RFM per DESIGN.md against the population statistics; absent before any statistics exist. */
