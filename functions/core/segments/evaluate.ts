@@ -40,7 +40,7 @@ export function evaluateSegment(definition: SegmentDefinition, facts: Facts, con
   });
 }
 
-/** One condition (not a whole definition) with its reasons; the compiled path uses it for events. */
+/** One condition (not a whole definition) with its reasons; the column evaluator uses it for events. */
 export function evaluateCondition(condition: Condition, facts: Facts, context: EvaluationContext): Evaluation {
   return evaluate(condition, facts, context);
 }
