@@ -44,6 +44,18 @@ export function statsOf(batches: readonly ProfileColumns[], definitions: readonl
   return partial;
 }
 
+/** The number of members in a bitset: a segment's size in one batch. */
+export function memberCount(members: Members): number {
+  let count = 0;
+  for (let w = 0; w < members.length; w++) {
+    let v = members[w] as number;
+    v -= (v >>> 1) & 0x55555555;
+    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+    count += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+  }
+  return count;
+}
+
 /** An evaluate worker's part: every batch decided against everyone's statistics. */
 export function decide(batches: readonly ProfileColumns[], definitions: readonly SegmentDefinition[], now: Date, population: PopulationStats): Members[][] {
   return batches.map((batch) => evaluateBatch(definitions, batch, now, population));

@@ -6,9 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
 import { orderDefinitions } from '../functions/core/segments/catalog.ts';
-import { memberCount } from '../functions/core/segments/evaluate-columns.ts';
 import type { PopulationStats } from '../functions/core/segments/population.ts';
-import { decide, loadBatches, replicate, statsOf, type BaseProfile } from './segment-profiles.ts';
+import { decide, loadBatches, memberCount, replicate, statsOf, type BaseProfile } from './segment-profiles.ts';
 
 export type WorkerRequest = { readonly step: 'stats' } | { readonly step: 'evaluate'; readonly population: PopulationStats };
 

@@ -17,10 +17,9 @@
  *             Headline: the workflow's shape, a worker thread per core each holding its share of
  *             the batches (statistics, merged by the main thread, then decisions), as DuckDB uses
  *             every core; also on one thread. Each side runs once untimed first (warm-up).
- *   check     the per-customer path (buildFacts → histograms → compiled catalogue, what the
- *             product ran before the column evaluator; the interpreter explains with the same
- *             facts) over the same profiles: its time, and every membership compared with the
- *             batches' (must be 0 differing)
+ *   check     the per-customer path (buildFacts → histograms → the interpreter that explains
+ *             memberships, independent of the column evaluator) over the same profiles: its time,
+ *             and every membership compared with the batches' (must be 0 differing)
  *   rerun     DynamoDB items written when the CDNOW master customers are re-evaluated with nothing
  *             changed (must be 0), through the same refresh code that writes to DynamoDB
  * Results: bench/results-segments.json.
@@ -34,16 +33,15 @@ import { Worker } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { aggregateOrders, type OrderAggregates } from '../functions/core/profile.ts';
 import { builtinSegments } from '../functions/core/segments/builtin.ts';
-import { orderDefinitions } from '../functions/core/segments/catalog.ts';
-import { compileCatalog } from '../functions/core/segments/compile.ts';
+import { evaluateAll, orderDefinitions } from '../functions/core/segments/catalog.ts';
 import { factColumns, valueAt, type Column } from '../functions/core/segments/columns.ts';
-import { isMember, memberCount, type Members } from '../functions/core/segments/evaluate-columns.ts';
-import { buildFacts, withPopulation } from '../functions/core/segments/facts.ts';
+import { isMember, type Members } from '../functions/core/segments/evaluate-columns.ts';
+import { buildFacts } from '../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats } from '../functions/core/segments/population.ts';
 import { readOrderFile } from '../bin/commands/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
 import { refreshCustomers, REFRESH_BATCH } from '../functions/segmentation/refresh-customers.ts';
-import { decide, loadBatches, replicate, statsOf } from './segment-profiles.ts';
+import { decide, loadBatches, memberCount, replicate, statsOf } from './segment-profiles.ts';
 import type { WorkerRequest } from './segments-worker.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -139,19 +137,17 @@ const scores = batches.value.flatMap((batch) => {
 });
 const mismatches = profiles.filter((p, i) => duckScores.get(p.customerId) !== scores[i]).length;
 
-// The per-customer path (buildFacts → histograms → compiled catalogue), which re-segmentation ran
-// before the column evaluator: timed for comparison, and every decision checked against.
+// The per-customer path (buildFacts → histograms → the interpreter that explains memberships),
+// independent of the column evaluator: timed for comparison, and every decision checked against.
 const rowPath = await time(() => {
   const partial = emptyStats(statsFields(definitions));
-  const unscored = profiles.map((p) => buildFacts(p, NOW, EMPTY_POPULATION));
-  for (const facts of unscored) addToStats(partial, facts);
+  for (const p of profiles) addToStats(partial, buildFacts(p, NOW, EMPTY_POPULATION));
   const population = finalizeStats(partial);
-  const catalog = compileCatalog(definitions, NOW, population);
-  const noLedgers = { events: [], orderLines: [] };
+  const context = { now: NOW, population, ledgers: { events: [], orderLines: [] } };
   let differing = 0;
-  unscored.forEach((plain, i) => {
-    const matched = catalog.evaluate(withPopulation(plain, population), noLedgers);
-    for (let s = 0; s < matched.length; s++) if (matched[s] !== memberOf(s, i)) differing++;
+  profiles.forEach((p, i) => {
+    let s = 0;
+    for (const { matched } of evaluateAll(definitions, buildFacts(p, NOW, population), context).values()) if (matched !== memberOf(s++, i)) differing++;
   });
   return differing;
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNever } from './assert-never.ts';
 
 /** The single run slot: which run holds it, its owner (the execution that runs it), since when. */
 export const runLockSchema = z.object({
@@ -34,15 +35,11 @@ export function deadOwnerReason(lock: RunLock, owner: ExecutionState): string | 
     case 'UNKNOWN':
       return undefined;
     default:
-      return assertNever(owner);
+      return assertNever(owner, 'unexpected execution state');
   }
 }
 
 /** Who holds the lock, for messages: run, owner and since when. */
 export function describeHolder(lock: RunLock): string {
   return `run ${lock.runId} (execution ${lock.executionId})${lock.acquiredAt === undefined ? '' : ` since ${lock.acquiredAt}`}`;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected execution state ${JSON.stringify(value)}`);
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { dispatchEventSchema } from '../../functions/campaign-dispatch/run-campaigns.ts';
-import { historyEvents, HISTORY_EVENT_LIMIT } from '../../functions/core/resegment/history-events.ts';
+import { historyEvents, HISTORY_EVENT_LIMIT } from './history-events.ts';
 import { allStates, synthesizedWorkflow, type AslDefinition } from '../../functions/local/state-machine-definition.ts';
 import type { CfnTemplate } from '../../functions/local/cloud-template.ts';
 import { actionsOf, logicalIdWhere, resourcesOf, roleOfFunction, statementsOfRole, synthesize, type CfnJson } from './stack-template.ts';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../../functions/core/records.ts';
-import { builtinSegments, builtinConfigSchema, RFM_MAP } from '../../functions/core/segments/builtin.ts';
+import { builtinSegments, DEFAULT_BUILTIN_CONFIG, parseBuiltinConfig, RFM_MAP } from '../../functions/core/segments/builtin.ts';
 import { evaluateAll, orderDefinitions } from '../../functions/core/segments/catalog.ts';
-import { compileCatalog } from '../../functions/core/segments/compile.ts';
+import { loadProfiles } from '../../functions/core/segments/columns.ts';
+import { evaluateBatch, isMember } from '../../functions/core/segments/evaluate-columns.ts';
 import { buildFacts, type ModelFacts } from '../../functions/core/segments/facts.ts';
 import { populationOf } from '../../functions/core/segments/population.ts';
 import { refreshCustomers } from '../../functions/segmentation/refresh-customers.ts';
@@ -56,7 +57,7 @@ const customers: Customer[] = [
   { id: 'person-c', lines: [], contact: { ageBand: '19-24', incomeBand: '250K+' } },
 ];
 
-function evaluateCustomers(config = builtinConfigSchema.parse({})) {
+function evaluateCustomers(config = DEFAULT_BUILTIN_CONFIG) {
   const definitions = orderDefinitions(builtinSegments(config));
   const factsOf = (c: Customer, population = { fields: {} }) =>
     buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, population);
@@ -106,17 +107,20 @@ describe('built-in segments on hand-made profiles', () => {
     }
   });
 
-  it('the compiled catalog (the hot path) decides exactly as the interpreter that explains', () => {
+  it('the column evaluator (the hot path) decides exactly as the interpreter that explains', () => {
     const definitions = orderDefinitions(builtinSegments());
-    const plain = customers.map((c) => buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, { fields: {} }));
-    const population = populationOf(plain, definitions);
-    const catalog = compileCatalog(definitions, NOW, population);
-    for (const c of customers) {
-      const facts = buildFacts({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }, NOW, population);
-      const ledgers = { events: c.events ?? [], orderLines: c.lines };
-      const interpreted = [...evaluateAll(definitions, facts, { now: NOW, population, ledgers }).values()].map((r) => r.matched);
-      expect(catalog.evaluate(facts, ledgers), c.id).toEqual(interpreted);
-    }
+    const inputs = customers.map((c) => ({ customerId: c.id, contact: c.contact, orders: aggregateOrders(c.lines), model: c.model }));
+    const ledgers = customers.map((c) => ({ events: c.events ?? [], orderLines: c.lines }));
+    const population = populationOf(
+      inputs.map((input) => buildFacts(input, NOW, { fields: {} })),
+      definitions,
+    );
+    const members = evaluateBatch(definitions, loadProfiles(inputs, definitions), NOW, population, (i) => ledgers[i]);
+    customers.forEach((c, i) => {
+      const facts = buildFacts(inputs[i] as (typeof inputs)[number], NOW, population);
+      const interpreted = [...evaluateAll(definitions, facts, { now: NOW, population, ledgers: ledgers[i] as (typeof ledgers)[number] }).values()].map((r) => r.matched);
+      expect(members.map((m) => isMember(m, i)), c.id).toEqual(interpreted);
+    });
   });
 
   it('the RFM map covers each of the 25 (R, F) cells exactly once', () => {
@@ -125,7 +129,7 @@ describe('built-in segments on hand-made profiles', () => {
   });
 
   it('thresholds are configuration: a 7-day New window moves the 10-day-old buyer to Active', () => {
-    const members7 = evaluateCustomers(builtinConfigSchema.parse({ newWithinDays: 7 }));
+    const members7 = evaluateCustomers(parseBuiltinConfig({ newWithinDays: 7 }, 'test'));
     expect(members7.get('new-one-timer')).toContain('active');
     expect(members7.get('new-one-timer')).not.toContain('new');
   });

@@ -93,7 +93,7 @@ export const workKeys = {
 };
 
 /** A scan position: the DynamoDB key of the last item read (the table's key is two strings). */
-export const scanKeySchema = z.object({ pk: z.string(), sk: z.string() });
+const scanKeySchema = z.object({ pk: z.string(), sk: z.string() });
 
 /** The state a scan worker hands to its next invocation (the Map iteration loops on it). */
 export const workerStateSchema = z.object({

@@ -1,7 +1,7 @@
 import type { SegmentDefinition } from './definition.ts';
 import type { Reason, EvaluationContext } from './evaluate.ts';
 import { evaluateSegment } from './evaluate.ts';
-import type { Facts } from './facts.ts';
+import type { Facts } from './fact-path.ts';
 
 export interface Membership {
   readonly segment: string;

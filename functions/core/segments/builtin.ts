@@ -6,7 +6,7 @@ import { parseOrThrow } from '../validation.ts';
  * The thresholds of the built-in segments. Every one is configuration with a documented default
  * (README "Segments"); a deployment overrides them in config/segments/builtin.json.
  */
-export const builtinConfigSchema = z
+const builtinConfigSchema = z
   .object({
     /** New: first order within this many days. */
     newWithinDays: z.number().int().positive().default(30),

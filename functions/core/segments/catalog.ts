@@ -2,7 +2,7 @@ import { InputError } from '../errors.ts';
 import { leafConditions, parseSegmentDefinition, type Condition, type SegmentDefinition } from './definition.ts';
 import { builtinSegments, DEFAULT_BUILTIN_CONFIG, parseBuiltinConfig } from './builtin.ts';
 import { evaluateSegment, type Evaluation, type EvaluationContext } from './evaluate.ts';
-import type { Facts } from './facts.ts';
+import type { Facts } from './fact-path.ts';
 
 /**
  * A checked, ordered set of definitions: names unique, every "segment" reference known, no cycles,

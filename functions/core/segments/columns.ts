@@ -38,7 +38,7 @@ export interface FactColumns {
 }
 
 /** The fact paths a catalog reads: compared fields and the fields compared against. */
-export function columnFields(definitions: readonly SegmentDefinition[]): string[] {
+function columnFields(definitions: readonly SegmentDefinition[]): string[] {
   const fields = new Set<string>();
   for (const c of definitions.flatMap((d) => compareConditions(d.condition))) {
     fields.add(c.field);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNever } from '../assert-never.ts';
 import { parseOrThrow } from '../validation.ts';
 
 /**
@@ -30,8 +31,7 @@ export type FieldOperand = z.infer<typeof fieldOperand>;
 export type PercentileOperand = z.infer<typeof percentileOperand>;
 export type Operand = z.infer<typeof scalar> | FieldOperand | PercentileOperand;
 
-export const COMPARE_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'missing', 'withinDays', 'olderThanDays'] as const;
-export type CompareOp = (typeof COMPARE_OPS)[number];
+const COMPARE_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'missing', 'withinDays', 'olderThanDays'] as const;
 
 const compareSchema = z
   .object({
@@ -119,6 +119,8 @@ export function leafConditions(condition: Condition): LeafCondition[] {
     case 'event':
     case 'segment':
       return [condition];
+    default:
+      return assertNever(condition, 'unhandled condition');
   }
 }
 
@@ -129,7 +131,7 @@ export function compareConditions(condition: Condition): CompareCondition[] {
 
 // A discriminated union (not z.union) so that an error inside a nested condition names its path
 // and the exact problem instead of "Invalid input".
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z.discriminatedUnion('type', [
     compareSchema,
     eventSchema,
@@ -140,9 +142,9 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ]),
 ) as z.ZodType<Condition>;
 
-export const SEGMENT_KINDS = ['demographic', 'psychographic', 'behavioural', 'rfm', 'lifecycle', 'value', 'predictive', 'engagement', 'custom'] as const;
+const SEGMENT_KINDS = ['demographic', 'psychographic', 'behavioural', 'rfm', 'lifecycle', 'value', 'predictive', 'engagement', 'custom'] as const;
 
-export const segmentDefinitionSchema = z
+const segmentDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63'),
     title: z.string().min(1),

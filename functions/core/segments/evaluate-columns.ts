@@ -1,3 +1,4 @@
+import { assertNever } from '../assert-never.ts';
 import type { CompareCondition, Condition, EventCondition, SegmentDefinition } from './definition.ts';
 import { compareValues, evaluateCondition } from './evaluate.ts';
 import type { Ledgers } from './facts.ts';
@@ -14,23 +15,12 @@ export function isMember(members: Members, i: number): boolean {
   return (((members[i >>> 5] as number) >>> (i & 31)) & 1) === 1;
 }
 
-export function memberCount(members: Members): number {
-  let count = 0;
-  for (let w = 0; w < members.length; w++) {
-    let v = members[w] as number;
-    v -= (v >>> 1) & 0x55555555;
-    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-    count += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
-  }
-  return count;
-}
-
 /**
  * Ordered definitions evaluated for a whole population at once, condition by condition over fact
  * columns (columns.ts): each comparison is one loop over a typed array, all / any / not combine
- * bitsets word by word. The decisions are those of the interpreter (evaluate.ts) and of the
- * compiled catalog (compile.ts), which the unit tests check on the built-in catalogue; reasons stay
- * theirs. Conditions have no side effects, so evaluating every branch gives what short-circuiting
+ * bitsets word by word. This is the product's one evaluator; its decisions are those of the
+ * interpreter (evaluate.ts), which explains them and which the unit tests check it against condition
+ * by condition and on the built-in catalogue. Conditions have no side effects, so evaluating every branch gives what short-circuiting
  * gives, and a comparison used by several definitions (orders ≥ 1, rfm.r = 5) is made once.
  */
 export function evaluateColumns(
@@ -82,6 +72,8 @@ export function evaluateColumns(
         if (size % 32 !== 0) out[words - 1] = (out[words - 1] as number) & ((1 << size % 32) - 1);
         return out;
       }
+      default:
+        return assertNever(condition, 'unhandled condition');
     }
   };
   for (const definition of ordered) {
@@ -207,6 +199,8 @@ function compareTo(op: CompareCondition['op'], actual: Column, expected: unknown
     case 'olderThanDays':
       // These need a list or a string (a date); a number is neither.
       return none();
+    default:
+      return assertNever(op, 'unhandled condition');
   }
 }
 
@@ -258,7 +252,7 @@ function bytesToBits(bytes: Uint8Array, wanted: number): Members {
   return out;
 }
 
-/** Customers without events are decided at once (as compile.ts does); the others by the interpreter. */
+/** Customers without events are decided at once; the others by the interpreter. */
 function events(condition: EventCondition, columns: FactColumns, now: Date, ledgersOf: ((index: number) => Ledgers | undefined) | undefined): Members {
   const empty = condition.perProperty === undefined && condition.minCount === 0;
   if (ledgersOf === undefined) {

@@ -1,8 +1,8 @@
+import { assertNever } from '../assert-never.ts';
 import type { CompareCondition, Condition, EventCondition, Operand, SegmentDefinition } from './definition.ts';
-import { lookupFact, NO_LEDGERS, type Facts, type Ledgers } from './facts.ts';
+import { lookupFact, type Facts } from './fact-path.ts';
+import { NO_LEDGERS, type Ledgers } from './facts.ts';
 import { EMPTY_POPULATION, percentileOf, type PopulationStats } from './population.ts';
-
-export type { Facts } from './facts.ts';
 
 /** What matched, with the values seen: the answer to "why is this customer in this segment?". */
 export interface Reason {
@@ -40,7 +40,7 @@ export function evaluateSegment(definition: SegmentDefinition, facts: Facts, con
   });
 }
 
-/** One condition (not a whole definition) with its reasons; the compiled path uses it for events. */
+/** One condition (not a whole definition) with its reasons; the column evaluator uses it for events. */
 export function evaluateCondition(condition: Condition, facts: Facts, context: EvaluationContext): Evaluation {
   return evaluate(condition, facts, context);
 }
@@ -70,7 +70,7 @@ function evaluate(condition: Condition, facts: Facts, context: EvaluationContext
       return { matched: !inner.matched, why: inner.why.map((reason) => negate(reason)) };
     }
     default:
-      return assertNever(condition);
+      return assertNever(condition, 'unhandled condition');
   }
 }
 
@@ -131,7 +131,7 @@ export function compareValues(op: CompareCondition['op'], actual: unknown, expec
       return op === 'withinDays' ? ageDays >= 0 && ageDays <= expected : ageDays > expected;
     }
     default:
-      return assertNever(op);
+      return assertNever(op, 'unhandled condition');
   }
 }
 
@@ -189,8 +189,4 @@ function propertyMatches(raw: string | undefined, test: NonNullable<EventConditi
   if (typeof test !== 'object') return String(test) === raw;
   const actual: string | number = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   return compareValues(test.op, actual, test.value, new Date(0));
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled condition ${JSON.stringify(value)}`);
 }

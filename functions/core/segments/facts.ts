@@ -1,14 +1,14 @@
 import type { EventAggregates, OrderAggregates } from '../profile.ts';
 import type { CustomerRecord, CustomerEvent, OrderLine } from '../records.ts';
 import type { ModelFacts } from '../models/clv.ts';
+import type { Facts } from './fact-path.ts';
 import { RFM_FIELDS, quintileScore, type PopulationStats } from './population.ts';
 
 /**
- * The facts a segment condition reads, built from one customer's stored state at an evaluation
- * time. Time-relative facts (days since the last order, age) are computed here from `now`, so the
- * same profile gives different facts on different days without anything being rewritten.
+ * The facts a segment condition reads (fact-path.ts), built from one customer's stored state at an
+ * evaluation time. Time-relative facts (days since the last order, age) are computed here from
+ * `now`, so the same profile gives different facts on different days without anything being rewritten.
  */
-export type Facts = Readonly<Record<string, unknown>>;
 
 /** Model outputs per customer (issue "Predictive models"); absent until a model has been fitted. */
 export type { ModelFacts };
@@ -34,16 +34,6 @@ export const NO_LEDGERS: Ledgers = { events: [], orderLines: [] };
 const DAY_MS = 86_400_000;
 const NO_CONTACT: Omit<CustomerRecord, 'customerId'> = Object.freeze({});
 
-/** Whole days between two instants' UTC dates (what "recency in days" means in DESIGN.md). */
-export function daysBetween(earlier: string | Date, later: Date): number {
-  return Math.round((utcDay(later) - utcDay(earlier)) / DAY_MS);
-}
-
-function utcDay(at: string | Date): number {
-  const ms = typeof at === 'string' ? Date.parse(at.length === 10 ? `${at}T00:00:00Z` : at) : at.getTime();
-  return Math.floor(ms / DAY_MS) * DAY_MS;
-}
-
 /** Days since 1970-01-01 of an ISO date or timestamp's UTC date. */
 export function epochDay(at: string): number {
   return utcDateDay(at) ?? Math.floor(Date.parse(at.length === 10 ? `${at}T00:00:00Z` : at) / DAY_MS);
@@ -54,7 +44,7 @@ export function epochDay(at: string): number {
  * stores) read digit by digit: Date.parse costs more than the rest of a customer's facts. Anything
  * else, or any out-of-range part, is undefined and left to Date.parse.
  */
-export function utcDateDay(at: string): number | undefined {
+function utcDateDay(at: string): number | undefined {
   const n = at.length;
   if (n !== 10 && n !== 20 && n !== 24) return undefined;
   if (at.charCodeAt(4) !== 45 || at.charCodeAt(7) !== 45) return undefined; // '-'
@@ -162,15 +152,6 @@ function ownCopy(source: object): Record<string, unknown> {
   return copy;
 }
 
-/**
- * The same facts scored against other population statistics: the two passes of a full evaluation
- * build a customer's facts once and score them when the population is known.
- */
-export function withPopulation(facts: Facts, population: PopulationStats): Facts {
-  const orders = facts.orders as Record<string, unknown> | undefined;
-  return orders === undefined ? facts : { ...facts, rfm: rfmFacts(orders, population) };
-}
-
 /** RFM per DESIGN.md against the population statistics; absent before any statistics exist. */
 function rfmFacts(orders: Record<string, unknown>, population: PopulationStats): Record<string, unknown> | undefined {
   const recencyDays = orders.daysSinceLastOrder as number;
@@ -255,31 +236,6 @@ function incomeBand(raw: string | undefined): 'low' | 'middle' | 'high' | undefi
 function firstNumber(text: string | undefined): number | undefined {
   const match = text?.match(/\d+/);
   return match ? Number(match[0]) : undefined;
-}
-
-/** Reads a dotted path through own properties only: "contact.constructor" never reaches a prototype. */
-export function lookupFact(facts: Facts, path: string): unknown {
-  let value: unknown = facts;
-  for (const key of pathKeys(path)) {
-    if (value === null || typeof value !== 'object') return undefined;
-    const found: unknown = (value as Record<string, unknown>)[key];
-    // A missing fact is the common case and needs no own-property check.
-    if (found === undefined || !Object.hasOwn(value, key)) return undefined;
-    value = found;
-  }
-  return value;
-}
-
-// Fact paths come from definitions, a few dozen in all: split each once.
-const splitPaths = new Map<string, readonly string[]>();
-
-function pathKeys(path: string): readonly string[] {
-  let keys = splitPaths.get(path);
-  if (keys === undefined) {
-    keys = path.split('.');
-    if (splitPaths.size < 10_000) splitPaths.set(path, keys);
-  }
-  return keys;
 }
 
 function round4(n: number): number {

@@ -1,5 +1,5 @@
 import { compareConditions, type SegmentDefinition } from './definition.ts';
-import { lookupFact, type Facts } from './facts.ts';
+import { lookupFact, type Facts } from './fact-path.ts';
 
 /**
  * Population statistics: what a customer's scores are relative to. RFM quintiles and percentile

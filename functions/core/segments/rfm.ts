@@ -1,5 +1,6 @@
 import type { OrderAggregates } from '../profile.ts';
-import { buildFacts, lookupFact } from './facts.ts';
+import { lookupFact } from './fact-path.ts';
+import { buildFacts } from './facts.ts';
 import { populationOf } from './population.ts';
 
 export interface RfmRow {
