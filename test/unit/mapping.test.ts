@@ -22,6 +22,11 @@ describe('parseMapping accepts a valid mapping file', () => {
       json: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' } },
       expected: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' }, timezone: 'UTC', encoding: 'utf-8' },
     },
+    {
+      label: 'a mapping of the customer id alone',
+      json: { kind: 'orders', columns: { customerId: 'id' } },
+      expected: { kind: 'orders', columns: { customerId: 'id' }, timezone: 'UTC', encoding: 'utf-8' },
+    },
   ])('$label', ({ json, expected }) => {
     // Act
     const mapping = parseMapping(json, 'incoming/orders/a.mapping.json');
@@ -39,6 +44,11 @@ describe('parseMapping refuses a bad mapping file with a message naming the file
       message: `invalid mapping m.json: columns.email: "email" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
     },
     {
+      label: 'a field that no file has',
+      json: { kind: 'orders', columns: { client: 'id' } },
+      message: /columns\.client: "client" is not a field of orders files/,
+    },
+    {
       label: 'a field in the wrong case',
       json: { kind: 'orders', columns: { CustomerId: 'c' } },
       message: `invalid mapping m.json: columns.CustomerId: "CustomerId" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
@@ -48,12 +58,15 @@ describe('parseMapping refuses a bad mapping file with a message naming the file
       json: { kind: 'shipments', columns: { customerId: 'c' } },
       message: /^invalid mapping m\.json: kind: Invalid option: expected one of "customers"\|"orders"\|"events"$/,
     },
+    { label: 'a kind strata does not know, with no columns', json: { kind: 'shipments', columns: {} }, message: /kind:/ },
     { label: 'no kind at all', json: { columns: { customerId: 'c' } }, message: /^invalid mapping m\.json: kind: / },
     { label: 'an empty column name', json: { kind: 'orders', columns: { customerId: '' } }, message: /^invalid mapping m\.json: columns\.customerId: / },
     { label: 'an unknown date format', json: { kind: 'orders', columns: {}, dateFormat: 'dmy' }, message: /^invalid mapping m\.json: dateFormat: / },
     { label: 'an unknown encoding', json: { kind: 'orders', columns: {}, encoding: 'utf-16' }, message: /^invalid mapping m\.json: encoding: / },
     { label: 'a rejected share above 1', json: { kind: 'orders', columns: {}, maxRejectedShare: 1.5 }, message: /^invalid mapping m\.json: maxRejectedShare: / },
+    { label: 'a rejected share of 2', json: { kind: 'orders', columns: {}, maxRejectedShare: 2 }, message: /maxRejectedShare/ },
     { label: 'an unknown option', json: { kind: 'orders', columns: {}, delimiter: ';' }, message: /^invalid mapping m\.json: \(root\): Unrecognized key: "delimiter"$/ },
+    { label: 'an unknown numeric option', json: { kind: 'orders', columns: {}, extra: 1 }, message: /\(root\)|extra/ },
     { label: 'not an object', json: 'orders', message: /^invalid mapping m\.json: \(root\): / },
   ])('$label', ({ json, message }) => {
     // Act
@@ -89,6 +102,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       columns: { customerId: 'sample_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
     },
     {
+      label: 'CDNOW with customer_id instead of sample_id',
+      kind: 'orders',
+      headers: ['customer_id', 'date', 'number_of_cds', 'dollar_value'],
+      columns: { customerId: 'customer_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
+    },
+    {
       label: 'Online Retail: amount comes from UnitPrice × Quantity',
       kind: 'orders',
       headers: ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
@@ -117,6 +136,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       kind: 'customers',
       headers: ['customer_id', 'Email Address', 'First Name', 'Surname', 'ZIP', 'opt_in'],
       columns: { customerId: 'customer_id', email: 'Email Address', firstName: 'First Name', lastName: 'Surname', postalCode: 'ZIP', consent: 'opt_in' },
+    },
+    {
+      label: 'demographics are customers: household, age and income',
+      kind: 'customers',
+      headers: ['household_id', 'age', 'income'],
+      columns: { customerId: 'household_id', ageBand: 'age', incomeBand: 'income' },
     },
     {
       label: 'events',
@@ -150,6 +175,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       kind: 'orders',
       headers: ['sample_id'],
       message: 'cannot recognize the orderedAt, amount column(s) of this orders file among [sample_id]; add a mapping file',
+    },
+    {
+      label: 'unknown headers and a date',
+      kind: 'orders',
+      headers: ['foo', 'date'],
+      message: 'cannot recognize the customerId, amount column(s) of this orders file among [foo, date]; add a mapping file',
     },
     {
       label: 'events without a type',
