@@ -121,7 +121,7 @@ export function contactFieldsOf(contact: StoredContact): ContactFields {
  * nothing (its time stays the time of the change). Otherwise the later one wins; an opt-out wins
  * a tie, and two statements of one upload (rows in different chunks) are a tie whatever their times.
  */
-export function consentWins(candidate: ConsentChange, current: ConsentChange | undefined): boolean {
+function consentWins(candidate: ConsentChange, current: ConsentChange | undefined): boolean {
   if (current === undefined) return true;
   if (candidate.consent === current.consent) return false;
   return compareChanges(candidate, current) > 0;

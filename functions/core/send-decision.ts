@@ -8,8 +8,7 @@ import type { Campaign } from './campaign.ts';
  * (a run died mid-call), so it is never sent again automatically; DROPPED: a deferred or stale
  * claim that became unsendable (suppressed, capped) before it went.
  */
-export const SEND_STATUSES = ['CLAIMED', 'SENDING', 'SENT', 'FAILED', 'HOLDOUT', 'DEFERRED', 'UNCERTAIN', 'DROPPED'] as const;
-export type SendStatus = (typeof SEND_STATUSES)[number];
+export type SendStatus = 'CLAIMED' | 'SENDING' | 'SENT' | 'FAILED' | 'HOLDOUT' | 'DEFERRED' | 'UNCERTAIN' | 'DROPPED';
 
 export interface LedgerEntry {
   readonly customerId: string;
@@ -89,7 +88,7 @@ export interface DecisionInput {
 }
 
 /** Whether this run may take over an existing entry: a due deferral, or a claim whose run died before SES. */
-export function resumable(entry: LedgerEntry, now: Date, staleBefore: Date): boolean {
+function resumable(entry: LedgerEntry, now: Date, staleBefore: Date): boolean {
   if (entry.status === 'DEFERRED') return entry.notBefore === undefined || Date.parse(entry.notBefore) <= now.getTime();
   return entry.status === 'CLAIMED' && Date.parse(entry.claimedAt) < staleBefore.getTime();
 }
