@@ -44,7 +44,7 @@ void everyField;
  * change (an absent column or an empty cell leaves the stored value), and consent changes only by
  * the rule of `consentWins`. Pure and idempotent: the same file applied again returns an equal contact.
  */
-export function updateContact(stored: StoredContact | undefined, update: ContactFields, origin: ContactChangeOrigin): StoredContact {
+function updateContact(stored: StoredContact | undefined, update: ContactFields, origin: ContactChangeOrigin): StoredContact {
   const next: Record<string, unknown> = { ...stored };
   for (const field of CONTACT_FIELDS) {
     const value = update[field];

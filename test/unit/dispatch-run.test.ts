@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseCampaign, type Campaign } from '../../functions/core/campaign.ts';
-import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore, type MemoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/mailer.ts';
@@ -53,7 +52,7 @@ function setup(n: number, options: { zone?: string; campaigns?: Campaign[]; mail
     members: async function* (segment) { yield options.members?.[segment] ?? ids; },
     mailer: options.mailer ?? mailer,
     limiter: createRateLimiter(options.rate ?? 100, clock),
-    clock, logger, from: 'shop@example.com', configurationSet: undefined, policy: DEFAULT_SEND_POLICY, staleClaimMinutes: 30,
+    clock, logger, from: 'shop@example.com', configurationSet: undefined, policy: { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 }, staleClaimMinutes: 30,
     unsubscribe: { baseUrl: 'https://u.example.com/', key: 'k'.repeat(64) }, issuedAt: now,
   };
   return { store, deps, calls, clock };

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseCampaign } from '../../functions/core/campaign.ts';
-import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import type { BulkSendRequest, Mailer } from '../../functions/adapters/mailer.ts';
@@ -35,7 +34,7 @@ describe('dispatch honours the suppression entries of the customer, not only of 
     const deps: DispatchDeps = {
       catalog: [campaign], store, mailer, clock, members: async function* () { yield ['1']; },
       limiter: createRateLimiter(100, clock), logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-      from: 'shop@example.com', configurationSet: undefined, policy: DEFAULT_SEND_POLICY, staleClaimMinutes: 30,
+      from: 'shop@example.com', configurationSet: undefined, policy: { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 }, staleClaimMinutes: 30,
       unsubscribe: { baseUrl: 'https://u.example.com/', key: 'k'.repeat(64) }, issuedAt: now,
     };
 
