@@ -5,7 +5,7 @@
  * every number is taken at the largest size one can have.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
  */
-export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_ITEM_BYTES = 400 * 1024;
 /** Partition and sort key values, in bytes. */
 const MAX_KEY_BYTES = { pk: 2048, sk: 1024 } as const;
 /** A stored number takes at most 21 bytes (38 significant digits). */
@@ -16,7 +16,7 @@ const KEY_TOO_LONG = 'id too long for a key';
 const NUMBER_OUT_OF_RANGE = 'number out of range for storage';
 
 /** The size DynamoDB charges for an item, rounded up (undefined attributes are not stored). */
-export function itemBytes(item: Readonly<Record<string, unknown>>): number {
+function itemBytes(item: Readonly<Record<string, unknown>>): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) if (value !== undefined) bytes += utf8(name) + valueBytes(value);
   return bytes;

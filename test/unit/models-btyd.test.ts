@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedPurchasesOver, expectedRepeatPurchases, remainingTermByHyp2f1, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
-import { clv, profileSummary, scoreProfile, WEEKS_PER_MONTH } from '../../functions/core/models/clv.ts';
+import { clv, scoreProfile, WEEKS_PER_MONTH } from '../../functions/core/models/clv.ts';
 import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../functions/core/models/fitted-model.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
@@ -251,15 +251,15 @@ describe('the stored model and profile facts', () => {
     expect(facts.clv12m).toBeCloseTo(clv(model, { x: 2, tx: 30.43, T: 38.86, zbar: 22.35 }), 10);
   });
 
-  it("summarizes one customer's ledger as of a date, as the segment engine will", () => {
+  it("summarizes one customer's ledger as of an instant, counting the purchases of that UTC day", () => {
     const orders: Purchase[] = [
       { customerId: '1', orderedAt: '1997-01-01T00:00:00.000Z', amount: 29.33 },
       { customerId: '1', orderedAt: '1997-01-18T00:00:00.000Z', amount: 29.73 },
       { customerId: '1', orderedAt: '1997-08-02T00:00:00.000Z', amount: 14.96 },
       { customerId: '1', orderedAt: '1997-12-12T00:00:00.000Z', amount: 26.48 },
     ];
-    expect(profileSummary(orders, new Date('1997-09-30T12:00:00Z'))).toMatchObject({ x: 2, tx: 30.43, T: 38.86, zbar: 22.35 });
-    expect(profileSummary(orders, new Date('1996-12-31T00:00:00Z'))).toBeUndefined();
+    expect(summarize(purchaseHistories(orders), '1997-09-30T12:00:00.000Z')[0]).toMatchObject({ x: 2, tx: 30.43, T: 38.86, zbar: 22.35 });
+    expect(summarize(purchaseHistories(orders), '1996-12-31T00:00:00.000Z')[0]).toBeUndefined();
   });
 });
 
