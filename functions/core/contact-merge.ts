@@ -29,7 +29,7 @@ export interface StoredContact extends ContactFields {
   readonly consentHistory?: readonly ConsentChange[];
 }
 
-export const CONSENT_HISTORY_LIMIT = 20;
+const CONSENT_HISTORY_LIMIT = 20;
 
 const CONTACT_FIELDS = [
   'email', 'firstName', 'lastName', 'phone', 'birthDate', 'country', 'city', 'region', 'postalCode', 'timezone',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CONSENT_HISTORY_LIMIT,
   combineRecords,
   mergeContacts,
   sameContact,
@@ -73,13 +72,13 @@ describe('updateContacts: a file sets only the fields it carries', () => {
     expect(reuploaded).toMatchObject({ consent: false, consentAt: '2026-04-01T00:00:00.000Z', consentSource: FILE1.source });
   });
 
-  it(`keeps the latest ${CONSENT_HISTORY_LIMIT} changes`, () => {
+  it('keeps the latest 20 changes', () => {
     let contact: StoredContact | undefined;
-    for (let i = 0; i < CONSENT_HISTORY_LIMIT + 5; i++) {
+    for (let i = 0; i < 25; i++) {
       contact = applyFile(contact, { consent: i % 2 === 1 }, { at: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(), source: `f${i}.csv` });
     }
-    expect(contact?.consentHistory).toHaveLength(CONSENT_HISTORY_LIMIT);
-    expect(contact?.consentHistory?.at(-1)?.source).toBe(`f${CONSENT_HISTORY_LIMIT + 4}.csv`);
+    expect(contact?.consentHistory).toHaveLength(20);
+    expect(contact?.consentHistory?.at(-1)?.source).toBe('f24.csv');
   });
 
   it('treats a consent stored before consent times were kept as older than any dated change', () => {

@@ -3,13 +3,16 @@ import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedPurchasesOver, expectedRepeatPurchases, remainingTermByHyp2f1, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
-import { clv, scoreProfile, WEEKS_PER_MONTH } from '../../functions/core/models/clv.ts';
+import { clv, scoreProfile } from '../../functions/core/models/clv.ts';
 import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../functions/core/models/fitted-model.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
 import { purchaseHistories, summarize, type CustomerSummary, type Purchase } from '../../functions/core/models/prepare.ts';
 import { readOrderFile } from '../../functions/local/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
+
+/** A month in weeks, w in the README's CLV formula. */
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published values: Fader, Hardie & Lee (2005) and Fader & Hardie (2013), ../shared/data/README.md. */

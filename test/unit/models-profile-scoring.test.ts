@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectedPurchasesOver, pAlive } from '../../functions/core/models/bgnbd.ts';
-import { profileScorer, scoreAggregates, scoreProfile, WEEKS_PER_MONTH, type Models, type ModelFacts } from '../../functions/core/models/clv.ts';
+import { profileScorer, scoreAggregates, scoreProfile, type Models, type ModelFacts } from '../../functions/core/models/clv.ts';
 import { expectedSpend } from '../../functions/core/models/gamma-gamma.ts';
 import { purchaseHistories, summarize, type CustomerSummary } from '../../functions/core/models/prepare.ts';
 import { aggregateOrders } from '../../functions/core/profile.ts';
@@ -9,6 +9,9 @@ import type { OrderLine } from '../../functions/core/records.ts';
 import { loadModelScorer } from '../../functions/commons/model-scorer.ts';
 import { readOrderFile } from '../../functions/local/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
+
+/** A month in weeks, w in the README's CLV formula. */
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published CDNOW parameters (Fader, Hardie & Lee 2005; Fader & Hardie 2013). */

@@ -4,7 +4,7 @@ import { dayOf, DAYS_PER_WEEK, type CustomerSummary } from './prepare.ts';
 import type { OrderAggregates } from '../profile.ts';
 
 /** An average month (365.25 / 12 days) in weeks, the models' unit of time. */
-export const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
+const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
 
 export interface ClvOptions {
   /** Months ahead; default 12. */
