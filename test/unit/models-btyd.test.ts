@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedPurchasesOver, expectedRepeatPurchases, remainingTermByHyp2f1, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
-import { clv, scoreProfile } from '../../functions/core/models/clv.ts';
+import { scoreCustomer, scoreProfile, type ClvOptions, type Models } from '../../functions/core/models/clv.ts';
 import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../functions/core/models/fitted-model.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
@@ -13,6 +13,9 @@ import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 /** A month in weeks, w in the README's CLV formula. */
 const WEEKS_PER_MONTH = 365.25 / 12 / 7;
+/** The CLV `strata model score` reports for a customer with this summary. */
+const clv = (models: Models, summary: { x: number; tx: number; T: number; zbar: number }, options: ClvOptions = {}): number =>
+  scoreCustomer(models, { customerId: 'c', firstDay: 0, ...summary }, 1, options).clv;
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published values: Fader, Hardie & Lee (2005) and Fader & Hardie (2013), ../shared/data/README.md. */

@@ -19,19 +19,13 @@ export interface Models {
 }
 
 /**
- * Discounted expected spend over the next `months`:
+ * Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`;
+ * times E[spend] it is the discounted expected spend over the next `months`:
  *   CLV = Σ_{m=1..M} (E[Y(m·w)] − E[Y((m−1)·w)]) · E[spend] / (1 + d)^m,
  * where E[Y(t)] is BG/NBD's expected purchases in the next t weeks, w a month in weeks, E[spend]
  * Gamma-Gamma's expected spend per purchase and d the monthly discount rate: each month's expected
  * purchases are valued at the expected spend and discounted to today from the month's end.
  */
-export function clv(models: Models, customer: Rft & Spend, options: ClvOptions = {}): number {
-  const months = options.months ?? 12;
-  const cumulative = expectedPurchasesOver(models.bgnbd, customer, monthEnds(months));
-  return discountedPurchases(cumulative, 0, months, options.monthlyDiscountRate ?? 0.01) * expectedSpend(models.gammaGamma, customer);
-}
-
-/** Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`. */
 function discountedPurchases(cumulative: Float64Array, from: number, months: number, monthlyDiscountRate: number): number {
   const discount = 1 + monthlyDiscountRate;
   let total = 0;
