@@ -228,3 +228,24 @@ describe('a dispatch run', () => {
     await expect(runCampaigns(deps, { trigger: 'schedule', campaigns: ['nope'] }, now)).rejects.toThrow('unknown campaign(s) nope; known: second-purchase');
   });
 });
+
+describe('dispatch honours the suppression entries of the customer, not only of the address', () => {
+  it.each([
+    { name: 'nothing on file', prepare: () => undefined, mailed: true },
+    { name: 'id unsubscribed', prepare: (s: MemoryCampaignStore) => s.suppressCustomer('1', 'unsubscribed'), mailed: false },
+    { name: 'id erased', prepare: (s: MemoryCampaignStore) => s.suppressCustomer('1', 'erased'), mailed: false },
+    { name: 'former address unsubscribed', prepare: (s: MemoryCampaignStore) => (s.addPastAddress('1', emailHash('old@example.com')), s.suppressHash(emailHash('old@example.com'), 'unsubscribed')), mailed: false },
+    { name: 'former address bounced', prepare: (s: MemoryCampaignStore) => (s.addPastAddress('1', emailHash('old@example.com')), s.suppressHash(emailHash('old@example.com'), 'bounced')), mailed: true },
+  ])('$name → mailed: $mailed', async ({ prepare, mailed }) => {
+    // Prepare
+    const { store, deps, calls } = setup(1);
+    prepare(store);
+
+    // Act
+    const [summary] = await runCampaigns(deps, transitions, now);
+
+    // Assess
+    expect(summary).toMatchObject({ sent: mailed ? 1 : 0, suppressed: mailed ? 0 : 1 });
+    expect(calls.flatMap((c) => c.entries.map((e) => e.email))).toEqual(mailed ? ['c1@example.com'] : []);
+  });
+});
