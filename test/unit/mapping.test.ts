@@ -157,6 +157,25 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
     expect(mapping).toEqual({ kind, columns, timezone: 'UTC', encoding: 'utf-8' });
   });
 
+  it.each([
+    {
+      label: 'CDNOW',
+      headers: ['master_id', 'sample_id', 'date', 'number_of_cds', 'dollar_value'],
+      columns: { customerId: 'sample_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
+    },
+    {
+      label: 'Online Retail',
+      headers: ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
+      columns: { customerId: 'CustomerID', orderId: 'InvoiceNo', orderedAt: 'InvoiceDate', unitPrice: 'UnitPrice', quantity: 'Quantity', productId: 'StockCode' },
+    },
+  ])('finds the columns of the $label sample', ({ headers, columns }) => {
+    // Act
+    const mapping = recognizeMapping('orders', headers);
+
+    // Assess
+    expect(mapping.columns).toEqual(columns);
+  });
+
   it.each<{ readonly label: string; readonly kind: RecordKind; readonly headers: readonly string[]; readonly message: string }>([
     {
       label: 'no customer column',

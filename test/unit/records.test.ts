@@ -91,6 +91,14 @@ describe('toOrderLine accepts a readable order row', () => {
     expect(accepted(result)).toMatchObject(expected);
   });
 
+  it('prices a line as unit price × quantity and keeps the explicit order id, without a clock too', () => {
+    // Act
+    const result = toOrderLine({ customer: '1', invoice: '536365', date: '2010-12-01 08:26', price: '2.55', items: '6' }, orderLines, 1);
+
+    // Assess
+    expect(accepted(result)).toMatchObject({ orderId: '536365', amount: 15.3, quantity: 6 });
+  });
+
   it('leaves out what the row does not say', () => {
     // Prepare
     const row = { customer: '7', date: '2024-01-15', total: '5' };
@@ -191,6 +199,32 @@ describe('toOrderLine gives every order a deterministic id', () => {
     expect([first.orderId, repeated.orderId, otherLine.orderId]).toEqual(['536365', '536365', '536365']);
     expect(repeated.lineId).toBe(first.lineId);
     expect(otherLine.lineId).not.toBe(first.lineId);
+  });
+
+  it('gives the same id without a clock: the same row and occurrence read again, another to the next identical row', () => {
+    // Prepare
+    const line = { customer: '1', date: '2020-01-01', total: '5.00', items: '1' };
+
+    // Act
+    const first = accepted(toOrderLine(line, wholeOrders, 1));
+    const again = accepted(toOrderLine({ ...line }, wholeOrders, 1));
+    const next = accepted(toOrderLine(line, wholeOrders, 2));
+
+    // Assess
+    expect(again).toEqual(first);
+    expect(next.orderId).not.toBe(first.orderId);
+  });
+
+  it('gives an exact duplicate line of an order the same key, so it is stored once', () => {
+    // Prepare
+    const line = { customer: '1', invoice: '9', date: '2020-01-01', price: '1', items: '1' };
+
+    // Act
+    const a = accepted(toOrderLine(line, orderLines, 1));
+    const b = accepted(toOrderLine(line, orderLines, 2));
+
+    // Assess
+    expect(`${b.orderId}#${b.lineId}`).toBe(`${a.orderId}#${a.lineId}`);
   });
 });
 
