@@ -27,7 +27,6 @@ import { BulkSendError, sesMailer, type Mailer } from '../functions/adapters/mai
 import { dynamoCampaignStore, memoryCampaignStore, type CampaignStore } from '../functions/adapters/campaign-store.ts';
 import { dynamoCustomerStore } from '../functions/adapters/customer-store.ts';
 import { chunk, templateName } from '../functions/core/campaign.ts';
-import { DEFAULT_SEND_POLICY } from '../functions/core/send-decision.ts';
 import { createRateLimiter, realClock } from '../functions/campaign-dispatch/rate-limiter.ts';
 import { runCampaigns, type CampaignRunSummary } from '../functions/campaign-dispatch/run-campaigns.ts';
 import { loadCampaigns } from '../lib/campaigns.ts';
@@ -122,7 +121,7 @@ async function dispatch(store: CampaignStore, members: (segment: string) => Asyn
   const [summary] = (await runCampaigns(
     {
       catalog: [campaign], store, members, mailer, logger, limiter: createRateLimiter(accountRate), clock: realClock,
-      from: 'shop@example.com', configurationSet: undefined, policy: DEFAULT_SEND_POLICY, staleClaimMinutes: 30,
+      from: 'shop@example.com', configurationSet: undefined, policy: { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 }, staleClaimMinutes: 30,
       unsubscribe: { baseUrl: 'http://127.0.0.1:9/', key: 'k'.repeat(64) }, issuedAt: new Date(),
     },
     { trigger: 'transitions', since: '2024-01-01T00:00:00Z' },

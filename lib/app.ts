@@ -3,7 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from './nag.ts';
 import { DEFAULT_CAMPAIGN_DIR, loadCampaigns } from './campaigns.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 
-export const STACK_NAME = 'Strata';
+const STACK_NAME = 'Strata';
 
 /** Builds the CDK app with cdk-nag on every synth. Shared by bin/app.ts, the local stack and the tests. */
 export function buildApp(app: App = new App()): { app: App; stack: SegmentationStack } {

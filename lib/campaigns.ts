@@ -30,7 +30,7 @@ for (const { source, file } of JSON.parse(input)) {
 process.stdout.write(JSON.stringify(out));
 `;
 
-export function compileMjml(files: readonly string[]): string[] {
+function compileMjml(files: readonly string[]): string[] {
   const missing = files.filter((f) => !compiled.has(f));
   if (missing.length > 0) {
     const input = JSON.stringify(missing.map((file) => ({ file, source: fs.readFileSync(file, 'utf-8') })));

@@ -19,7 +19,7 @@ export const DEMO_DATA_DIR = path.join(PROJECT_ROOT, 'examples');
 /** CDNOW's purchases end on 1998-06-30; the demo looks at them from the next day. */
 export { DEMO_AS_OF };
 /** The demo sends at 16:00 UTC of the as-of day: afternoon in the Americas, evening in Europe, night in Asia (deferred). */
-export const DEMO_SEND_HOUR_UTC = 16;
+const DEMO_SEND_HOUR_UTC = 16;
 
 export interface DemoOptions {
   readonly dataDir?: string;
@@ -176,7 +176,7 @@ interface Upload {
 }
 
 /** Files under DIR/{customers,orders,events}/, mapping files before their data, customers first. */
-export function findDataFiles(dataDir: string): Upload[] {
+function findDataFiles(dataDir: string): Upload[] {
   return RECORD_KINDS.flatMap((kind) => {
     const dir = path.join(dataDir, kind);
     if (!fs.existsSync(dir)) return [];

@@ -76,7 +76,7 @@ export async function ingestFiles(stack: LocalStack, plan: IngestPlan, options: 
 export type StoredReport = Partial<Omit<IngestReport, 'status'>> & { readonly status?: IngestReport['status'] | 'failed'; readonly error?: string };
 
 /** How long a CLI attached to `strata local up` waits for its upload's report by default. */
-export const DEFAULT_REPORT_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_REPORT_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * Uploads one object to incoming/, waits for the report of this very upload and reads it. Matched

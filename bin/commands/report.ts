@@ -68,7 +68,7 @@ const FORECAST_PERIODS = 6;
 const FORECAST_PERIOD_DAYS = 30;
 
 /** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
-export async function reportData(stack: LocalStack, options: ReportOptions): Promise<ReportData> {
+async function reportData(stack: LocalStack, options: ReportOptions): Promise<ReportData> {
   const asOf = options.asOf ?? (process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : options.now);
   const segmentOfCampaign = new Map(loadCampaigns().map(({ campaign }) => [campaign.name, campaign.segments.join(',')]));
   const sends: LedgerSend[] = [];

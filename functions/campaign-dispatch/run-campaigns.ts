@@ -81,7 +81,7 @@ export interface DispatchDeps {
   readonly guard?: { sendingPaused(): Promise<boolean> };
 }
 
-export function selectCampaigns(catalog: readonly Campaign[], names: readonly string[] | undefined): Campaign[] {
+function selectCampaigns(catalog: readonly Campaign[], names: readonly string[] | undefined): Campaign[] {
   if (names === undefined) return [...catalog].sort(byPriority);
   const unknown = names.filter((n) => !catalog.some((c) => c.name === n));
   if (unknown.length > 0) throw new InputError(`unknown campaign(s) ${unknown.join(', ')}; known: ${catalog.map((c) => c.name).join(', ')}`);

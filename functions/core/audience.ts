@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 export type AudiencePlatform = 'google' | 'meta';
 export const AUDIENCE_PLATFORMS: readonly AudiencePlatform[] = ['google', 'meta'];
 
-export function normalizeForPlatform(email: string, platform: AudiencePlatform): string | undefined {
+function normalizeForPlatform(email: string, platform: AudiencePlatform): string | undefined {
   const trimmed = email.trim().toLowerCase();
   const at = trimmed.lastIndexOf('@');
   if (at < 1 || at === trimmed.length - 1 || /\s/.test(trimmed)) return undefined;
@@ -20,7 +20,7 @@ export function normalizeForPlatform(email: string, platform: AudiencePlatform):
   return trimmed;
 }
 
-export function sha256Hex(text: string): string {
+function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf-8').digest('hex');
 }
 

@@ -32,20 +32,14 @@ export interface TemplateData {
   readonly unsubscribeUrl: string;
 }
 
-/** The fields every template may use, besides a campaign's own defaults. */
-export const TEMPLATE_FIELDS = [
-  'firstName', 'city', 'country', 'favouriteCategory', 'orderCount', 'lastOrderDate',
-  'products', 'hasProducts', 'hasOffer', 'offerCode', 'offerDescription', 'unsubscribeUrl',
-] as const;
-
 /** The offer code a member of `segment` gets: the segment's own code when set, else the campaign's. */
-export function offerCodeFor(campaign: Campaign, segment: string | undefined): string {
+function offerCodeFor(campaign: Campaign, segment: string | undefined): string {
   if (campaign.offer.type === 'none') return '';
   return (segment === undefined ? undefined : campaign.offer.bySegment[segment]) ?? campaign.offer.code;
 }
 
 /** Products from the categories the customer buys most, topped up with the fallback list. */
-export function suggestProducts(campaign: Campaign, categoryMix: Readonly<Record<string, number>> | undefined): Product[] {
+function suggestProducts(campaign: Campaign, categoryMix: Readonly<Record<string, number>> | undefined): Product[] {
   const suggestions = campaign.content?.suggestions;
   if (suggestions === undefined) return [];
   const categories = Object.entries(categoryMix ?? {})

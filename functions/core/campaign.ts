@@ -97,7 +97,7 @@ const timingSchema = z
   })
   .strict();
 
-export const campaignSchema = z
+const campaignSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
     description: z.string().default(''),
@@ -127,7 +127,6 @@ export const campaignSchema = z
   });
 
 export type Campaign = z.infer<typeof campaignSchema>;
-export type CampaignContent = NonNullable<Campaign['content']>;
 export type Product = z.infer<typeof productSchema>;
 
 export function parseCampaign(json: unknown, source: string): Campaign {

@@ -32,7 +32,7 @@ export function isChunkable(object: { readonly kind: string; readonly gzip: bool
   return !object.gzip && object.kind !== 'customers' && size > chunkBytes;
 }
 
-export const CHUNK_PHASES = ['validate', 'apply', 'refresh'] as const;
+const CHUNK_PHASES = ['validate', 'apply', 'refresh'] as const;
 export type ChunkPhase = (typeof CHUNK_PHASES)[number];
 
 /** The event the ingest function sends itself to process one chunk of a file in one phase. */

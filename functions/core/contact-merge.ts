@@ -29,7 +29,7 @@ export interface StoredContact extends ContactFields {
   readonly consentHistory?: readonly ConsentChange[];
 }
 
-export const CONSENT_HISTORY_LIMIT = 20;
+const CONSENT_HISTORY_LIMIT = 20;
 
 const CONTACT_FIELDS = [
   'email', 'firstName', 'lastName', 'phone', 'birthDate', 'country', 'city', 'region', 'postalCode', 'timezone',
@@ -44,7 +44,7 @@ void everyField;
  * change (an absent column or an empty cell leaves the stored value), and consent changes only by
  * the rule of `consentWins`. Pure and idempotent: the same file applied again returns an equal contact.
  */
-export function updateContact(stored: StoredContact | undefined, update: ContactFields, origin: ContactChangeOrigin): StoredContact {
+function updateContact(stored: StoredContact | undefined, update: ContactFields, origin: ContactChangeOrigin): StoredContact {
   const next: Record<string, unknown> = { ...stored };
   for (const field of CONTACT_FIELDS) {
     const value = update[field];
@@ -121,7 +121,7 @@ export function contactFieldsOf(contact: StoredContact): ContactFields {
  * nothing (its time stays the time of the change). Otherwise the later one wins; an opt-out wins
  * a tie, and two statements of one upload (rows in different chunks) are a tie whatever their times.
  */
-export function consentWins(candidate: ConsentChange, current: ConsentChange | undefined): boolean {
+function consentWins(candidate: ConsentChange, current: ConsentChange | undefined): boolean {
   if (current === undefined) return true;
   if (candidate.consent === current.consent) return false;
   return compareChanges(candidate, current) > 0;

@@ -5,18 +5,18 @@
  * every number is taken at the largest size one can have.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
  */
-export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_ITEM_BYTES = 400 * 1024;
 /** Partition and sort key values, in bytes. */
-export const MAX_KEY_BYTES = { pk: 2048, sk: 1024 } as const;
+const MAX_KEY_BYTES = { pk: 2048, sk: 1024 } as const;
 /** A stored number takes at most 21 bytes (38 significant digits). */
 const NUMBER_BYTES = 21;
 
-export const TOO_LARGE = 'row too large for one item';
-export const KEY_TOO_LONG = 'id too long for a key';
-export const NUMBER_OUT_OF_RANGE = 'number out of range for storage';
+const TOO_LARGE = 'row too large for one item';
+const KEY_TOO_LONG = 'id too long for a key';
+const NUMBER_OUT_OF_RANGE = 'number out of range for storage';
 
 /** The size DynamoDB charges for an item, rounded up (undefined attributes are not stored). */
-export function itemBytes(item: Readonly<Record<string, unknown>>): number {
+function itemBytes(item: Readonly<Record<string, unknown>>): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) if (value !== undefined) bytes += utf8(name) + valueBytes(value);
   return bytes;

@@ -83,7 +83,7 @@ const HEADER_ALIASES: Record<string, readonly string[]> = {
   properties: ['properties', 'props', 'data'],
 };
 
-export function normalizeHeader(header: string): string {
+function normalizeHeader(header: string): string {
   return header.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 

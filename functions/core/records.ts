@@ -226,6 +226,6 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-export function contentId(parts: readonly string[]): string {
+function contentId(parts: readonly string[]): string {
   return hash('sha256', parts.join('\u001f'), 'hex').slice(0, 24);
 }

@@ -8,8 +8,7 @@ import type { Campaign } from './campaign.ts';
  * (a run died mid-call), so it is never sent again automatically; DROPPED: a deferred or stale
  * claim that became unsendable (suppressed, capped) before it went.
  */
-export const SEND_STATUSES = ['CLAIMED', 'SENDING', 'SENT', 'FAILED', 'HOLDOUT', 'DEFERRED', 'UNCERTAIN', 'DROPPED'] as const;
-export type SendStatus = (typeof SEND_STATUSES)[number];
+export type SendStatus = 'CLAIMED' | 'SENDING' | 'SENT' | 'FAILED' | 'HOLDOUT' | 'DEFERRED' | 'UNCERTAIN' | 'DROPPED';
 
 export interface LedgerEntry {
   readonly customerId: string;
@@ -33,10 +32,8 @@ export interface SendPolicy {
   readonly capDays: number;
 }
 
-export const DEFAULT_SEND_POLICY: SendPolicy = { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 };
-
 /** A stable number in [0, 1) per (campaign, customer): the same customer stays in or out of a holdout on every run. */
-export function holdoutBucket(campaign: string, customerId: string): number {
+function holdoutBucket(campaign: string, customerId: string): number {
   const digest = createHash('sha256').update(`${campaign}\u001f${customerId}`).digest();
   return digest.readUInt32BE(0) / 2 ** 32;
 }
@@ -46,14 +43,14 @@ export function inHoldout(campaign: Pick<Campaign, 'name' | 'holdout'>, customer
 }
 
 /** Hour (0-23) and minute of an instant in a time zone. */
-export function localTime(at: Date, timeZone: string): { hour: number; minute: number; second: number } {
+function localTime(at: Date, timeZone: string): { hour: number; minute: number; second: number } {
   const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(at);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return { hour: get('hour'), minute: get('minute'), second: get('second') };
 }
 
 /** Marketing e-mails the ledger shows in the cap window (those that may have gone out count). */
-export function recentMarketingSends(ledger: readonly LedgerEntry[], now: Date, days: number): number {
+function recentMarketingSends(ledger: readonly LedgerEntry[], now: Date, days: number): number {
   const from = now.getTime() - days * 86_400_000;
   return ledger.filter((e) => e.marketing && ['CLAIMED', 'SENDING', 'SENT', 'UNCERTAIN'].includes(e.status) && Date.parse(e.sentAt ?? e.claimedAt) > from).length;
 }
@@ -89,7 +86,7 @@ export interface DecisionInput {
 }
 
 /** Whether this run may take over an existing entry: a due deferral, or a claim whose run died before SES. */
-export function resumable(entry: LedgerEntry, now: Date, staleBefore: Date): boolean {
+function resumable(entry: LedgerEntry, now: Date, staleBefore: Date): boolean {
   if (entry.status === 'DEFERRED') return entry.notBefore === undefined || Date.parse(entry.notBefore) <= now.getTime();
   return entry.status === 'CLAIMED' && Date.parse(entry.claimedAt) < staleBefore.getTime();
 }
@@ -124,7 +121,7 @@ export function decide(input: DecisionInput): Decision {
  * hour they last opened mail (when inside the window), the instant the send may go; else undefined.
  * Whole local hours: a change of UTC offset within the wait shifts it by that hour at most.
  */
-export function waitForWindow(
+function waitForWindow(
   campaign: Pick<Campaign, 'timing'>,
   timeZone: string,
   lastOpenAt: string | undefined,

@@ -29,7 +29,7 @@ function sign(payload: string, key: string): Buffer {
 }
 
 /** `<payload>.<mac>`, both base64url: the payload is readable, only strata's key makes the MAC. */
-export function signUnsubscribeToken(claim: UnsubscribeClaim, key: string): string {
+function signUnsubscribeToken(claim: UnsubscribeClaim, key: string): string {
   const payload = encode(JSON.stringify([claim.customerId, claim.campaign, claim.expiresAt, claim.emailHash]));
   return `${payload}.${sign(payload, key).toString('base64url')}`;
 }

@@ -30,7 +30,7 @@ interface IncomingEvent {
 }
 
 /** erased: the message's customer was erased since, so nothing is written under their id. */
-export type FeedbackStatus = 'stored' | 'duplicate' | 'unknown-message' | 'erased';
+type FeedbackStatus = 'stored' | 'duplicate' | 'unknown-message' | 'erased';
 
 export interface BatchOutcome {
   readonly events: number;

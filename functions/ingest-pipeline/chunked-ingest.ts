@@ -331,7 +331,7 @@ async function readFilter(chunking: ChunkingDeps, key: string): Promise<RepeatFi
 }
 
 /** Bits per filter set: about 8 per byte of the chunk's rows at 16 bytes or more each, at most 2^25. */
-export function filterBits(chunkBytes: number): number {
+function filterBits(chunkBytes: number): number {
   return 2 ** Math.min(25, Math.max(13, Math.ceil(Math.log2(chunkBytes / 2))));
 }
 

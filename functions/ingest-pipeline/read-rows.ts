@@ -167,7 +167,7 @@ const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  * Quotes integer literals beyond 2^53 so JSON.parse keeps their digits instead of rounding two ids
  * into one (Node 20 has no reviver that sees the source text).
  */
-export function quoteUnsafeIntegers(text: string): string {
+function quoteUnsafeIntegers(text: string): string {
   if (!INTEGER_AHEAD.test(text)) return text;
   let out = '';
   let copied = 0;

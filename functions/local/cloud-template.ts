@@ -22,7 +22,7 @@ export interface CfnResource {
  * template: the local stack builds its tables, bucket, functions and templates from it, so there is
  * no second, hand-kept list of resources.
  */
-export async function synthesizeTemplate(context: Record<string, unknown> = {}): Promise<CfnTemplate> {
+async function synthesizeTemplate(context: Record<string, unknown> = {}): Promise<CfnTemplate> {
   const { App } = await import('aws-cdk-lib');
   const { buildApp } = await import('../../lib/app.ts');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-synth-'));

@@ -19,7 +19,7 @@ export async function loadModelScorer(objects: Pick<ObjectStore, 'readText'>): P
   return modelScorer(parseModel(text));
 }
 
-export function modelScorer(model: Models): ModelScorer {
+function modelScorer(model: Models): ModelScorer {
   return (orders, now) => scoreAggregates(model, orders, now);
 }
 

@@ -12,7 +12,7 @@ export interface ResegmentSummary extends RefreshSummary {
  * Partial population statistics of the profiles in one scan segment (or the whole table): the
  * first pass of re-segmentation, mergeable across parallel workers.
  */
-export async function collectStats(
+async function collectStats(
   store: CustomerStore,
   definitions: readonly SegmentDefinition[],
   now: Date,

@@ -24,7 +24,7 @@ export interface FeedbackProps {
 }
 
 /** The SES event types EventBridge names them by, for the configuration set's events. */
-export const SES_DETAIL_TYPES = [
+const SES_DETAIL_TYPES = [
   'Email Sent',
   'Email Delivered',
   'Email Bounced',

@@ -42,7 +42,7 @@ export interface ResegmentWorkflowProps {
 }
 
 /** Errors after which trying again can help: Lambda's own, a worker's crash or timeout, throttling. */
-export const RETRYABLE_ERRORS = [
+const RETRYABLE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -59,7 +59,7 @@ export const RETRYABLE_ERRORS = [
 ] as const;
 
 /** The workflow's state machine carries this metadata, so the local runner finds it among others. */
-export const RESEGMENT_WORKFLOW_NAME = 'resegment';
+const RESEGMENT_WORKFLOW_NAME = 'resegment';
 
 /**
  * Time moves customers between segments even when no file arrives. A daily schedule starts a

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { audienceCsv, audienceKey, normalizeForPlatform } from '../../functions/core/audience.ts';
+import { audienceCsv, audienceKey, type AudiencePlatform } from '../../functions/core/audience.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+/** The hashed line an audience file of this one address holds; undefined when the address is refused. */
+const hashedLine = (email: string, platform: AudiencePlatform): string | undefined => {
+  const { csv, invalid } = audienceCsv([email], platform);
+  return invalid === 1 ? undefined : csv.split('\n')[1];
+};
 
 describe('customer-match normalization', () => {
   it.each([
@@ -12,8 +17,8 @@ describe('customer-match normalization', () => {
     { email: 'not-an-address', google: undefined, meta: undefined },
     { email: 'a b@example.com', google: undefined, meta: undefined },
   ])('$email → google $google, meta $meta', ({ email, google, meta }) => {
-    expect(normalizeForPlatform(email, 'google')).toBe(google);
-    expect(normalizeForPlatform(email, 'meta')).toBe(meta);
+    expect(hashedLine(email, 'google')).toBe(google === undefined ? undefined : sha(google));
+    expect(hashedLine(email, 'meta')).toBe(meta === undefined ? undefined : sha(meta));
   });
 
   it('writes one hashed, de-duplicated address per line under the platform header', () => {

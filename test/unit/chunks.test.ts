@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { absoluteLine, isChunkable, linesBeforeEach, planChunks, workKeys } from '../../functions/core/chunks.ts';
-import { RepeatFilter } from '../../functions/core/repeat-filter.ts';
 import { openChunk } from '../../functions/ingest-pipeline/chunk-range.ts';
 import { memoryRangedStore } from '../../functions/adapters/memory-stores.ts';
 
@@ -75,17 +74,5 @@ describe('openChunk', () => {
     const [first, second] = planChunks(text.length, 20);
     expect(await read((await openChunk(objects, 'f', first!, Buffer.from('h1,h2\n'))).body)).toBe('h1,h2\na,1\n\nbb,22\nccc,333\n');
     expect(await read((await openChunk(objects, 'f', second!, Buffer.from('h1,h2\n'))).body)).toBe('h1,h2\ndddd,4444\ne,5\n');
-  });
-});
-
-describe('RepeatFilter.acrossChunks', () => {
-  it('flags every row that occurs in two chunks and, at this fill, none that occurs in one', () => {
-    const chunks = [['a', 'b', 'c'], ['c', 'd', 'e', 'e'], ['f', 'a']].map((rows) => {
-      const filter = new RepeatFilter(2 ** 16);
-      for (const row of rows) filter.add(row);
-      return RepeatFilter.fromBytes(filter.toBytes());
-    });
-    const across = RepeatFilter.acrossChunks(chunks);
-    expect(['a', 'b', 'c', 'd', 'e', 'f'].filter((row) => across.mayRepeat(row))).toEqual(['a', 'c']);
   });
 });

@@ -1,42 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CONSENT_HISTORY_LIMIT,
   combineRecords,
   mergeContacts,
   sameContact,
-  updateContact,
+  updateContacts,
   type ConsentChange,
+  type ContactChangeOrigin,
+  type ContactFields,
   type StoredContact,
 } from '../../functions/core/contact-merge.ts';
+
+/** One file's record of the customer applied to the stored contact, as ingest applies a batch. */
+const applyFile = (stored: StoredContact | undefined, update: ContactFields, origin: ContactChangeOrigin): StoredContact => updateContacts(stored, [update], origin);
 
 const FILE1 = { at: '2026-01-01T00:00:00.000Z', source: 'incoming/customers/one.csv', revision: 'e1' };
 const FILE2 = { at: '2026-02-01T00:00:00.000Z', source: 'incoming/customers/two.csv', revision: 'e2' };
 const FILE3 = { at: '2026-03-01T00:00:00.000Z', source: 'incoming/customers/three.csv', revision: 'e3' };
 
-const optedOut: StoredContact = updateContact(undefined, { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false }, FILE1);
+const optedOut: StoredContact = applyFile(undefined, { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false }, FILE1);
 
-describe('updateContact: a file sets only the fields it carries', () => {
+describe('updateContacts: a file sets only the fields it carries', () => {
   it.each([
     { name: 'a file without consent or names', update: { country: 'GB' }, expected: { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', country: 'GB', consent: false } },
     { name: 'a file with a new e-mail only', update: { email: 'b@example.com' }, expected: { email: 'b@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false } },
     { name: 'a file restating the opt-out', update: { consent: false }, expected: { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false } },
     { name: 'an explicit opt-in in a later file', update: { consent: true }, expected: { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: true } },
   ])('$name', ({ update, expected }) => {
-    const next = updateContact(optedOut, update, FILE2);
+    const next = applyFile(optedOut, update, FILE2);
     expect(next).toMatchObject(expected);
   });
 
   it('keeps when consent changed and from which file, and adds a history entry per change', () => {
-    const kept = updateContact(optedOut, { firstName: 'Ada' }, FILE2);
+    const kept = applyFile(optedOut, { firstName: 'Ada' }, FILE2);
     expect(kept).toMatchObject({ consent: false, consentAt: FILE1.at, consentSource: FILE1.source });
     expect(kept.consentHistory).toEqual([{ consent: false, ...FILE1 }]);
-    const optedIn = updateContact(kept, { consent: true }, FILE3);
+    const optedIn = applyFile(kept, { consent: true }, FILE3);
     expect(optedIn).toMatchObject({ consent: true, consentAt: FILE3.at, consentSource: FILE3.source });
     expect(optedIn.consentHistory).toEqual([{ consent: false, ...FILE1 }, { consent: true, ...FILE3 }]);
   });
 
   it('does not move the change time when a later file restates the same consent', () => {
-    const restated = updateContact(optedOut, { consent: false }, FILE2);
+    const restated = applyFile(optedOut, { consent: false }, FILE2);
     expect(sameContact(restated, optedOut)).toBe(true);
   });
 
@@ -50,48 +54,48 @@ describe('updateContact: a file sets only the fields it carries', () => {
   ])('consent: $name → $consent', ({ stored, incoming, consent }) => {
     const { consent: storedConsent, ...storedChange } = stored;
     const { consent: incomingConsent, ...incomingChange } = incoming;
-    const before = updateContact(undefined, { consent: storedConsent }, storedChange);
-    expect(updateContact(before, { consent: incomingConsent }, incomingChange).consent).toBe(consent);
+    const before = applyFile(undefined, { consent: storedConsent }, storedChange);
+    expect(applyFile(before, { consent: incomingConsent }, incomingChange).consent).toBe(consent);
   });
 
   it('changes nothing when the same file is applied again (a retry), even after a later file changed consent', () => {
-    const again = updateContact(optedOut, { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false }, { ...FILE1, at: FILE2.at });
+    const again = applyFile(optedOut, { email: 'a@example.com', firstName: 'Ada', lastName: 'Lovelace', consent: false }, { ...FILE1, at: FILE2.at });
     expect(sameContact(again, optedOut)).toBe(true);
-    const optedIn = updateContact(optedOut, { consent: true }, FILE3);
-    const replayed = updateContact(optedIn, { consent: false }, { ...FILE1, at: '2026-04-01T00:00:00.000Z' });
+    const optedIn = applyFile(optedOut, { consent: true }, FILE3);
+    const replayed = applyFile(optedIn, { consent: false }, { ...FILE1, at: '2026-04-01T00:00:00.000Z' });
     expect(sameContact(replayed, optedIn)).toBe(true);
   });
 
   it('takes a new upload of the same key (another revision) as a new statement', () => {
-    const optedIn = updateContact(optedOut, { consent: true }, FILE3);
-    const reuploaded = updateContact(optedIn, { consent: false }, { ...FILE1, revision: 'e4', at: '2026-04-01T00:00:00.000Z' });
+    const optedIn = applyFile(optedOut, { consent: true }, FILE3);
+    const reuploaded = applyFile(optedIn, { consent: false }, { ...FILE1, revision: 'e4', at: '2026-04-01T00:00:00.000Z' });
     expect(reuploaded).toMatchObject({ consent: false, consentAt: '2026-04-01T00:00:00.000Z', consentSource: FILE1.source });
   });
 
-  it(`keeps the latest ${CONSENT_HISTORY_LIMIT} changes`, () => {
+  it('keeps the latest 20 changes', () => {
     let contact: StoredContact | undefined;
-    for (let i = 0; i < CONSENT_HISTORY_LIMIT + 5; i++) {
-      contact = updateContact(contact, { consent: i % 2 === 1 }, { at: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(), source: `f${i}.csv` });
+    for (let i = 0; i < 25; i++) {
+      contact = applyFile(contact, { consent: i % 2 === 1 }, { at: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(), source: `f${i}.csv` });
     }
-    expect(contact?.consentHistory).toHaveLength(CONSENT_HISTORY_LIMIT);
-    expect(contact?.consentHistory?.at(-1)?.source).toBe(`f${CONSENT_HISTORY_LIMIT + 4}.csv`);
+    expect(contact?.consentHistory).toHaveLength(20);
+    expect(contact?.consentHistory?.at(-1)?.source).toBe('f24.csv');
   });
 
   it('treats a consent stored before consent times were kept as older than any dated change', () => {
     const legacy: StoredContact = { email: 'a@example.com', consent: false };
-    expect(updateContact(legacy, { consent: true }, FILE1)).toMatchObject({ consent: true, consentAt: FILE1.at });
+    expect(applyFile(legacy, { consent: true }, FILE1)).toMatchObject({ consent: true, consentAt: FILE1.at });
   });
 
   it('ignores fields that are not contact fields', () => {
-    const update = { firstName: 'Ada', consentAt: '1999-01-01T00:00:00.000Z', consentSource: 'forged' } as unknown as Parameters<typeof updateContact>[1];
-    expect(updateContact(optedOut, update, FILE2)).toMatchObject({ consentAt: FILE1.at, consentSource: FILE1.source });
+    const update = { firstName: 'Ada', consentAt: '1999-01-01T00:00:00.000Z', consentSource: 'forged' } as unknown as ContactFields;
+    expect(applyFile(optedOut, update, FILE2)).toMatchObject({ consentAt: FILE1.at, consentSource: FILE1.source });
   });
 });
 
 describe('mergeContacts: the canonical customer absorbs an alias', () => {
   const change = (consent: boolean, base: typeof FILE1): ConsentChange => ({ consent, ...base });
   const withConsent = (fields: StoredContact, consent: boolean | undefined, base: typeof FILE1) =>
-    consent === undefined ? fields : updateContact(fields, { consent }, base);
+    consent === undefined ? fields : applyFile(fields, { consent }, base);
 
   it.each([
     { name: 'alias opted out later', canonical: [true, FILE1], alias: [false, FILE2], consent: false, at: FILE2.at },
@@ -110,8 +114,8 @@ describe('mergeContacts: the canonical customer absorbs an alias', () => {
   });
 
   it('keeps both histories, oldest first, once each', () => {
-    const c = updateContact({}, { consent: true }, FILE1);
-    const a = updateContact({}, { consent: false }, FILE2);
+    const c = applyFile({}, { consent: true }, FILE1);
+    const a = applyFile({}, { consent: false }, FILE2);
     expect(mergeContacts(c, a).consentHistory).toEqual([change(true, FILE1), change(false, FILE2)]);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseCampaign, type Campaign } from '../../functions/core/campaign.ts';
-import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore, type MemoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/mailer.ts';
@@ -53,7 +52,7 @@ function setup(n: number, options: { zone?: string; campaigns?: Campaign[]; mail
     members: async function* (segment) { yield options.members?.[segment] ?? ids; },
     mailer: options.mailer ?? mailer,
     limiter: createRateLimiter(options.rate ?? 100, clock),
-    clock, logger, from: 'shop@example.com', configurationSet: undefined, policy: DEFAULT_SEND_POLICY, staleClaimMinutes: 30,
+    clock, logger, from: 'shop@example.com', configurationSet: undefined, policy: { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 }, staleClaimMinutes: 30,
     unsubscribe: { baseUrl: 'https://u.example.com/', key: 'k'.repeat(64) }, issuedAt: now,
   };
   return { store, deps, calls, clock };
@@ -227,5 +226,26 @@ describe('a dispatch run', () => {
   it('refuses unknown campaign names', async () => {
     const { deps } = setup(1);
     await expect(runCampaigns(deps, { trigger: 'schedule', campaigns: ['nope'] }, now)).rejects.toThrow('unknown campaign(s) nope; known: second-purchase');
+  });
+});
+
+describe('dispatch honours the suppression entries of the customer, not only of the address', () => {
+  it.each([
+    { name: 'nothing on file', prepare: () => undefined, mailed: true },
+    { name: 'id unsubscribed', prepare: (s: MemoryCampaignStore) => s.suppressCustomer('1', 'unsubscribed'), mailed: false },
+    { name: 'id erased', prepare: (s: MemoryCampaignStore) => s.suppressCustomer('1', 'erased'), mailed: false },
+    { name: 'former address unsubscribed', prepare: (s: MemoryCampaignStore) => (s.addPastAddress('1', emailHash('old@example.com')), s.suppressHash(emailHash('old@example.com'), 'unsubscribed')), mailed: false },
+    { name: 'former address bounced', prepare: (s: MemoryCampaignStore) => (s.addPastAddress('1', emailHash('old@example.com')), s.suppressHash(emailHash('old@example.com'), 'bounced')), mailed: true },
+  ])('$name → mailed: $mailed', async ({ prepare, mailed }) => {
+    // Prepare
+    const { store, deps, calls } = setup(1);
+    prepare(store);
+
+    // Act
+    const [summary] = await runCampaigns(deps, transitions, now);
+
+    // Assess
+    expect(summary).toMatchObject({ sent: mailed ? 1 : 0, suppressed: mailed ? 0 : 1 });
+    expect(calls.flatMap((c) => c.entries.map((e) => e.email))).toEqual(mailed ? ['c1@example.com'] : []);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { itemBytes, MAX_ITEM_BYTES, writeProblem } from '../../functions/core/item-size.ts';
+import { writeProblem } from '../../functions/core/item-size.ts';
+
+/** DynamoDB's item size limit. */
+const MAX_ITEM_BYTES = 400 * 1024;
 
 describe('the size DynamoDB charges for an item', () => {
   it.each([
@@ -11,7 +14,9 @@ describe('the size DynamoDB charges for an item', () => {
     ['a list: 3 bytes, then per element 1 byte and its value', { interests: ['jazz', 'rock'] }, 9 + 3 + (1 + 4) * 2],
     ['undefined attributes are not stored', { pk: 'x', gone: undefined }, 3],
   ])('%s', (_rule, item, bytes) => {
-    expect(itemBytes(item)).toBe(bytes);
+    // The item fits with exactly the rest of the limit in reserve, and not with a byte more.
+    expect(writeProblem(item, MAX_ITEM_BYTES - bytes)).toBeUndefined();
+    expect(writeProblem(item, MAX_ITEM_BYTES - bytes + 1)).toBe('row too large for one item');
   });
 });
 

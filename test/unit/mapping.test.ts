@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeHeader, parseMapping, recognizeMapping, type Mapping } from '../../functions/core/mapping.ts';
+import { parseMapping, recognizeMapping, type Mapping } from '../../functions/core/mapping.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import type { RecordKind } from '../../functions/core/fields.ts';
 
@@ -22,6 +22,11 @@ describe('parseMapping accepts a valid mapping file', () => {
       json: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' } },
       expected: { kind: 'events', columns: { customerId: 'user', type: 'what', occurredAt: 'at', properties: 'json' }, timezone: 'UTC', encoding: 'utf-8' },
     },
+    {
+      label: 'a mapping of the customer id alone',
+      json: { kind: 'orders', columns: { customerId: 'id' } },
+      expected: { kind: 'orders', columns: { customerId: 'id' }, timezone: 'UTC', encoding: 'utf-8' },
+    },
   ])('$label', ({ json, expected }) => {
     // Act
     const mapping = parseMapping(json, 'incoming/orders/a.mapping.json');
@@ -39,6 +44,11 @@ describe('parseMapping refuses a bad mapping file with a message naming the file
       message: `invalid mapping m.json: columns.email: "email" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
     },
     {
+      label: 'a field that no file has',
+      json: { kind: 'orders', columns: { client: 'id' } },
+      message: /columns\.client: "client" is not a field of orders files/,
+    },
+    {
       label: 'a field in the wrong case',
       json: { kind: 'orders', columns: { CustomerId: 'c' } },
       message: `invalid mapping m.json: columns.CustomerId: "CustomerId" is not a field of orders files; expected one of ${ORDER_FIELDS}`,
@@ -48,12 +58,15 @@ describe('parseMapping refuses a bad mapping file with a message naming the file
       json: { kind: 'shipments', columns: { customerId: 'c' } },
       message: /^invalid mapping m\.json: kind: Invalid option: expected one of "customers"\|"orders"\|"events"$/,
     },
+    { label: 'a kind strata does not know, with no columns', json: { kind: 'shipments', columns: {} }, message: /kind:/ },
     { label: 'no kind at all', json: { columns: { customerId: 'c' } }, message: /^invalid mapping m\.json: kind: / },
     { label: 'an empty column name', json: { kind: 'orders', columns: { customerId: '' } }, message: /^invalid mapping m\.json: columns\.customerId: / },
     { label: 'an unknown date format', json: { kind: 'orders', columns: {}, dateFormat: 'dmy' }, message: /^invalid mapping m\.json: dateFormat: / },
     { label: 'an unknown encoding', json: { kind: 'orders', columns: {}, encoding: 'utf-16' }, message: /^invalid mapping m\.json: encoding: / },
     { label: 'a rejected share above 1', json: { kind: 'orders', columns: {}, maxRejectedShare: 1.5 }, message: /^invalid mapping m\.json: maxRejectedShare: / },
+    { label: 'a rejected share of 2', json: { kind: 'orders', columns: {}, maxRejectedShare: 2 }, message: /maxRejectedShare/ },
     { label: 'an unknown option', json: { kind: 'orders', columns: {}, delimiter: ';' }, message: /^invalid mapping m\.json: \(root\): Unrecognized key: "delimiter"$/ },
+    { label: 'an unknown numeric option', json: { kind: 'orders', columns: {}, extra: 1 }, message: /\(root\)|extra/ },
     { label: 'not an object', json: 'orders', message: /^invalid mapping m\.json: \(root\): / },
   ])('$label', ({ json, message }) => {
     // Act
@@ -65,18 +78,18 @@ describe('parseMapping refuses a bad mapping file with a message naming the file
   });
 });
 
-describe('normalizeHeader compares headers without case, spaces or punctuation', () => {
+describe('recognizeMapping compares headers without case, spaces or punctuation', () => {
   it.each([
-    { header: 'Customer ID', expected: 'customerid' },
-    { header: 'customer_id', expected: 'customerid' },
-    { header: 'Invoice-Date', expected: 'invoicedate' },
-    { header: 'number_of_cds', expected: 'numberofcds' },
-  ])('$header → $expected', ({ header, expected }) => {
+    { header: 'Customer ID', field: 'customerId', others: ['date', 'amount'] },
+    { header: 'customer_id', field: 'customerId', others: ['date', 'amount'] },
+    { header: 'Invoice-Date', field: 'orderedAt', others: ['customer_id', 'amount'] },
+    { header: 'number_of_cds', field: 'quantity', others: ['customer_id', 'date', 'amount'] },
+  ])('$header is the $field column', ({ header, field, others }) => {
     // Act
-    const normalized = normalizeHeader(header);
+    const mapping = recognizeMapping('orders', [header, ...others]);
 
     // Assess
-    expect(normalized).toBe(expected);
+    expect(mapping.columns[field as keyof Mapping['columns']]).toBe(header);
   });
 });
 
@@ -87,6 +100,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       kind: 'orders',
       headers: ['master_id', 'sample_id', 'date', 'number_of_cds', 'dollar_value'],
       columns: { customerId: 'sample_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
+    },
+    {
+      label: 'CDNOW with customer_id instead of sample_id',
+      kind: 'orders',
+      headers: ['customer_id', 'date', 'number_of_cds', 'dollar_value'],
+      columns: { customerId: 'customer_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
     },
     {
       label: 'Online Retail: amount comes from UnitPrice × Quantity',
@@ -119,6 +138,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       columns: { customerId: 'customer_id', email: 'Email Address', firstName: 'First Name', lastName: 'Surname', postalCode: 'ZIP', consent: 'opt_in' },
     },
     {
+      label: 'demographics are customers: household, age and income',
+      kind: 'customers',
+      headers: ['household_id', 'age', 'income'],
+      columns: { customerId: 'household_id', ageBand: 'age', incomeBand: 'income' },
+    },
+    {
       label: 'events',
       kind: 'events',
       headers: ['user_id', 'event_type', 'timestamp', 'props'],
@@ -130,6 +155,25 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
 
     // Assess
     expect(mapping).toEqual({ kind, columns, timezone: 'UTC', encoding: 'utf-8' });
+  });
+
+  it.each([
+    {
+      label: 'CDNOW',
+      headers: ['master_id', 'sample_id', 'date', 'number_of_cds', 'dollar_value'],
+      columns: { customerId: 'sample_id', orderedAt: 'date', amount: 'dollar_value', quantity: 'number_of_cds' },
+    },
+    {
+      label: 'Online Retail',
+      headers: ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
+      columns: { customerId: 'CustomerID', orderId: 'InvoiceNo', orderedAt: 'InvoiceDate', unitPrice: 'UnitPrice', quantity: 'Quantity', productId: 'StockCode' },
+    },
+  ])('finds the columns of the $label sample', ({ headers, columns }) => {
+    // Act
+    const mapping = recognizeMapping('orders', headers);
+
+    // Assess
+    expect(mapping.columns).toEqual(columns);
   });
 
   it.each<{ readonly label: string; readonly kind: RecordKind; readonly headers: readonly string[]; readonly message: string }>([
@@ -150,6 +194,12 @@ describe('recognizeMapping maps well-known headers without a mapping file', () =
       kind: 'orders',
       headers: ['sample_id'],
       message: 'cannot recognize the orderedAt, amount column(s) of this orders file among [sample_id]; add a mapping file',
+    },
+    {
+      label: 'unknown headers and a date',
+      kind: 'orders',
+      headers: ['foo', 'date'],
+      message: 'cannot recognize the customerId, amount column(s) of this orders file among [foo, date]; add a mapping file',
     },
     {
       label: 'events without a type',

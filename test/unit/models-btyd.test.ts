@@ -3,13 +3,19 @@ import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bgnbdData, bgnbdLogLikelihood, expectedPurchases, expectedPurchasesOver, expectedRepeatPurchases, remainingTermByHyp2f1, fitBgNbd, pAlive, type BgNbdParams } from '../../functions/core/models/bgnbd.ts';
-import { clv, profileSummary, scoreProfile, WEEKS_PER_MONTH } from '../../functions/core/models/clv.ts';
+import { scoreCustomer, scoreProfile, type ClvOptions, type Models } from '../../functions/core/models/clv.ts';
 import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../functions/core/models/fitted-model.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
 import { purchaseHistories, summarize, type CustomerSummary, type Purchase } from '../../functions/core/models/prepare.ts';
 import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
+
+/** A month in weeks, w in the README's CLV formula. */
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
+/** The CLV `strata model score` reports for a customer with this summary. */
+const clv = (models: Models, summary: { x: number; tx: number; T: number; zbar: number }, options: ClvOptions = {}): number =>
+  scoreCustomer(models, { customerId: 'c', firstDay: 0, ...summary }, 1, options).clv;
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published values: Fader, Hardie & Lee (2005) and Fader & Hardie (2013), ../shared/data/README.md. */
@@ -251,15 +257,15 @@ describe('the stored model and profile facts', () => {
     expect(facts.clv12m).toBeCloseTo(clv(model, { x: 2, tx: 30.43, T: 38.86, zbar: 22.35 }), 10);
   });
 
-  it("summarizes one customer's ledger as of a date, as the segment engine will", () => {
+  it("summarizes one customer's ledger as of an instant, counting the purchases of that UTC day", () => {
     const orders: Purchase[] = [
       { customerId: '1', orderedAt: '1997-01-01T00:00:00.000Z', amount: 29.33 },
       { customerId: '1', orderedAt: '1997-01-18T00:00:00.000Z', amount: 29.73 },
       { customerId: '1', orderedAt: '1997-08-02T00:00:00.000Z', amount: 14.96 },
       { customerId: '1', orderedAt: '1997-12-12T00:00:00.000Z', amount: 26.48 },
     ];
-    expect(profileSummary(orders, new Date('1997-09-30T12:00:00Z'))).toMatchObject({ x: 2, tx: 30.43, T: 38.86, zbar: 22.35 });
-    expect(profileSummary(orders, new Date('1996-12-31T00:00:00Z'))).toBeUndefined();
+    expect(summarize(purchaseHistories(orders), '1997-09-30T12:00:00.000Z')[0]).toMatchObject({ x: 2, tx: 30.43, T: 38.86, zbar: 22.35 });
+    expect(summarize(purchaseHistories(orders), '1996-12-31T00:00:00.000Z')[0]).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectedPurchasesOver, pAlive } from '../../functions/core/models/bgnbd.ts';
-import { profileScorer, profileSummary, scoreAggregates, scoreProfile, WEEKS_PER_MONTH, type Models, type ModelFacts } from '../../functions/core/models/clv.ts';
+import { profileScorer, scoreAggregates, scoreProfile, type Models, type ModelFacts } from '../../functions/core/models/clv.ts';
 import { expectedSpend } from '../../functions/core/models/gamma-gamma.ts';
 import { purchaseHistories, summarize, type CustomerSummary } from '../../functions/core/models/prepare.ts';
 import { aggregateOrders } from '../../functions/core/profile.ts';
@@ -9,6 +9,9 @@ import type { OrderLine } from '../../functions/core/records.ts';
 import { loadModelScorer } from '../../functions/segmentation/model-scorer.ts';
 import { readOrderFile } from '../../bin/commands/read-order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
+
+/** A month in weeks, w in the README's CLV formula. */
+const WEEKS_PER_MONTH = 365.25 / 12 / 7;
 
 const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published CDNOW parameters (Fader, Hardie & Lee 2005; Fader & Hardie 2013). */
@@ -32,7 +35,7 @@ describe('model facts of a stored profile', () => {
     expect(byCustomer.size).toBe(2357);
     let compared = 0;
     for (const lines of byCustomer.values()) {
-      const fromLedger = scoreProfile(MODEL, profileSummary(lines, AS_OF)!);
+      const fromLedger = scoreProfile(MODEL, summarize(purchaseHistories(lines), AS_OF.toISOString())[0]!);
       const fromAggregates = scoreAggregates(MODEL, aggregateOrders(lines)!, AS_OF)!;
       for (const key of Object.keys(fromLedger) as (keyof typeof fromLedger)[]) expect(fromAggregates[key]).toBeCloseTo(fromLedger[key], 9);
       compared++;

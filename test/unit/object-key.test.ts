@@ -11,6 +11,9 @@ describe('classifyIncomingKey', () => {
     { key: 'incoming/customers/crm.jsonl', expected: { type: 'data', kind: 'customers', key: 'incoming/customers/crm.jsonl', format: 'jsonl', gzip: false } },
     { key: 'incoming/events/clicks.ndjson.gz', expected: { type: 'data', kind: 'events', key: 'incoming/events/clicks.ndjson.gz', format: 'jsonl', gzip: true } },
     { key: 'incoming/orders/2024/06/day.csv', expected: { type: 'data', kind: 'orders', key: 'incoming/orders/2024/06/day.csv', format: 'csv', gzip: false } },
+    { key: 'incoming/orders/a.csv', expected: { type: 'data', kind: 'orders', key: 'incoming/orders/a.csv', format: 'csv', gzip: false } },
+    { key: 'incoming/customers/b.jsonl.gz', expected: { type: 'data', kind: 'customers', key: 'incoming/customers/b.jsonl.gz', format: 'jsonl', gzip: true } },
+    { key: 'incoming/orders/a.mapping.json', expected: { type: 'mapping', key: 'incoming/orders/a.mapping.json' } },
     { key: 'incoming/orders/cdnow.mapping.json', expected: { type: 'mapping', key: 'incoming/orders/cdnow.mapping.json' } },
   ])('$key', ({ key, expected }) => {
     // Act
@@ -23,6 +26,7 @@ describe('classifyIncomingKey', () => {
   it.each([
     { key: 'orders/a.csv', message: 'object orders/a.csv is not under incoming/{customers,orders,events}/' },
     { key: 'reports/orders/a.csv', message: 'object reports/orders/a.csv is not under incoming/{customers,orders,events}/' },
+    { key: 'reports/x.csv', message: 'object reports/x.csv is not under incoming/{customers,orders,events}/' },
     { key: 'incoming/a.csv', message: 'object incoming/a.csv is not under incoming/{customers,orders,events}/' },
     { key: 'incoming/shipments/a.csv', message: 'object incoming/shipments/a.csv is not under incoming/{customers,orders,events}/' },
     { key: 'incoming/Orders/a.csv', message: 'object incoming/Orders/a.csv is not under incoming/{customers,orders,events}/' },
@@ -46,6 +50,7 @@ describe('mappingKeyFor finds the mapping file next to a data file', () => {
     { key: 'incoming/orders/a.csv', expected: 'incoming/orders/a.mapping.json' },
     { key: 'incoming/orders/a.csv.gz', expected: 'incoming/orders/a.mapping.json' },
     { key: 'incoming/customers/crm.jsonl', expected: 'incoming/customers/crm.mapping.json' },
+    { key: 'incoming/orders/2024/a.csv.gz', expected: 'incoming/orders/2024/a.mapping.json' },
     { key: 'incoming/orders/2024/q1.v2.csv', expected: 'incoming/orders/2024/q1.v2.mapping.json' },
     { key: 'incoming/orders/v1.0/data.tsv.gz', expected: 'incoming/orders/v1.0/data.mapping.json' },
   ])('$key → $expected', ({ key, expected }) => {

@@ -65,12 +65,38 @@ describe('toOrderLine accepts a readable order row', () => {
       mapping: orderLines,
       expected: { amount: -20, cancelled: true },
     },
+    {
+      label: 'a cancelled status as a negative, cancelled line',
+      row: { customer: '1', invoice: '536380', date: '2010-12-01', price: '27.50', items: '1', status: 'Cancelled' },
+      mapping: orderLines,
+      expected: { amount: -27.5, cancelled: true },
+    },
+    {
+      label: 'a negative quantity as a returned, cancelled line even without a C invoice',
+      row: { customer: '1', invoice: '536381', date: '2010-12-01', price: '27.50', items: '-1' },
+      mapping: orderLines,
+      expected: { amount: -27.5, cancelled: true },
+    },
+    {
+      label: 'a cancellation invoice of another customer',
+      row: { customer: '1', invoice: 'C536379', date: '2010-12-01', price: '27.50', items: '-1' },
+      mapping: orderLines,
+      expected: { amount: -27.5, cancelled: true },
+    },
   ])('$label', ({ row, mapping, expected }) => {
     // Act
     const result = toOrderLine(row, mapping, 1, NOW);
 
     // Assess
     expect(accepted(result)).toMatchObject(expected);
+  });
+
+  it('prices a line as unit price × quantity and keeps the explicit order id, without a clock too', () => {
+    // Act
+    const result = toOrderLine({ customer: '1', invoice: '536365', date: '2010-12-01 08:26', price: '2.55', items: '6' }, orderLines, 1);
+
+    // Assess
+    expect(accepted(result)).toMatchObject({ orderId: '536365', amount: 15.3, quantity: 6 });
   });
 
   it('leaves out what the row does not say', () => {
@@ -103,6 +129,14 @@ describe('toOrderLine rejects an unusable row with its reason', () => {
     { row: { customer: '7', date: '2024-01-15', total: '1000000000' }, reason: 'amount out of range' },
     { row: { customer: '7', date: '2024-01-15', total: '5', items: '1.5' }, reason: 'unreadable quantity' },
     { row: { customer: '7', date: '2024-01-15', total: '5', items: 'two' }, reason: 'unreadable quantity' },
+    { row: { customer: '', date: '2020-01-01', total: '1' }, reason: 'missing customer id' },
+    { row: { customer: 'NA', date: '2020-01-01', total: '1' }, reason: 'missing customer id' },
+    { row: { customer: '1', date: '', total: '1' }, reason: 'missing order date' },
+    { row: { customer: '1', date: 'soon', total: '1' }, reason: 'unreadable order date' },
+    { row: { customer: '1', date: '2020-01-01', total: '' }, reason: 'missing amount' },
+    { row: { customer: '1', date: '2020-01-01', total: 'ten' }, reason: 'unreadable amount' },
+    { row: { customer: '1', date: '2020-01-01', total: '1', items: '1.5' }, reason: 'unreadable quantity' },
+    { row: { customer: '1', date: '2030-01-01', total: '1' }, reason: 'order date in the future' },
   ])('$reason: $row', ({ row, reason }) => {
     // Act
     const result = toOrderLine(row, wholeOrders, 1, NOW);
@@ -166,11 +200,37 @@ describe('toOrderLine gives every order a deterministic id', () => {
     expect(repeated.lineId).toBe(first.lineId);
     expect(otherLine.lineId).not.toBe(first.lineId);
   });
+
+  it('gives the same id without a clock: the same row and occurrence read again, another to the next identical row', () => {
+    // Prepare
+    const line = { customer: '1', date: '2020-01-01', total: '5.00', items: '1' };
+
+    // Act
+    const first = accepted(toOrderLine(line, wholeOrders, 1));
+    const again = accepted(toOrderLine({ ...line }, wholeOrders, 1));
+    const next = accepted(toOrderLine(line, wholeOrders, 2));
+
+    // Assess
+    expect(again).toEqual(first);
+    expect(next.orderId).not.toBe(first.orderId);
+  });
+
+  it('gives an exact duplicate line of an order the same key, so it is stored once', () => {
+    // Prepare
+    const line = { customer: '1', invoice: '9', date: '2020-01-01', price: '1', items: '1' };
+
+    // Act
+    const a = accepted(toOrderLine(line, orderLines, 1));
+    const b = accepted(toOrderLine(line, orderLines, 2));
+
+    // Assess
+    expect(`${b.orderId}#${b.lineId}`).toBe(`${a.orderId}#${a.lineId}`);
+  });
 });
 
 const customers: Mapping = {
   kind: 'customers',
-  columns: { customerId: 'id', email: 'mail', consent: 'optin', firstName: 'first', country: 'country' },
+  columns: { customerId: 'id', email: 'mail', consent: 'optin', firstName: 'first', country: 'country', phone: 'tel', interests: 'interests' },
   timezone: 'UTC',
   encoding: 'utf-8',
 };
@@ -181,6 +241,10 @@ describe('toCustomer', () => {
     { row: { id: '2', mail: 'NA' }, expected: { customerId: '2' } },
     { row: { id: '3', country: 'gb' }, expected: { customerId: '3', country: 'GB' } },
     { row: { id: '4', country: 'United Kingdom' }, expected: { customerId: '4', country: 'United Kingdom' } },
+    {
+      row: { id: '5', mail: ' A@B.com ', optin: 'unsubscribed', tel: '(415) 555-2671', country: 'us', interests: 'Jazz; vinyl' },
+      expected: { customerId: '5', email: 'a@b.com', consent: false, phone: '+14155552671', country: 'US', interests: ['jazz', 'vinyl'] },
+    },
   ])('cleans $row', ({ row, expected }) => {
     // Act
     const result = toCustomer(row, customers);
@@ -220,9 +284,11 @@ describe('toCustomer', () => {
 
   it.each<{ readonly row: Row; readonly reason: string }>([
     { row: { id: '', mail: 'ada@example.com' }, reason: 'missing customer id' },
+    { row: { id: '' }, reason: 'missing customer id' },
     { row: { id: 'x'.repeat(129) }, reason: 'customer id longer than 128 characters' },
     { row: { id: '1', mail: 'ada(at)example.com' }, reason: 'invalid e-mail address' },
     { row: { id: '1', mail: 'ada@example' }, reason: 'invalid e-mail address' },
+    { row: { id: '1', mail: 'not-an-email' }, reason: 'invalid e-mail address' },
     { row: { id: '1', optin: 'maybe' }, reason: 'unreadable consent' },
     { row: { id: '1', optin: 'ja' }, reason: 'unreadable consent' },
   ])('rejects $row: $reason', ({ row, reason }) => {

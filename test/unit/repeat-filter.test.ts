@@ -16,3 +16,15 @@ describe('RepeatFilter', () => {
     expect(() => new RepeatFilter(1000)).toThrow(RangeError);
   });
 });
+
+describe('RepeatFilter.acrossChunks', () => {
+  it('flags every row that occurs in two chunks and, at this fill, none that occurs in one', () => {
+    const chunks = [['a', 'b', 'c'], ['c', 'd', 'e', 'e'], ['f', 'a']].map((rows) => {
+      const filter = new RepeatFilter(2 ** 16);
+      for (const row of rows) filter.add(row);
+      return RepeatFilter.fromBytes(filter.toBytes());
+    });
+    const across = RepeatFilter.acrossChunks(chunks);
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].filter((row) => across.mayRepeat(row))).toEqual(['a', 'c']);
+  });
+});

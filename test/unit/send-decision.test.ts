@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCampaign } from '../../functions/core/campaign.ts';
-import {
-  DEFAULT_SEND_POLICY, decide, holdoutBucket, inHoldout, localTime, recentMarketingSends, waitForWindow, type DecisionInput, type LedgerEntry,
-} from '../../functions/core/send-decision.ts';
+import { decide, inHoldout, type DecisionInput, type LedgerEntry, type SendPolicy } from '../../functions/core/send-decision.ts';
 
 const campaign = parseCampaign(
   { name: 'second-purchase', segments: ['first-time-buyers'], trigger: { type: 'enter' }, content: { subject: 's', mjml: 'm.mjml', text: 't' }, holdout: 0.1 },
@@ -12,19 +10,30 @@ const noHoldout = { ...campaign, holdout: 0 };
 // 15:00 UTC: 10:00 in Chicago, 17:00 in Berlin, 20:00 in Karachi, 00:00 in Tokyo.
 const now = new Date('2024-05-14T15:00:00Z');
 
+// The dispatch functions' defaults: FREQUENCY_CAP 3/7, DEFAULT_TIMEZONE UTC.
+const policy: SendPolicy = { defaultTimeZone: 'UTC', capCount: 3, capDays: 7 };
+
 const base: DecisionInput = {
   campaign: noHoldout, customerId: '42', email: 'ada@example.com', consent: true, suppressed: false, ledger: [], takenThisRun: false,
-  timeZone: 'America/Chicago', lastOpenAt: undefined, now, staleBefore: new Date(now.getTime() - 30 * 60_000), policy: DEFAULT_SEND_POLICY,
+  timeZone: 'America/Chicago', lastOpenAt: undefined, now, staleBefore: new Date(now.getTime() - 30 * 60_000), policy,
 };
 
 const sent = (campaignName: string, daysAgo: number, status: LedgerEntry['status'] = 'SENT', marketing = true): LedgerEntry => ({
   customerId: '42', campaign: campaignName, status, marketing, claimedAt: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(),
 });
 
-describe('holdout buckets', () => {
-  it('puts a customer in the same bucket on every run', () => {
-    expect(holdoutBucket('win-back', '42')).toBe(holdoutBucket('win-back', '42'));
-    expect(holdoutBucket('win-back', '42')).not.toBe(holdoutBucket('save-offer', '42'));
+describe('holdout', () => {
+  it('draws a customer the same way on every run, and independently per campaign', () => {
+    // Prepare
+    const ids = Array.from({ length: 1_000 }, (_, i) => String(i));
+    const heldOutOf = (name: string) => ids.filter((id) => decide({ ...base, campaign: { ...campaign, name, holdout: 0.5 }, customerId: id }).kind === 'holdout');
+
+    // Act
+    const winBack = heldOutOf('win-back');
+
+    // Assess
+    expect(heldOutOf('win-back')).toEqual(winBack);
+    expect(heldOutOf('save-offer')).not.toEqual(winBack);
   });
 
   it('holds out close to the configured share of 100,000 customers', () => {
@@ -35,35 +44,41 @@ describe('holdout buckets', () => {
 });
 
 describe('local send window', () => {
+  const windowAt = (startHour: number) => ({ ...noHoldout, timing: { sendWindow: { startHour, endHour: startHour + 1 }, bestHour: false } });
+
   it.each([
     { zone: 'America/Chicago', hour: 10 },
     { zone: 'Europe/Berlin', hour: 17 },
     { zone: 'Asia/Tokyo', hour: 0 },
-  ])('reads the local hour in $zone as $hour', ({ zone, hour }) => {
-    expect(localTime(now, zone).hour).toBe(hour);
+  ])('reads the local hour in $zone as $hour: a one-hour window then sends, the next hour\'s waits', ({ zone, hour }) => {
+    expect(decide({ ...base, campaign: windowAt(hour), timeZone: zone }).kind).toBe('send');
+    expect(decide({ ...base, campaign: windowAt(hour + 1), timeZone: zone }).kind).toBe('defer');
   });
 
   it.each([
-    { label: 'inside the window', zone: 'America/Chicago', lastOpenAt: undefined, expected: undefined },
+    { label: 'inside the window', zone: 'America/Chicago', lastOpenAt: undefined, expected: 'send' },
     { label: 'before the window (quiet hours)', zone: 'Asia/Tokyo', lastOpenAt: undefined, expected: { notBefore: '2024-05-15T00:00:00.000Z', reason: 'quiet-hours' } },
     { label: 'after the window (quiet hours)', zone: 'Asia/Karachi', lastOpenAt: undefined, expected: { notBefore: '2024-05-15T04:00:00.000Z', reason: 'quiet-hours' } },
     { label: 'before the hour of the last open', zone: 'America/Chicago', lastOpenAt: '2024-05-01T19:30:00Z', expected: { notBefore: '2024-05-14T19:00:00.000Z', reason: 'best-hour' } },
-    { label: 'after the hour of the last open', zone: 'America/Chicago', lastOpenAt: '2024-05-01T14:10:00Z', expected: undefined },
-    { label: 'a last open in quiet hours is ignored', zone: 'America/Chicago', lastOpenAt: '2024-05-01T05:00:00Z', expected: undefined },
+    { label: 'after the hour of the last open', zone: 'America/Chicago', lastOpenAt: '2024-05-01T14:10:00Z', expected: 'send' },
+    { label: 'a last open in quiet hours is ignored', zone: 'America/Chicago', lastOpenAt: '2024-05-01T05:00:00Z', expected: 'send' },
   ])('$label', ({ zone, lastOpenAt, expected }) => {
-    const wait = waitForWindow(campaign, zone, lastOpenAt, now);
-    expect(wait === undefined ? undefined : { notBefore: wait.notBefore.toISOString(), reason: wait.reason }).toEqual(expected);
+    const decision = decide({ ...base, timeZone: zone, lastOpenAt });
+    expect(decision.kind === 'defer' ? { notBefore: decision.notBefore.toISOString(), reason: decision.reason } : decision.kind).toEqual(expected);
   });
 
   it('ignores the best hour when the campaign turns it off', () => {
-    expect(waitForWindow({ timing: { ...campaign.timing, bestHour: false } }, 'America/Chicago', '2024-05-01T19:30:00Z', now)).toBeUndefined();
+    const noBestHour = { ...noHoldout, timing: { ...campaign.timing, bestHour: false } };
+    expect(decide({ ...base, campaign: noBestHour, lastOpenAt: '2024-05-01T19:30:00Z' }).kind).toBe('send');
   });
 });
 
 describe('frequency cap', () => {
   it('counts marketing e-mails that went or may have gone out within the window', () => {
+    // Two count: a (sent yesterday) and b (uncertain, 6.9 days ago); c is too old, d, e and f are no marketing send.
     const ledger = [sent('a', 1), sent('b', 6.9, 'UNCERTAIN'), sent('c', 8), sent('d', 1, 'HOLDOUT'), sent('e', 1, 'FAILED'), sent('f', 1, 'SENT', false)];
-    expect(recentMarketingSends(ledger, now, 7)).toBe(2);
+    expect(decide({ ...base, ledger, policy: { ...policy, capCount: 2 } }).kind).toBe('capped');
+    expect(decide({ ...base, ledger, policy: { ...policy, capCount: 3 } }).kind).toBe('send');
   });
 });
 
@@ -84,7 +99,7 @@ describe('decide', () => {
     { label: 'three marketing e-mails this week', input: { ledger: [sent('a', 1), sent('b', 2), sent('c', 3)] }, kind: 'capped' },
     { label: 'two marketing e-mails this week', input: { ledger: [sent('a', 1), sent('b', 2), sent('c', 9)] }, kind: 'send' },
     { label: 'night in their zone', input: { timeZone: 'Asia/Tokyo' }, kind: 'defer' },
-    { label: 'no zone: the configured default', input: { timeZone: undefined, policy: { ...DEFAULT_SEND_POLICY, defaultTimeZone: 'Asia/Tokyo' } }, kind: 'defer' },
+    { label: 'no zone: the configured default', input: { timeZone: undefined, policy: { ...policy, defaultTimeZone: 'Asia/Tokyo' } }, kind: 'defer' },
   ])('$label → $kind', ({ input, kind }) => {
     expect(decide({ ...base, ...input }).kind).toBe(kind);
   });

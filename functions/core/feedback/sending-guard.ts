@@ -15,7 +15,7 @@ export interface DailyCounts {
  * SES reviews an account whose bounce rate reaches 10% or complaint rate 0.5% (and advises staying
  * below 5% and 0.1%): strata stops itself at the advised levels, long before SES would.
  */
-export const guardSettingsSchema = z
+const guardSettingsSchema = z
   .object({
     maxBounceRate: z.number().min(0).max(1).default(0.05),
     maxComplaintRate: z.number().min(0).max(1).default(0.001),

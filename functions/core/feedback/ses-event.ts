@@ -16,7 +16,7 @@ const mailSchema = z
   })
   .loose();
 
-export const sesRecordSchema = z
+const sesRecordSchema = z
   .object({
     eventType: z.string().optional(),
     /** The name of eventType in identity notifications (without a configuration set). */
@@ -41,25 +41,23 @@ export const sesRecordSchema = z
 export type SesRecord = z.infer<typeof sesRecordSchema>;
 
 /** What EventBridge delivers: the SES record in `detail`. */
-export const sesEventBridgeSchema = z
+const sesEventBridgeSchema = z
   .object({ id: z.string().min(1).optional(), source: z.literal('aws.ses'), 'detail-type': z.string(), detail: sesRecordSchema })
   .loose();
 
 export type SesEventBridgeEvent = z.infer<typeof sesEventBridgeSchema>;
 
-export const FEEDBACK_KINDS = [
-  'send',
-  'delivery',
-  'hard-bounce',
-  'soft-bounce',
-  'complaint',
-  'open',
-  'click',
-  'rendering-failure',
-  'reject',
-  'delivery-delay',
-] as const;
-export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+export type FeedbackKind =
+  | 'send'
+  | 'delivery'
+  | 'hard-bounce'
+  | 'soft-bounce'
+  | 'complaint'
+  | 'open'
+  | 'click'
+  | 'rendering-failure'
+  | 'reject'
+  | 'delivery-delay';
 
 /** One SES event reduced to what strata acts on; addresses stay here and never reach storage or logs. */
 export interface Feedback {

@@ -52,7 +52,7 @@ const READS: Record<FeatureName, readonly [low: string, high: string]> = {
   logMedianGapDays: ['short gaps between purchases', 'long gaps between purchases'],
 };
 
-export const clusterName = (index: number): string => `cluster-${index + 1}`;
+const clusterName = (index: number): string => `cluster-${index + 1}`;
 
 /**
  * The k tried without --k. Silhouette nearly always prefers 2, which on order data is the split

@@ -1,10 +1,10 @@
 import { expectedPurchasesIfAlive, expectedPurchasesOver, pAlive, type BgNbdParams, type Rft } from './bgnbd.ts';
 import { expectedSpend, type GammaGammaParams, type Spend } from './gamma-gamma.ts';
-import { dayOf, DAYS_PER_WEEK, purchaseHistories, summarizeHistory, type CustomerSummary, type Purchase } from './prepare.ts';
+import { dayOf, DAYS_PER_WEEK, type CustomerSummary } from './prepare.ts';
 import type { OrderAggregates } from '../profile.ts';
 
 /** An average month (365.25 / 12 days) in weeks, the models' unit of time. */
-export const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
+const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK;
 
 export interface ClvOptions {
   /** Months ahead; default 12. */
@@ -19,19 +19,13 @@ export interface Models {
 }
 
 /**
- * Discounted expected spend over the next `months`:
+ * Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`;
+ * times E[spend] it is the discounted expected spend over the next `months`:
  *   CLV = Σ_{m=1..M} (E[Y(m·w)] − E[Y((m−1)·w)]) · E[spend] / (1 + d)^m,
  * where E[Y(t)] is BG/NBD's expected purchases in the next t weeks, w a month in weeks, E[spend]
  * Gamma-Gamma's expected spend per purchase and d the monthly discount rate: each month's expected
  * purchases are valued at the expected spend and discounted to today from the month's end.
  */
-export function clv(models: Models, customer: Rft & Spend, options: ClvOptions = {}): number {
-  const months = options.months ?? 12;
-  const cumulative = expectedPurchasesOver(models.bgnbd, customer, monthEnds(months));
-  return discountedPurchases(cumulative, 0, months, options.monthlyDiscountRate ?? 0.01) * expectedSpend(models.gammaGamma, customer);
-}
-
-/** Σ_m (cumulative[m] − cumulative[m−1]) / (1+d)^m over the month-end values starting at `from`. */
 function discountedPurchases(cumulative: Float64Array, from: number, months: number, monthlyDiscountRate: number): number {
   const discount = 1 + monthlyDiscountRate;
   let total = 0;
@@ -97,7 +91,7 @@ export interface ModelFacts {
 
 /**
  * The model.* facts of one customer from their summary as of the evaluation date (T measured to
- * that date, see profileSummary). Pure and cheap enough to run for every customer on each
+ * that date, see scoreAggregates). Pure and cheap enough to run for every customer on each
  * re-segmentation: it goes through profileScorer, kept for the last model and discount rate seen.
  */
 export function scoreProfile(model: Models, summary: Rft & Spend, options: Pick<ClvOptions, 'monthlyDiscountRate'> = {}): ModelFacts {
@@ -171,16 +165,6 @@ export function profileScorer(model: Models, options: Pick<ClvOptions, 'monthlyD
 
 const MAX_CACHED_PAIRS = 1 << 16;
 const PROFILE_HORIZONS = [30 / DAYS_PER_WEEK, 90 / DAYS_PER_WEEK, ...monthEnds(12)];
-
-/**
- * One customer's (x, t_x, T, zbar) as of a date, from their order lines (the ledger the segment
- * engine already loads), prepared exactly as for fitting. Undefined without a purchase by then.
- */
-export function profileSummary(orders: readonly Purchase[], asOf: Date): CustomerSummary | undefined {
-  const [history] = purchaseHistories(orders);
-  // The as-of instant's UTC day is "today": purchases of that day count, T runs to its start.
-  return history === undefined ? undefined : summarizeHistory(history, dayOf(asOf.toISOString()));
-}
 
 /** The order aggregates the scorer reads: the single customer view's, recomputed from the ledger. */
 export type ScoredAggregates = Pick<OrderAggregates, 'purchaseDays' | 'firstOrderAt' | 'lastOrderAt' | 'repeatDaySpend'>;

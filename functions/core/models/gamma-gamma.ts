@@ -38,7 +38,7 @@ export interface SpendData {
 }
 
 /** The customers the spend model is fitted on: x > 0 and zbar > 0. */
-export function spendData(customers: readonly Spend[]): SpendData {
+function spendData(customers: readonly Spend[]): SpendData {
   const spends = customers.filter((c) => c.x > 0 && c.zbar > 0);
   const index = new Map<number, number>();
   const xValues: number[] = [];
@@ -66,7 +66,7 @@ export function spendData(customers: readonly Spend[]): SpendData {
  * Log-likelihood of the mean spends (FH 2013, eq. 4) of customers with x > 0 and zbar > 0:
  * ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln γ + (px−1) ln zbar + px ln x − (px+q) ln(γ + x·zbar).
  */
-export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, data: SpendData): number {
+function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, data: SpendData): number {
   const constant = -gammaln(q) + q * Math.log(gamma);
   const gammaTerms = data.xValues.map((x) => gammaln(p * x + q) - gammaln(p * x));
   let ll = 0;

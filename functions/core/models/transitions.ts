@@ -10,7 +10,7 @@ export interface SegmentTransition {
 }
 
 /** The lifecycle segments (exactly one per customer with an order) and "none" (before the first order, or erased). */
-export const LIFECYCLE_STATES = ['none', 'new', 'active', 'lapsed', 'churned'] as const;
+const LIFECYCLE_STATES = ['none', 'new', 'active', 'lapsed', 'churned'] as const;
 
 export interface TransitionForecast {
   readonly states: readonly string[];

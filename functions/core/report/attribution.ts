@@ -55,8 +55,8 @@ export interface CampaignPerformance {
   };
 }
 
-export const HOLDOUT_STATUS = 'HOLDOUT';
-export const SENT_STATUS = 'SENT';
+const HOLDOUT_STATUS = 'HOLDOUT';
+const SENT_STATUS = 'SENT';
 
 /**
  * Credits each customer's orders in (send, send + window] to the campaign, for mailed and held-out

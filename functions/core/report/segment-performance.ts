@@ -48,7 +48,7 @@ export function snapshotsFromTransitions(transitions: readonly Transition[]): Si
   return [...snapshots.values()];
 }
 
-export const OUTSIDE = '(none)';
+const OUTSIDE = '(none)';
 
 export interface Flow {
   readonly from: string;
