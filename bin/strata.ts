@@ -405,7 +405,7 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; k?: number; asOf?: string; json?: boolean }) => {
     const { clustersCommand, formatClusters } = await load.segmentModels();
-    const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k });
+    const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k }, new Date());
     process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatClusters(result)}\n`);
   });
 
@@ -426,7 +426,7 @@ program
     const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.stack()]);
     let stack: LocalStack | undefined;
     try {
-      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment));
+      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment), new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatLookalikes(result)}\n`);
     } finally {
       await stack?.stop();
