@@ -12,6 +12,7 @@ import { chunkTaskSchema } from '../core/chunks.ts';
 import { quarantineKeys } from '../core/object-key.ts';
 import { ingestObject, type IngestDeps, type IngestOutcome } from './ingest-object.ts';
 import { runChunkTask } from './chunked-ingest.ts';
+import { reportRefused } from './file-acceptance.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('ingest');
@@ -58,8 +59,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
         throw error;
       }
       // A file no retry can fix is reported in quarantine/ instead of bouncing to the dead-letter queue.
-      await objects.put(quarantineKeys(key).report, JSON.stringify({ file: key, etag, error: error.message }, null, 2), 'application/json');
-      logger.warn('file rejected', { key, error: error.message });
+      await reportRefused({ objects, logger }, key, etag, error);
       outcomes.push({ status: 'rejected', file: key, reason: error.message });
     }
   }
