@@ -43,7 +43,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
   const outcomes: IngestOutcome[] = [];
   for (const record of (event as S3Event).Records) {
     if (record.s3.bucket.name !== config.bucketName) {
-      throw new Error(`event for bucket ${record.s3.bucket.name}, expected ${config.bucketName}`);
+      throw new InputError(`event for bucket ${record.s3.bucket.name}, expected ${config.bucketName}`);
     }
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));

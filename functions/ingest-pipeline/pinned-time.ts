@@ -1,4 +1,5 @@
 import type { CustomerStore } from '../adapters/customer-store.ts';
+import { RetryableError } from '../core/errors.ts';
 
 /**
  * The evaluation time of a file is that of its first attempt: a retry (minutes or days later)
@@ -10,7 +11,7 @@ export async function pinnedTime(store: CustomerStore, key: string, etag: string
   // A conditional put: of two attempts racing, the first to write keeps its time.
   await store.putChunkState(key, etag, 'started', 0, { at: now.toISOString() });
   const at = await storedStartTime(store, key, etag);
-  if (at === undefined) throw new Error(`${key}: the start time of its ingest was not kept`);
+  if (at === undefined) throw new RetryableError(`${key}: the start time of its ingest was not kept`);
   return at;
 }
 
