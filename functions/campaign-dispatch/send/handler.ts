@@ -35,7 +35,7 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
   const rate = (await mailer.maxSendRate()) ?? dispatch.fallbackSendRate;
   const objects = s3ObjectStore(s3Client(), config.bucketName);
   const members = (segment: string) => customers.listSegmentMembers(segment);
-  const now = event.asOf === undefined ? evaluationTime(config) : new Date(event.asOf);
+  const now = evaluationTime(config, event.asOf);
   return runCampaigns(
     {
       catalog, store, members, mailer, logger,
