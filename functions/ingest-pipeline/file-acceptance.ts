@@ -3,13 +3,11 @@ import { InputError } from '../core/errors.ts';
 import { parseMapping, type Mapping } from '../core/mapping.ts';
 import type { IngestDeps, IngestOutcome, IngestReport } from './ingest-object.ts';
 
-/**
- * When a whole file is refused rather than its bad rows quarantined, in one place for a file of one
- * run and a chunked one: a mapping for another kind of file, a mapping left over from an earlier
- * version of the file (InputError, reported by the handler), and too many bad rows or none at all
- * (a report with the reason). Unknown or ambiguous columns are refused as the mapping is read
- * (core/mapping.ts), before any row.
- */
+// When a whole file is refused rather than its bad rows quarantined, for a file of one run and a
+// chunked one alike: its mapping is for another kind or left over from an earlier version of the
+// file (InputError, reported by the handler with reportRefused), or it has no rows or too many bad
+// ones (reportRejectedWhole). What the rows themselves refuse as they are read (a header no mapping
+// recognizes, a corrupt gzip) is an InputError from read-rows.ts and core/mapping.ts, reported alike.
 
 /** A data file ingest goes on with: its kind and format, its mapping, and the share of bad rows it may have. */
 export interface AdmittedFile {
