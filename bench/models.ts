@@ -19,7 +19,7 @@ import { bgnbdData, bgnbdLogLikelihood } from '../functions/core/models/bgnbd.ts
 import { scoreProfile } from '../functions/core/models/clv.ts';
 import { fitModels, type FittedModel } from '../functions/core/models/fitted-model.ts';
 import { purchaseHistories, summarize, type CustomerSummary } from '../functions/core/models/prepare.ts';
-import { readOrderFile } from '../bin/commands/read-order-file.ts';
+import { readOrderFile } from '../bin/commands/order-file.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const data = path.resolve(here, '..', '..', 'shared', 'data', 'cdnow');
@@ -36,7 +36,7 @@ const median = (values: number[]): number => [...values].sort((p, q) => p - q)[M
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
 async function summaries(file: string): Promise<CustomerSummary[]> {
-  const { lines } = await readOrderFile(path.join(data, file));
+  const { lines } = await readOrderFile(path.join(data, file), { now: new Date() });
   return summarize(purchaseHistories(lines), CALIBRATION_END);
 }
 

@@ -38,7 +38,7 @@ import { factColumns, valueAt, type Column } from '../functions/core/segments/co
 import { isMember, type Members } from '../functions/core/segments/evaluate-columns.ts';
 import { buildFacts } from '../functions/core/segments/facts.ts';
 import { addToStats, emptyStats, finalizeStats, mergeStats, statsFields, EMPTY_POPULATION, type PartialStats } from '../functions/core/segments/population.ts';
-import { readOrderFile } from '../bin/commands/order-file.ts';
+import { linesByCustomer, readOrderFile } from '../bin/commands/order-file.ts';
 import { memoryCustomerStore } from '../functions/adapters/memory-stores.ts';
 import { refreshCustomers, REFRESH_BATCH } from '../functions/segmentation/refresh-customers.ts';
 import { decide, loadBatches, memberCount, replicate, statsOf } from './segment-profiles.ts';
@@ -59,7 +59,7 @@ const time = async <T>(fn: () => Promise<T> | T): Promise<{ value: T; seconds: n
 };
 
 process.stderr.write(`reading ${master} through strata's ingest …\n`);
-const lines = await readOrderFile(master, { now: NOW });
+const lines = linesByCustomer((await readOrderFile(master, { now: NOW })).lines);
 const base = [...lines].map(([customerId, orderLines]) => ({ customerId, orders: aggregateOrders(orderLines) as OrderAggregates }));
 process.stderr.write(`${base.length} customers; replicating to ${PROFILES.toLocaleString('en-US')} profiles …\n`);
 const profiles = replicate(base, 0, PROFILES);

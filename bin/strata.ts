@@ -4,6 +4,7 @@ import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from './commands/d
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { InputError } from '../functions/core/errors.ts';
 import { MAX_CUSTOMER_ID_LENGTH } from '../functions/core/records.ts';
+import { resolveEvaluationTime } from '../functions/core/evaluation-time.ts';
 import { abbreviate, oneLine } from './commands/one-line.ts';
 
 // Each command loads its modules when it runs: the SDK clients, the emulators and the models are
@@ -138,7 +139,7 @@ segments
     const { readDefinitionFile, previewSegment, describeReason } = await load.segments();
     const definition = readDefinitionFile(file);
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-      const now = options.asOf === undefined ? (stack.asOf ?? new Date()) : new Date(options.asOf);
+      const now = resolveEvaluationTime({ requested: options.asOf, configured: stack.asOf }, new Date());
       const preview = await previewSegment(stack, definition, now, options.sample);
       if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
       else {
@@ -312,7 +313,7 @@ program
   .action(async (options: { resume?: boolean; json?: boolean }) => {
     const { resumeSending, sendingStatus } = await load.sending();
     await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-      const now = process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : new Date();
+      const now = resolveEvaluationTime({ configured: process.env.STRATA_AS_OF }, new Date());
       if (options.resume) await resumeSending(stack, now);
       const status = await sendingStatus(stack, now);
       if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -405,7 +406,7 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; k?: number; asOf?: string; json?: boolean }) => {
     const { clustersCommand, formatClusters } = await load.segmentModels();
-    const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k });
+    const result = await clustersCommand(options, options.k === undefined ? {} : { k: options.k }, new Date());
     process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatClusters(result)}\n`);
   });
 
@@ -426,7 +427,7 @@ program
     const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.stack()]);
     let stack: LocalStack | undefined;
     try {
-      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment));
+      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment), new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatLookalikes(result)}\n`);
     } finally {
       await stack?.stop();

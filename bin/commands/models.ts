@@ -5,21 +5,22 @@ import { fitModels, type FittedModel } from '../../functions/core/models/fitted-
 import { isoDay, purchaseHistories, summarize, type PurchaseHistory } from '../../functions/core/models/prepare.ts';
 import { validateModel, type ValidationReport } from '../../functions/core/models/validation.ts';
 import { validationSvg } from '../../functions/core/models/validation-chart.ts';
-import { readOrderFile } from './read-order-file.ts';
+import { readOrderFile } from './order-file.ts';
 
 export interface OrderSource {
   readonly orders: string;
   readonly mapping?: string;
 }
 
-async function histories(source: OrderSource): Promise<PurchaseHistory[]> {
-  const file = await readOrderFile(source.orders, source.mapping);
+/** The file's purchase histories; `now` is the clock ingest judges order dates by (none may lie after it). */
+async function histories(source: OrderSource, now: Date): Promise<PurchaseHistory[]> {
+  const file = await readOrderFile(source.orders, { mappingFile: source.mapping, now });
   return purchaseHistories(file.lines);
 }
 
 /** `strata model fit`: BG/NBD and Gamma-Gamma on the customers first seen by the calibration end. */
 export async function modelFit(source: OrderSource, calibrationEnd: string, now: Date): Promise<FittedModel> {
-  const summaries = summarize(await histories(source), calibrationEnd);
+  const summaries = summarize(await histories(source, now), calibrationEnd);
   if (summaries.length === 0) throw new InputError(`no customer bought on or before ${calibrationEnd}`);
   return fitModels(summaries, calibrationEnd, now);
 }
@@ -31,7 +32,7 @@ export interface ScoreOptions extends ClvOptions {
 
 /** `strata model score`: fits on the calibration period, then scores each of its customers. */
 export async function modelScore(source: OrderSource, calibrationEnd: string, options: ScoreOptions, now: Date): Promise<CustomerScore[]> {
-  const summaries = summarize(await histories(source), calibrationEnd);
+  const summaries = summarize(await histories(source, now), calibrationEnd);
   if (summaries.length === 0) throw new InputError(`no customer bought on or before ${calibrationEnd}`);
   const model = fitModels(summaries, calibrationEnd, now);
   const chosen = options.customer === undefined ? summaries : summaries.filter((s) => s.customerId === options.customer);
@@ -50,7 +51,7 @@ export interface ValidateResult {
  * holdout (up to holdoutEnd, default the last purchase day in the file); writes an SVG chart to `out`.
  */
 export async function modelValidate(source: OrderSource, calibrationEnd: string, options: { holdoutEnd?: string; out?: string }, now: Date): Promise<ValidateResult> {
-  const all = await histories(source);
+  const all = await histories(source, now);
   const summaries = summarize(all, calibrationEnd);
   if (summaries.length === 0) throw new InputError(`no customer bought on or before ${calibrationEnd}`);
   const lastDay = Math.max(...all.map((h) => h.days[h.days.length - 1] ?? 0));

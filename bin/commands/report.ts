@@ -22,6 +22,7 @@ import {
 import { renderReport, type ReportData } from '../../functions/core/report/render-report.ts';
 import { scoreRfm } from '../../functions/core/segments/rfm.ts';
 import type { OrderAggregates } from '../../functions/core/profile.ts';
+import { resolveEvaluationTime } from '../../functions/core/evaluation-time.ts';
 import type { LocalStack } from '../../functions/local/local-stack.ts';
 import { DEFAULT_REPORT_FILE } from './defaults.ts';
 
@@ -69,7 +70,7 @@ const FORECAST_PERIOD_DAYS = 30;
 
 /** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
 async function reportData(stack: LocalStack, options: ReportOptions): Promise<ReportData> {
-  const asOf = options.asOf ?? (process.env.STRATA_AS_OF ? new Date(process.env.STRATA_AS_OF) : options.now);
+  const asOf = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, options.now);
   const segmentOfCampaign = new Map(loadCampaigns().map(({ campaign }) => [campaign.name, campaign.segments.join(',')]));
   const sends: LedgerSend[] = [];
   const orders: LedgerOrder[] = [];

@@ -7,7 +7,7 @@ import { behaviouralFeatures, FEATURES, type CustomerFeatures } from '../../func
 import { findLookalikes, type Lookalikes } from '../../functions/core/models/lookalike.ts';
 import { DAY_MS } from '../../functions/core/models/prepare.ts';
 import type { LocalStack } from '../../functions/local/local-stack.ts';
-import { readOrderFile } from './read-order-file.ts';
+import { readOrderFile } from './order-file.ts';
 
 export interface FeatureSource {
   readonly orders: string;
@@ -16,8 +16,9 @@ export interface FeatureSource {
   readonly asOf?: string;
 }
 
-async function features(source: FeatureSource): Promise<{ features: CustomerFeatures[]; asOf: string }> {
-  const { lines } = await readOrderFile(source.orders, source.mapping);
+/** The file's behavioural features; `now` is the clock ingest judges order dates by (none may lie after it). */
+async function features(source: FeatureSource, now: Date): Promise<{ features: CustomerFeatures[]; asOf: string }> {
+  const { lines } = await readOrderFile(source.orders, { mappingFile: source.mapping, now });
   if (lines.length === 0) throw new InputError(`no readable order in ${source.orders}`);
   const last = lines.reduce((max, l) => (l.orderedAt > max ? l.orderedAt : max), '');
   const asOf = source.asOf ?? new Date((Math.floor(Date.parse(last) / DAY_MS) + 1) * DAY_MS).toISOString().slice(0, 10);
@@ -27,8 +28,8 @@ async function features(source: FeatureSource): Promise<{ features: CustomerFeat
 export type ClustersResult = Clustering & { readonly asOf: string; readonly features: readonly string[] };
 
 /** `strata clusters`: micro-segments of the customers of an orders file. */
-export async function clustersCommand(source: FeatureSource, options: { k?: number; seed?: number }): Promise<ClustersResult> {
-  const { features: customers, asOf } = await features(source);
+export async function clustersCommand(source: FeatureSource, options: { k?: number; seed?: number }, now: Date): Promise<ClustersResult> {
+  const { features: customers, asOf } = await features(source, now);
   const clustering = fitClusters(customers, options);
   return { asOf, features: FEATURES, ...clustering };
 }
@@ -54,9 +55,9 @@ export interface LookalikeRequest extends FeatureSource {
  * `strata lookalike`: the seed is a file of ids (one per line), a cluster-<n> of the same file's
  * clustering, or any other segment's members in the local stack (read through `membersOf`).
  */
-export async function lookalikeCommand(request: LookalikeRequest, membersOf: (segment: string) => Promise<string[]>): Promise<Lookalikes> {
+export async function lookalikeCommand(request: LookalikeRequest, membersOf: (segment: string) => Promise<string[]>, now: Date): Promise<Lookalikes> {
   if ((request.seedFile === undefined) === (request.seedSegment === undefined)) throw new InputError('give exactly one of --seed-file and --seed-segment');
-  const { features: customers } = await features(request);
+  const { features: customers } = await features(request, now);
   let seed: string[];
   if (request.seedFile !== undefined) {
     if (!fs.existsSync(request.seedFile)) throw new InputError(`no such file: ${request.seedFile}`);

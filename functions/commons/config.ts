@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CHUNK_BYTES } from '../core/chunks.ts';
+import { resolveEvaluationTime } from '../core/evaluation-time.ts';
 
 /**
  * Runtime configuration, parsed once at cold start. A missing or malformed value fails the
@@ -46,7 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 }
 
-/** The evaluation time: the configured as-of date when replaying history, otherwise now. */
-export function evaluationTime(config: Config): Date {
-  return config.asOf ?? new Date();
+/** The evaluation time of a handler's run: the event's as-of date, else the configured one (replaying history), else now. */
+export function evaluationTime(config: Config, requested?: string): Date {
+  return resolveEvaluationTime({ requested, configured: config.asOf }, new Date());
 }

@@ -11,21 +11,12 @@ import { RepeatFilter } from '../core/repeat-filter.ts';
 import { refreshCustomers, refreshSummarySchema } from '../segmentation/refresh-customers.ts';
 import { openJournal } from '../commons/batch-journal.ts';
 import { openChunk, readHeaderLine } from './chunk-range.ts';
-import {
-  countsOccurrences,
-  createApplier,
-  csvCell,
-  ingestObject,
-  pinnedTime,
-  refreshOptions,
-  rejectedRows,
-  rowFingerprint,
-  rowResult,
-  scanRows,
-  type IngestDeps,
-  type IngestOutcome,
-  type IngestReport,
-} from './ingest-object.ts';
+import { countsOccurrences, csvCell, rejectedRows, rowFingerprint, rowResult, scanRows } from './ingest-rows.ts';
+import { createApplier } from './apply-rows.ts';
+import { admitFile, reportRejectedWhole, wholeFileRejection } from './file-acceptance.ts';
+import { ingestInOneRun, refreshOptions } from './one-run-ingest.ts';
+import { pinnedTime } from './pinned-time.ts';
+import type { IngestDeps, IngestOutcome, IngestReport } from './ingest-object.ts';
 import { ERASED_CUSTOMER } from './resolve-identities.ts';
 import { readRows } from './read-rows.ts';
 
@@ -188,26 +179,23 @@ const CHUNK_WORK: Record<ChunkPhase, Work> = {
 const JOINS: Record<ChunkPhase, Join> = {
   /** Over all chunks: fall back to one run if a record spans lines, apply the threshold, build the cross-chunk filter. */
   async validate(deps, chunking, task) {
-    const { objects, logger } = deps;
+    const { logger } = deps;
     const { object, declared } = await describe(deps, task.key);
     const states = (await deps.store.listChunkStates(task.key, task.etag, 'validate')).map((s) => validated.parse(s)).sort((a, b) => a.chunk - b.chunk);
     if (states.some((s) => s.spansLines)) {
       // Quoted line breaks make line starts unreliable as record starts: the file is read as one.
       logger.warn('records span lines, ingesting the file in one run', { key: task.key });
-      await ingestObject({ ...deps, chunking: undefined }, task.key, task.etag);
+      const admission = await admitFile(deps, task.key, task.etag);
+      if ('file' in admission) await ingestInOneRun(deps, admission.file, task.etag);
       return 'stop';
     }
     const keys = workKeys(task.key, task.etag);
-    const quarantine = quarantineKeys(task.key);
     const accepted = sum(states.map((s) => s.accepted));
     const rejected = sum(states.map((s) => s.rejected));
-    const rejectedByReason: Record<string, number> = {};
-    for (const s of states) for (const [reason, n] of Object.entries(s.rejectedByReason)) rejectedByReason[reason] = (rejectedByReason[reason] ?? 0) + n;
     if (rejected > 0) await mergeRejected(chunking, task, states, object.format === 'csv');
     const maxRejectedShare = declared?.maxRejectedShare ?? deps.maxRejectedShare;
-    const total = accepted + rejected;
-    if (total === 0 || rejected / total > maxRejectedShare) {
-      const reason = total === 0 ? 'the file has no rows' : `${rejected} of ${total} rows are bad, more than the ${maxRejectedShare * 100}% allowed`;
+    const reason = wholeFileRejection(accepted, rejected, maxRejectedShare);
+    if (reason !== undefined) {
       const report: IngestReport = {
         ...reportBase(task.key, object, states, maxRejectedShare),
         etag: task.etag,
@@ -215,8 +203,7 @@ const JOINS: Record<ChunkPhase, Join> = {
         customers: 0,
         segments: undefined,
       };
-      await objects.put(quarantine.report, JSON.stringify({ ...report, error: `file rejected whole: ${reason}` }, null, 2), 'application/json');
-      logger.warn('file rejected whole', { key: task.key, accepted, rejected, rejectedByReason });
+      await reportRejectedWhole(deps, report, reason);
       return 'stop';
     }
     if (countsOccurrences(object.kind, declared)) {

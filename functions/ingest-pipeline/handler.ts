@@ -12,6 +12,7 @@ import { chunkTaskSchema } from '../core/chunks.ts';
 import { quarantineKeys } from '../core/object-key.ts';
 import { ingestObject, type IngestDeps, type IngestOutcome } from './ingest-object.ts';
 import { runChunkTask } from './chunked-ingest.ts';
+import { reportRefused } from './file-acceptance.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('ingest');
@@ -42,7 +43,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
   const outcomes: IngestOutcome[] = [];
   for (const record of (event as S3Event).Records) {
     if (record.s3.bucket.name !== config.bucketName) {
-      throw new Error(`event for bucket ${record.s3.bucket.name}, expected ${config.bucketName}`);
+      throw new InputError(`event for bucket ${record.s3.bucket.name}, expected ${config.bucketName}`);
     }
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
@@ -58,8 +59,7 @@ export const handler = withObservability(logger, async (event: S3Event | unknown
         throw error;
       }
       // A file no retry can fix is reported in quarantine/ instead of bouncing to the dead-letter queue.
-      await objects.put(quarantineKeys(key).report, JSON.stringify({ file: key, etag, error: error.message }, null, 2), 'application/json');
-      logger.warn('file rejected', { key, error: error.message });
+      await reportRefused({ objects, logger }, key, etag, error);
       outcomes.push({ status: 'rejected', file: key, reason: error.message });
     }
   }

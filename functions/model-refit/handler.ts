@@ -29,7 +29,7 @@ export interface RefitResult {
 /** Refits BG/NBD and Gamma-Gamma on the whole order ledger and stores models/<fitted-at>.json and models/latest.json. */
 export const handler = withObservability(logger, async (event: unknown): Promise<RefitResult> => {
   const { calibrationEnd: pinned, asOf } = parseOrThrow(eventSchema, event ?? {}, 'event', 'model-refit');
-  const now = asOf === undefined ? evaluationTime(config) : new Date(asOf);
+  const now = evaluationTime(config, asOf);
   const calibrationEnd = pinned ?? now.toISOString().slice(0, 10);
   const builder = new HistoryBuilder();
   let lines = 0;

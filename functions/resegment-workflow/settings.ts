@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InputError } from '../core/errors.ts';
 
 /** The workflow's tuning, set by the stack on the functions that need it; parsed once at cold start. */
 const settingsSchema = z.object({
@@ -16,6 +17,6 @@ export type ResegmentSettings = z.infer<typeof settingsSchema>;
 
 export function loadResegmentSettings(env: NodeJS.ProcessEnv): ResegmentSettings {
   const result = settingsSchema.safeParse(env);
-  if (!result.success) throw new Error(`invalid re-segmentation settings: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!result.success) throw new InputError(`invalid re-segmentation settings: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return result.data;
 }

@@ -121,7 +121,7 @@ describe('the model refit Lambda on the embedded stack', () => {
     const result = await lookalikeCommand({ orders: EXAMPLE, mapping: EXAMPLE_MAPPING, seedSegment: 'first-time-buyers', top: 10 }, async (segment) => {
       firstTimers.push(...(await localSegmentMembers(stack, segment)));
       return firstTimers;
-    });
+    }, new Date('1998-07-01T00:00:00Z'));
     expect(result.seedSize).toBe(firstTimers.length);
     expect(firstTimers.length).toBeGreaterThan(1000);
     expect(result.members).toHaveLength(10);

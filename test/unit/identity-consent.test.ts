@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import { createApplier } from '../../functions/ingest-pipeline/ingest-object.ts';
+import { createApplier } from '../../functions/ingest-pipeline/apply-rows.ts';
 import type { CustomerRecord } from '../../functions/core/records.ts';
 
 const T1 = new Date('2026-01-01T00:00:00.000Z');

@@ -8,7 +8,7 @@ import { fitModels, fittedModelSchema, modelKey, type FittedModel } from '../../
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from '../../functions/core/models/gamma-gamma.ts';
 import { minimize } from '../../functions/core/models/nelder-mead.ts';
 import { purchaseHistories, summarize, type CustomerSummary, type Purchase } from '../../functions/core/models/prepare.ts';
-import { readOrderFile } from '../../bin/commands/read-order-file.ts';
+import { readOrderFile } from '../../bin/commands/order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 /** A month in weeks, w in the README's CLV formula. */
@@ -36,7 +36,7 @@ const publishedSummary = (parse(fs.readFileSync(path.join(CDNOW, 'cdnow_customer
 describe('data preparation (DESIGN.md, shared/data/README.md)', () => {
   let summaries: CustomerSummary[];
   beforeAll(async () => {
-    const file = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'));
+    const file = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'), { now: new Date('1998-07-01T00:00:00Z') });
     summaries = summarize(purchaseHistories(file.lines), '1997-09-30');
   });
 

@@ -7,7 +7,7 @@ import { purchaseHistories, summarize, type CustomerSummary } from '../../functi
 import { aggregateOrders } from '../../functions/core/profile.ts';
 import type { OrderLine } from '../../functions/core/records.ts';
 import { loadModelScorer } from '../../functions/segmentation/model-scorer.ts';
-import { readOrderFile } from '../../bin/commands/read-order-file.ts';
+import { readOrderFile } from '../../bin/commands/order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 /** A month in weeks, w in the README's CLV formula. */
@@ -17,11 +17,13 @@ const CDNOW = path.join(PROJECT_ROOT, '..', 'shared', 'data', 'cdnow');
 /** Published CDNOW parameters (Fader, Hardie & Lee 2005; Fader & Hardie 2013). */
 const MODEL = { bgnbd: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44 } };
 const AS_OF = new Date('1997-09-30T18:00:00Z');
+/** The reader's clock: the day after the CDNOW data ends, so no order is in its future. */
+const AFTER_THE_DATA = new Date('1998-07-01T00:00:00Z');
 
 describe('model facts of a stored profile', () => {
   let byCustomer: Map<string, OrderLine[]>;
   beforeAll(async () => {
-    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'));
+    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'), { now: AFTER_THE_DATA });
     byCustomer = new Map();
     for (const line of lines) {
       if (line.orderedAt > AS_OF.toISOString()) continue;
@@ -73,7 +75,7 @@ const worstRelativeDifference = (u: ModelFacts, v: ModelFacts): number =>
 describe('scoring many profiles: the series summed once per (x, T)', () => {
   let master: CustomerSummary[];
   beforeAll(async () => {
-    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_master.csv'));
+    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_master.csv'), { now: AFTER_THE_DATA });
     master = summarize(purchaseHistories(lines), '1997-09-30');
   });
 

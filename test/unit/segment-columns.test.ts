@@ -18,7 +18,7 @@ import {
   statsFields,
   type PopulationStats,
 } from '../../functions/core/segments/population.ts';
-import { readOrderFile } from '../../bin/commands/read-order-file.ts';
+import { readOrderFile } from '../../bin/commands/order-file.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
 const NOW = new Date('1998-07-01T00:00:00Z');
@@ -275,7 +275,7 @@ describe('segment evaluation over fact columns', () => {
   });
 
   it('gives the CDNOW sample the decisions and RFM scores of the per-customer path', async () => {
-    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'));
+    const { lines } = await readOrderFile(path.join(CDNOW, 'cdnow_sample.csv'), { now: NOW });
     const byCustomer = new Map<string, typeof lines>();
     for (const line of lines) byCustomer.set(line.customerId, [...(byCustomer.get(line.customerId) ?? []), line]);
     const inputs = [...byCustomer].map(([customerId, ledger]) => ({ customerId, orders: aggregateOrders(ledger) }));

@@ -25,8 +25,8 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
   const parsed = dispatchEventSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(`invalid dispatch event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const event = parsed.data;
-  if (config.senderAddress === undefined) throw new Error('SENDER_ADDRESS is not configured; no campaign can be sent');
-  if (dispatch.unsubscribeUrl === undefined) throw new Error('UNSUBSCRIBE_URL is not configured; marketing e-mail needs an unsubscribe link');
+  if (config.senderAddress === undefined) throw new InputError('SENDER_ADDRESS is not configured; no campaign can be sent');
+  if (dispatch.unsubscribeUrl === undefined) throw new InputError('UNSUBSCRIBE_URL is not configured; marketing e-mail needs an unsubscribe link');
   signingKey ??= loadSigningKey(dispatch);
   const client = dynamoDocumentClient();
   const customers = dynamoCustomerStore(client, config.tableName);
@@ -35,7 +35,7 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
   const rate = (await mailer.maxSendRate()) ?? dispatch.fallbackSendRate;
   const objects = s3ObjectStore(s3Client(), config.bucketName);
   const members = (segment: string) => customers.listSegmentMembers(segment);
-  const now = event.asOf === undefined ? evaluationTime(config) : new Date(event.asOf);
+  const now = evaluationTime(config, event.asOf);
   return runCampaigns(
     {
       catalog, store, members, mailer, logger,

@@ -11,6 +11,7 @@ import { resegmentStore } from '../../adapters/resegment-store.ts';
 import { workerStateSchema, workKeys, type PartResult, type WorkerResult } from '../../core/resegment/run.ts';
 import { refreshWithPopulation, type PopulationStats } from '../population-io.ts';
 import { workScanSegment } from '../scan-worker.ts';
+import { InputError } from '../../core/errors.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('resegment');
@@ -89,7 +90,7 @@ async function evaluateStretch(event: unknown, context: Context): Promise<Worker
 }
 
 async function loadPopulation(objects: ReturnType<typeof s3ObjectStore>, key: string | undefined): Promise<PopulationStats> {
-  if (key === undefined) throw new Error('the worker was started without the population statistics of its run');
+  if (key === undefined) throw new InputError('the worker was started without the population statistics of its run');
   const cached = populations.get(key);
   if (cached !== undefined) return cached;
   const text = await objects.readText(key);
