@@ -1,11 +1,11 @@
 import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../core/campaign.ts';
+import { chunk, mapLimit } from '../core/collections.ts';
 import type { RecipientProfile } from '../core/campaign-content.ts';
 import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { customerIdHash, emailHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
 import { readSuppressions, type SuppressionSubject } from './suppression-reader.ts';
-import { mapLimit, SEGMENT_INDEX, type Contact } from './customer-store.ts';
+import { SEGMENT_INDEX, type Contact } from './customer-store.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** A customer as the dispatcher sees them: contact, order aggregates, last open, memberships asked for. */

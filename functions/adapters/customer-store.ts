@@ -10,7 +10,7 @@ import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { chunk } from '../core/campaign.ts';
+import { chunk, mapLimit } from '../core/collections.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
@@ -603,15 +603,4 @@ function erasedIdentities(items: readonly Record<string, unknown>[]) {
     } else if (sk.startsWith('SEND#') && typeof item.messageId === 'string') messageIds.add(item.messageId);
   }
   return { hashes, externalIds, messageIds };
-}
-
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

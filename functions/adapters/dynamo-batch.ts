@@ -1,5 +1,5 @@
 import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../core/campaign.ts';
+import { chunk } from '../core/collections.ts';
 import { RetryableError } from '../core/errors.ts';
 
 /** Calls a batch makes before its unprocessed remainder counts as throttling that a later retry must handle. */

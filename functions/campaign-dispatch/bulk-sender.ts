@@ -1,4 +1,5 @@
-import { chunk, MAX_BULK_DESTINATIONS } from '../core/campaign.ts';
+import { MAX_BULK_DESTINATIONS } from '../core/campaign.ts';
+import { chunk } from '../core/collections.ts';
 import type { LedgerEntry } from '../core/send-decision.ts';
 import type { CampaignStore } from '../adapters/campaign-store.ts';
 import { BulkSendError, type BulkEntry, type Mailer } from '../adapters/mailer.ts';

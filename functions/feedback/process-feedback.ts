@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { mapLimit, type CustomerStore } from '../adapters/customer-store.ts';
+import type { CustomerStore } from '../adapters/customer-store.ts';
+import { mapLimit } from '../core/collections.ts';
 import type { FeedbackStore, SendingCounter } from '../adapters/feedback-store.ts';
 import { parseSesEvent, suppresses, toFeedback, type Feedback, type FeedbackKind } from '../core/feedback/ses-event.ts';
 import { engagementFacts } from '../core/feedback/engagement.ts';

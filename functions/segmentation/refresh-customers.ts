@@ -9,9 +9,9 @@ import { loadProfiles } from '../core/segments/columns.ts';
 import { evaluateBatch, isMember } from '../core/segments/evaluate-columns.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/population.ts';
-import { chunk } from '../core/campaign.ts';
+import { chunk, mapLimit } from '../core/collections.ts';
 import { engagementFacts, feedbackAsEvents } from '../core/feedback/engagement.ts';
-import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
+import { type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
 import type { BatchJournal } from '../commons/batch-journal.ts';
 
 export interface RefreshSummary {

@@ -5,7 +5,8 @@ import { resegmentEveryone, type ResegmentSummary } from '../../segmentation/res
 import { loadSegmentDefinitions } from '../../segmentation/segment-definitions.ts';
 import { loadModelScorer } from '../../segmentation/model-scorer.ts';
 import { dynamoDocumentClient, s3Client } from '../../adapters/aws-clients.ts';
-import { customerStateFromItems, dynamoCustomerStore, mapLimit, type CustomerState, type CustomerStore } from '../../adapters/customer-store.ts';
+import { customerStateFromItems, dynamoCustomerStore, type CustomerState, type CustomerStore } from '../../adapters/customer-store.ts';
+import { mapLimit } from '../../core/collections.ts';
 import { s3ObjectStore } from '../../adapters/object-store.ts';
 import { resegmentStore } from '../../adapters/resegment-store.ts';
 import { workerStateSchema, workKeys, type PartResult, type WorkerResult } from '../../core/resegment/run.ts';
