@@ -1,5 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chunk, mapLimit } from '../core/collections.ts';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../core/collections.ts';
 import type { RecipientProfile } from '../core/campaign-content.ts';
 import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { customerIdHash, emailHash } from '../core/privacy.ts';
@@ -7,6 +7,7 @@ import type { SuppressionEntry } from '../core/suppression.ts';
 import { readSuppressions, type SuppressionSubject } from './suppression-reader.ts';
 import { SEGMENT_INDEX, type Contact } from './customer-store.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { batchGetAll, batchWriteAll, queryPages, queryPartition } from './dynamo-batch.ts';
 
 /** A customer as the dispatcher sees them: contact, order aggregates, last open, memberships asked for. */
 export interface Recipient extends RecipientProfile {
@@ -77,21 +78,11 @@ function fromItem(item: Record<string, unknown>): LedgerEntry {
   return rest as unknown as LedgerEntry;
 }
 
+/** Calls per batch of reads or writes before a RetryableError: eleven, as this store's own loops made. */
+const BATCH_ATTEMPTS = 11;
+
 export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: string, concurrency = 16): CampaignStore {
-  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (const batch of chunk(keys, 100)) {
-      let pending: Record<string, unknown>[] | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await jitter(attempt);
-        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
-        items.push(...(response.Responses?.[table] ?? []));
-        pending = response.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return items;
-  }
+  const batchGet = (keys: readonly Record<string, unknown>[]) => batchGetAll(client, table, keys, { attempts: BATCH_ATTEMPTS });
 
   return {
     async recipients(customerIds, segments) {
@@ -129,21 +120,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
     async ledgers(customerIds) {
       const result = new Map<string, LedgerEntry[]>();
       await mapLimit([...new Set(customerIds)], concurrency, async (id) => {
-        const entries: LedgerEntry[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :send)',
-              ExpressionAttributeValues: { ':pk': pk(id), ':send': 'SEND#' },
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          entries.push(...(page.Items ?? []).map(fromItem));
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        result.set(id, entries);
+        result.set(id, (await queryPartition(client, table, pk(id), 'SEND#')).map(fromItem));
       });
       return result;
     },
@@ -192,31 +169,11 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
         toItem(e),
         ...(e.messageId === undefined ? [] : [{ pk: `MSG#${e.messageId}`, sk: 'MSG', customerId: e.customerId, campaign: e.campaign }]),
       ]);
-      for (const batch of chunk(items.map((Item) => ({ PutRequest: { Item } })), 25)) {
-        let pending: typeof batch | undefined = batch;
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} ledger writes unprocessed after ${attempt} attempts`);
-          if (attempt > 0) await jitter(attempt);
-          const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-          pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
-        }
-      }
+      await batchWriteAll(client, table, { puts: items }, { attempts: BATCH_ATTEMPTS });
     },
     async *queued(queue, campaign) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :queue',
-            ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const waiting = { TableName: table, IndexName: SEGMENT_INDEX, KeyConditionExpression: 'gsi1pk = :queue', ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` } };
+      for await (const page of queryPages(client, waiting)) yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
     },
     async lastRun(campaign) {
       const items = await batchGet([{ pk: `CAMPAIGN#${campaign}`, sk: 'LAST_RUN' }]);
@@ -328,8 +285,4 @@ export function memoryCampaignStore(): MemoryCampaignStore {
 /** The address hash used by the suppression list, for callers holding a recipient. */
 export function recipientHash(recipient: Recipient): string | undefined {
   return recipient.contact?.email ? emailHash(recipient.contact.email) : undefined;
-}
-
-function jitter(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
 }

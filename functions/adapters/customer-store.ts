@@ -1,16 +1,9 @@
-import {
-  ScanCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { chunk, mapLimit } from '../core/collections.ts';
+import { mapLimit } from '../core/collections.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
@@ -20,7 +13,7 @@ import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';
 import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
-import { backoff, batchGetAll, queryPartition } from './dynamo-batch.ts';
+import { backoff, batchGetAll, batchWriteAll, queryCount, queryPages, queryPartition, scanPages } from './dynamo-batch.ts';
 import { customerPk, eventItem, orderItem } from './ledger-items.ts';
 
 /**
@@ -186,22 +179,21 @@ export interface CustomerStore {
 const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
   `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
 
+/** Calls per batch of writes before a RetryableError: eleven, as this store's own loop made. */
+const WRITE_ATTEMPTS = 11;
+
 export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: string): CustomerStore {
-  async function batchWrite(items: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) {
-    const requests = [
-      ...items.map((Item) => ({ PutRequest: { Item } })),
-      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-    ];
-    for (const batch of chunk(requests, 25)) {
-      let pending: typeof batch | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
-        const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
-      }
-    }
-  }
+  /** The members of a segment, through the segment index. */
+  const segmentQuery = (segment: string) => ({
+    TableName: table,
+    IndexName: SEGMENT_INDEX,
+    KeyConditionExpression: 'gsi1pk = :segment',
+    ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
+  });
+
+  /** Puts then deletes, 25 per call, retrying unprocessed items with backoff (dynamo-batch.ts). */
+  const batchWrite = (puts: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) =>
+    batchWriteAll(client, table, { puts, deletes }, { attempts: WRITE_ATTEMPTS });
 
   /** Reads items by key, 100 per call, retrying unprocessed keys with backoff (dynamo-batch.ts). */
   const batchGet = (keys: readonly Record<string, unknown>[], consistentRead = false) => batchGetAll(client, table, keys, { consistentRead });
@@ -454,21 +446,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return items.map((i) => ({ customerId: String(i.customerId), contact: i.contact as Contact }));
     },
     async *listSegmentMembers(segment) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :segment',
-            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
+      for await (const page of queryPages(client, segmentQuery(segment))) {
         // The index projects keys only: the customer id is the table's partition key after "C#".
         yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      }
     },
     async getPopulation() {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));
@@ -478,43 +459,19 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await client.send(new PutCommand({ TableName: table, Item: { pk: 'STATS', sk: 'POPULATION', stats, asOf: asOf.toISOString() } }));
     },
     async countSegmentMembers(segment) {
-      let count = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :segment',
-            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return count;
+      return queryCount(client, segmentQuery(segment));
     },
     async putSegmentSnapshot(date, sizes) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: 'SNAPSHOT', sk: date, sizes } }));
     },
     async *scanProfiles(part) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: 'sk = :profile',
-            ExpressionAttributeValues: { ':profile': 'PROFILE' },
-            ProjectionExpression: 'customerId, orders, events, updatedAt',
-            ...(part === undefined ? {} : { Segment: part.segment, TotalSegments: part.totalSegments }),
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        yield (page.Items ?? []) as Profile[];
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const profiles = {
+        TableName: table,
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        ProjectionExpression: 'customerId, orders, events, updatedAt',
+      };
+      for await (const page of scanPages(client, profiles, part)) yield (page.Items ?? []) as Profile[];
     },
     async listSegmentSnapshots() {
       const items = await queryAll('SNAPSHOT', '');

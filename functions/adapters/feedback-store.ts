@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FeedbackKind } from '../core/feedback/ses-event.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import type { DailyCounts, GuardDecision } from '../core/feedback/sending-guard.ts';
-import { batchGetAll } from './dynamo-batch.ts';
+import { batchGetAll, queryPartition } from './dynamo-batch.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 
 /** A stored SES feedback event of one customer (item C#<id> / FB#<eventId>). */
@@ -74,21 +74,7 @@ export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: strin
       }
     },
     async listFeedback(customerId) {
-      const items: StoredFeedback[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fb)',
-            ExpressionAttributeValues: { ':pk': `C#${customerId}`, ':fb': 'FB#' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...((page.Items ?? []) as unknown as StoredFeedback[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return items;
+      return (await queryPartition(client, table, `C#${customerId}`, 'FB#')) as unknown as StoredFeedback[];
     },
     async putEngagement(customerId, engagement, now) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `C#${customerId}`, sk: 'ENGAGEMENT', customerId, engagement, updatedAt: now.toISOString() } }));
