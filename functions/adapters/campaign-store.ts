@@ -5,7 +5,8 @@ import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { customerIdHash, emailHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
 import { readSuppressions, type SuppressionSubject } from './suppression-reader.ts';
-import { SEGMENT_INDEX, type Contact } from './customer-store.ts';
+import { SEGMENT_INDEX } from './customer-store.ts';
+import type { Contact } from './ports/customers.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { batchGetAll, batchWriteAll, queryPages, queryPartition } from './dynamo-batch.ts';
 

@@ -8,7 +8,7 @@ import { contactItem, eventItem, orderItem } from '../adapters/ledger-items.ts';
 import { decimalSeparatorOf, neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { CustomerStore, FileStore, IdentityStore, IngestLedger, ProfileStore } from '../adapters/ports/customers.ts';
 import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../segmentation/model-scorer.ts';
 import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../segmentation/refresh-customers.ts';
@@ -177,7 +177,7 @@ export async function ingestObject(given: IngestDeps, key: string, etag: string)
  * The evaluation time of a file is that of its first attempt: a retry (minutes or days later)
  * validates, writes and evaluates as of the same instant, so it ends where one clean run would.
  */
-export async function pinnedTime(store: CustomerStore, key: string, etag: string, now: Date): Promise<Date> {
+export async function pinnedTime(store: FileStore, key: string, etag: string, now: Date): Promise<Date> {
   const stored = await storedStartTime(store, key, etag);
   if (stored !== undefined) return stored;
   // A conditional put: of two attempts racing, the first to write keeps its time.
@@ -188,7 +188,7 @@ export async function pinnedTime(store: CustomerStore, key: string, etag: string
 }
 
 /** The evaluation time an earlier attempt of this upload pinned, if one did. */
-async function storedStartTime(store: CustomerStore, key: string, etag: string): Promise<Date | undefined> {
+async function storedStartTime(store: FileStore, key: string, etag: string): Promise<Date | undefined> {
   const at = (await store.listChunkStates(key, etag, 'started'))[0]?.at;
   if (at === undefined) return undefined;
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);
@@ -340,7 +340,7 @@ export type IngestValue = OrderLine | CustomerRecord | CustomerEvent;
  * changes no consent again) from a new upload of the same key.
  */
 export function createApplier(
-  store: CustomerStore,
+  store: IngestLedger & IdentityStore & ProfileStore,
   key: string,
   now: Date,
   origin: {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dynalite from 'dynalite';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { CustomerStore } from '../../functions/adapters/ports/customers.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 import type { StoredContact } from '../../functions/core/contact-merge.ts';
 

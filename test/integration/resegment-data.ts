@@ -1,5 +1,6 @@
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { CustomerStore } from '../../functions/adapters/ports/customers.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 import { resegmentEveryone } from '../../functions/segmentation/resegment-everyone.ts';
 import { chunk } from '../../functions/core/collections.ts';
