@@ -43,6 +43,9 @@ import type { Contact, CustomerState, CustomerStore, FileRecord, Profile } from 
  */
 export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
+/** A FILE#<key> / E#<etag> item as the record it holds, without the table's keys. */
+const fileRecord = ({ pk: _pk, sk: _sk, ...record }: Record<string, unknown>) => record as unknown as FileRecord;
+
 /** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
 const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
   `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
@@ -104,10 +107,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
   return {
     async getFile(key, etag) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: `FILE#${key}`, sk: `E#${etag}` } }));
-      return Item as FileRecord | undefined;
+      return Item === undefined ? undefined : fileRecord(Item);
     },
     async fileVersions(key) {
-      return (await queryAll(`FILE#${key}`, 'E#')) as unknown as FileRecord[];
+      return (await queryAll(`FILE#${key}`, 'E#')).map(fileRecord);
     },
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
