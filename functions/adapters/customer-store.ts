@@ -6,7 +6,7 @@ import { mapLimit } from '../core/collections.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
 import { readSuppressions } from './suppression-reader.ts';
-import type { StoredFeedback } from './feedback-store.ts';
+import type { StoredFeedback } from './ports/feedback.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';

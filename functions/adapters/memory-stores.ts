@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './ports/customers.ts';
-import type { ObjectStore, ObjectWriter, RangedObjectStore } from './object-store.ts';
+import type { ObjectStore, ObjectWriter, RangedObjectStore } from './ports/objects.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { IdentityStore } from '../adapters/ports/customers.ts';
 import { mapLimit } from '../core/collections.ts';
-import type { FeedbackStore, SendingCounter } from '../adapters/feedback-store.ts';
+import type { FeedbackStore, SendingCounter } from '../adapters/ports/feedback.ts';
 import { parseSesEvent, suppresses, toFeedback, type Feedback, type FeedbackKind } from '../core/feedback/ses-event.ts';
 import { engagementFacts } from '../core/feedback/engagement.ts';
 import { decideSending, SENDING_PAUSED_MESSAGE, windowDays, type GuardSettings } from '../core/feedback/sending-guard.ts';

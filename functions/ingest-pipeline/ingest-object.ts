@@ -9,7 +9,7 @@ import { decimalSeparatorOf, neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import type { CustomerStore, FileStore, IdentityStore, IngestLedger, ProfileStore } from '../adapters/ports/customers.ts';
-import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
+import type { ObjectStore, ObjectWriter } from '../adapters/ports/objects.ts';
 import type { ModelScorer } from '../segmentation/model-scorer.ts';
 import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../segmentation/refresh-customers.ts';
 import { openJournal, type BatchJournal } from '../commons/batch-journal.ts';

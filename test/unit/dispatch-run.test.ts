@@ -4,7 +4,7 @@ import { parseCampaign, type Campaign } from '../../functions/core/campaign.ts';
 import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore, type MemoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
-import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/mailer.ts';
+import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/ports/mailer.ts';
 import { createRateLimiter, type Clock } from '../../functions/campaign-dispatch/rate-limiter.ts';
 import { runCampaigns, type DispatchDeps, type DispatchEvent } from '../../functions/campaign-dispatch/run-campaigns.ts';
 

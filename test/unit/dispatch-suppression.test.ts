@@ -4,7 +4,7 @@ import { parseCampaign } from '../../functions/core/campaign.ts';
 import { DEFAULT_SEND_POLICY } from '../../functions/core/send-decision.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
-import type { BulkSendRequest, Mailer } from '../../functions/adapters/mailer.ts';
+import type { BulkSendRequest, Mailer } from '../../functions/adapters/ports/mailer.ts';
 import { createRateLimiter } from '../../functions/campaign-dispatch/rate-limiter.ts';
 import { runCampaigns, type DispatchDeps } from '../../functions/campaign-dispatch/run-campaigns.ts';
 

@@ -5,7 +5,7 @@ import type { PopulationStats } from '../../core/segments/population.ts';
 import type { SuppressionEntry } from '../../core/suppression.ts';
 import type { EngagementFacts } from '../../core/feedback/engagement.ts';
 import type { ContactSource, StoredContact } from '../../core/contact-merge.ts';
-import type { StoredFeedback } from '../feedback-store.ts';
+import type { StoredFeedback } from './feedback.ts';
 
 /*
  * The customer side of the single table, as ports cut by what their callers need. The DynamoDB
