@@ -4,7 +4,7 @@ import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { customerIdHash, emailHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
 import { readSuppressions } from './suppression-reader.ts';
-import { SEGMENT_INDEX } from './customer-store.ts';
+import { TABLE_KEYS } from './table-schema.ts';
 import type { Contact } from './ports/customers.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { batchGetAll, batchWriteAll, queryPages, queryPartition } from './dynamo-batch.ts';
@@ -129,7 +129,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
       await batchWriteAll(client, table, { puts: items }, { attempts: BATCH_ATTEMPTS });
     },
     async *queued(queue, campaign) {
-      const waiting = { TableName: table, IndexName: SEGMENT_INDEX, KeyConditionExpression: 'gsi1pk = :queue', ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` } };
+      const waiting = { TableName: table, IndexName: TABLE_KEYS.segmentIndex.name, KeyConditionExpression: 'gsi1pk = :queue', ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` } };
       for await (const page of queryPages(client, waiting)) yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
     },
     async lastRun(campaign) {

@@ -41,7 +41,7 @@ import type { Contact, CustomerState, CustomerStore, FileRecord, Profile } from 
  *   {reason: erased | unsubscribed, at}: an erased id (and every id merged into it) is never recreated
  *   by ingest or feedback, and an unsubscribed customer is not mailed at any address.
  */
-export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
+const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
 /** A FILE#<key> / E#<etag> item as the record it holds, without the table's keys. */
 const fileRecord = ({ pk: _pk, sk: _sk, ...record }: Record<string, unknown>) => record as unknown as FileRecord;
