@@ -11,7 +11,8 @@ import type { SuppressionEntry } from '../core/suppression.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
- * tests of the ingest logic. Same contract as the DynamoDB store; it counts writes too.
+ * tests of the ingest logic. Same contract as the DynamoDB store (test/integration/customer-store-contract.test.ts
+ * runs both through the same cases); it counts writes too.
  */
 export interface MemoryCustomerStore extends CustomerStore {
   readonly writes: () => number;
