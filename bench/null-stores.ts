@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import type { CustomerStore } from '../functions/adapters/customer-store.ts';
-import type { ObjectStore } from '../functions/adapters/object-store.ts';
+import type { CustomerStore } from '../functions/adapters/ports/customers.ts';
+import type { ObjectStore } from '../functions/adapters/ports/objects.ts';
 
 /** A store that keeps nothing and counts the items it would write: strata's own cost, storage aside. */
 export function countingStore(): CustomerStore & { writes: () => number } {

@@ -21,7 +21,7 @@ import { dynamoDocumentClient } from '../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../functions/adapters/customer-store.ts';
 import { refreshCustomers } from '../functions/segmentation/refresh-customers.ts';
 import { BUILTIN_SEGMENTS } from '../functions/core/segments/builtin.ts';
-import { chunk } from '../functions/core/campaign.ts';
+import { chunk } from '../functions/core/collections.ts';
 import { aggregateOrders } from '../functions/core/profile.ts';
 import { startLocalStack } from '../functions/local/local-stack.ts';
 import { runResegment } from '../bin/commands/resegment.ts';

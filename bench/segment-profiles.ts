@@ -3,7 +3,7 @@
  * thread and its worker threads (bench/segments-worker.ts).
  */
 import type { OrderAggregates } from '../functions/core/profile.ts';
-import { chunk } from '../functions/core/campaign.ts';
+import { chunk } from '../functions/core/collections.ts';
 import { REFRESH_BATCH } from '../functions/segmentation/refresh-customers.ts';
 import { addBatchToStats, loadProfiles, type ProfileColumns } from '../functions/core/segments/columns.ts';
 import type { SegmentDefinition } from '../functions/core/segments/definition.ts';

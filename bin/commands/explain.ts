@@ -1,5 +1,6 @@
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
-import { dynamoCustomerStore, type Profile } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { Profile } from '../../functions/adapters/ports/customers.ts';
 import type { Reason } from '../../functions/core/segments/evaluate.ts';
 import type { Transition } from '../../functions/core/segments/assign.ts';
 import type { ConsentChange } from '../../functions/core/contact-merge.ts';

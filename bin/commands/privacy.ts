@@ -1,6 +1,7 @@
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
 import { purgeUploads } from './purge-files.ts';
-import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { IdentityStore } from '../../functions/adapters/ports/customers.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { cleanEmail } from '../../functions/core/clean.ts';
 import { InputError } from '../../functions/core/errors.ts';
@@ -39,7 +40,7 @@ export async function forget(stack: LocalStack, idOrEmail: string, now: Date, op
 }
 
 /** The erasure itself, and the hashes of the addresses it covered (kept off the printed result). */
-export async function forgetIn(store: CustomerStore, idOrEmail: string, now: Date): Promise<{ result: ForgetResult; addressHashes: readonly string[] }> {
+export async function forgetIn(store: IdentityStore, idOrEmail: string, now: Date): Promise<{ result: ForgetResult; addressHashes: readonly string[] }> {
   const target = idOrEmail.includes('@') ? 'email' : 'id';
   const email = target === 'email' ? cleanEmail(idOrEmail) : undefined;
   if (target === 'email' && email === undefined) throw new InputError('the argument is not a valid e-mail address');
@@ -71,7 +72,7 @@ export async function forgetIn(store: CustomerStore, idOrEmail: string, now: Dat
 }
 
 /** Follows alias pointers (a merge of a merge leaves a chain) to the customer that holds the data. */
-async function canonicalId(store: CustomerStore, id: string): Promise<string> {
+async function canonicalId(store: IdentityStore, id: string): Promise<string> {
   let current = id;
   for (let hop = 0; hop < 32; hop++) {
     const next = (await store.resolveAliases([current])).get(current);

@@ -2,8 +2,8 @@ import { forecastTransitions, periodBoundaries } from '../../functions/core/mode
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
+import { scanPages } from '../../functions/adapters/dynamo-batch.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { loadCampaigns } from '../../lib/campaigns.ts';
 import { attribute, DEFAULT_ATTRIBUTION_DAYS, type LedgerFeedback, type LedgerOrder, type LedgerSend } from '../../functions/core/report/attribution.ts';
@@ -138,10 +138,5 @@ async function reportData(stack: LocalStack, options: ReportOptions): Promise<Re
 }
 
 async function* scanTable(table: string): AsyncGenerator<Record<string, unknown>> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDocumentClient().send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
-    yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of scanPages(dynamoDocumentClient(), { TableName: table })) yield* page.Items ?? [];
 }

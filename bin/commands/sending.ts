@@ -1,5 +1,6 @@
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
-import { dynamoFeedbackStore, type SendingGuardState } from '../../functions/adapters/feedback-store.ts';
+import { dynamoFeedbackStore } from '../../functions/adapters/feedback-store.ts';
+import type { SendingGuardState } from '../../functions/adapters/ports/feedback.ts';
 import { decideSending, DEFAULT_GUARD_SETTINGS, windowDays, type GuardDecision } from '../../functions/core/feedback/sending-guard.ts';
 import type { LocalStack } from '../../functions/local/local-stack.ts';
 

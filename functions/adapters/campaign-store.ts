@@ -1,56 +1,14 @@
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../core/campaign.ts';
-import type { RecipientProfile } from '../core/campaign-content.ts';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../core/collections.ts';
 import type { LedgerEntry, SendStatus } from '../core/send-decision.ts';
 import { customerIdHash, emailHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
-import { readSuppressions, type SuppressionSubject } from './suppression-reader.ts';
-import { mapLimit, SEGMENT_INDEX, type Contact } from './customer-store.ts';
+import { readSuppressions } from './suppression-reader.ts';
+import { TABLE_KEYS } from './table-schema.ts';
+import type { Contact } from './ports/customers.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
-
-/** A customer as the dispatcher sees them: contact, order aggregates, last open, memberships asked for. */
-export interface Recipient extends RecipientProfile {
-  readonly lastOpenAt?: string;
-  /** Segment → membership start, for the segments the caller asked about that the customer is in. */
-  readonly memberSince: Readonly<Record<string, string>>;
-}
-
-/** Ledger items also sit in the segment index under these keys while a later run must find them. */
-export type LedgerQueue = 'DEFER' | 'PENDING';
-
-export interface ClaimRequest {
-  readonly customerId: string;
-  readonly campaign: string;
-  readonly status: Extract<SendStatus, 'CLAIMED' | 'HOLDOUT' | 'DEFERRED'>;
-  readonly marketing: boolean;
-  readonly segment?: string;
-  readonly notBefore?: string;
-  readonly reason?: string;
-}
-
-/**
- * The send ledger and the reads a campaign run needs. Every transition that could lead to a send
- * is conditional (claim: the item must not exist; reclaim: it must still be what was read), so two
- * runs never both own a send.
- */
-export interface CampaignStore {
-  recipients(customerIds: readonly string[], segments: readonly string[]): Promise<Map<string, Recipient>>;
-  /** Every ledger entry of each customer (one Query per customer), for the cap and duplicates. */
-  ledgers(customerIds: readonly string[]): Promise<Map<string, LedgerEntry[]>>;
-  suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
-  /** The suppression entries of each customer: every address they have had, their id and the ids merged into them. */
-  suppressions(subjects: readonly SuppressionSubject[]): Promise<Map<string, SuppressionEntry[]>>;
-  /** Creates the entry; false when one exists. */
-  claim(request: ClaimRequest, now: Date): Promise<boolean>;
-  /** Takes over an entry still exactly as read (a due deferral, a stale claim); false when it changed. */
-  reclaim(entry: LedgerEntry, now: Date): Promise<boolean>;
-  /** Overwrites entries this run owns (SENDING before the call, SENT / FAILED / UNCERTAIN after), in batches. */
-  write(entries: readonly LedgerEntry[]): Promise<void>;
-  /** Customer ids whose entry of this campaign waits in a queue. */
-  queued(queue: LedgerQueue, campaign: string): AsyncGenerator<string[]>;
-  lastRun(campaign: string): Promise<string | undefined>;
-  setLastRun(campaign: string, at: Date): Promise<void>;
-}
+import { batchGetAll, batchWriteAll, queryPages, queryPartition } from './dynamo-batch.ts';
+import type { CampaignStore, LedgerQueue, Recipient } from './ports/campaigns.ts';
 
 const pk = (id: string) => `C#${id}`;
 const sk = (campaign: string) => `SEND#${campaign}`;
@@ -77,21 +35,11 @@ function fromItem(item: Record<string, unknown>): LedgerEntry {
   return rest as unknown as LedgerEntry;
 }
 
+/** Calls per batch of reads or writes before a RetryableError: eleven, as this store's own loops made. */
+const BATCH_ATTEMPTS = 11;
+
 export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: string, concurrency = 16): CampaignStore {
-  async function batchGet(keys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    for (const batch of chunk(keys, 100)) {
-      let pending: Record<string, unknown>[] | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await jitter(attempt);
-        const response: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
-        items.push(...(response.Responses?.[table] ?? []));
-        pending = response.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return items;
-  }
+  const batchGet = (keys: readonly Record<string, unknown>[]) => batchGetAll(client, table, keys, { attempts: BATCH_ATTEMPTS });
 
   return {
     async recipients(customerIds, segments) {
@@ -129,21 +77,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
     async ledgers(customerIds) {
       const result = new Map<string, LedgerEntry[]>();
       await mapLimit([...new Set(customerIds)], concurrency, async (id) => {
-        const entries: LedgerEntry[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :send)',
-              ExpressionAttributeValues: { ':pk': pk(id), ':send': 'SEND#' },
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          entries.push(...(page.Items ?? []).map(fromItem));
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        result.set(id, entries);
+        result.set(id, (await queryPartition(client, table, pk(id), 'SEND#')).map(fromItem));
       });
       return result;
     },
@@ -192,31 +126,11 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
         toItem(e),
         ...(e.messageId === undefined ? [] : [{ pk: `MSG#${e.messageId}`, sk: 'MSG', customerId: e.customerId, campaign: e.campaign }]),
       ]);
-      for (const batch of chunk(items.map((Item) => ({ PutRequest: { Item } })), 25)) {
-        let pending: typeof batch | undefined = batch;
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} ledger writes unprocessed after ${attempt} attempts`);
-          if (attempt > 0) await jitter(attempt);
-          const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-          pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
-        }
-      }
+      await batchWriteAll(client, table, { puts: items }, { attempts: BATCH_ATTEMPTS });
     },
     async *queued(queue, campaign) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :queue',
-            ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const waiting = { TableName: table, IndexName: TABLE_KEYS.segmentIndex.name, KeyConditionExpression: 'gsi1pk = :queue', ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` } };
+      for await (const page of queryPages(client, waiting)) yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
     },
     async lastRun(campaign) {
       const items = await batchGet([{ pk: `CAMPAIGN#${campaign}`, sk: 'LAST_RUN' }]);
@@ -328,8 +242,4 @@ export function memoryCampaignStore(): MemoryCampaignStore {
 /** The address hash used by the suppression list, for callers holding a recipient. */
 export function recipientHash(recipient: Recipient): string | undefined {
   return recipient.contact?.email ? emailHash(recipient.contact.email) : undefined;
-}
-
-function jitter(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
 }

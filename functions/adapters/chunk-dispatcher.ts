@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { ChunkTask } from '../core/chunks.ts';
-import { mapLimit } from './customer-store.ts';
+import { mapLimit } from '../core/collections.ts';
 
 /** Sends chunk tasks to be run concurrently: async self-invocation in AWS, the same handler locally. */
 export interface ChunkDispatcher {

@@ -1,27 +1,19 @@
-import {
-  ScanCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import type { CustomerEvent, CustomerRecord, Order } from '../core/records.ts';
-import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
-import type { Membership, MembershipChanges, Transition } from '../core/segments/assign.ts';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomerEvent, Order } from '../core/records.ts';
+import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
-import { chunk } from '../core/campaign.ts';
+import { mapLimit } from '../core/collections.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 import { customerIdHash, emailHash, externalIdHash } from '../core/privacy.ts';
-import type { SuppressionEntry } from '../core/suppression.ts';
 import { readSuppressions } from './suppression-reader.ts';
-import type { StoredFeedback } from './feedback-store.ts';
+import type { StoredFeedback } from './ports/feedback.ts';
 import type { EngagementFacts } from '../core/feedback/engagement.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { RetryableError } from '../core/errors.ts';
-import { contactUpdatesById, mergeContacts, sameContact, updateContacts, type ContactSource, type StoredContact } from '../core/contact-merge.ts';
-import { backoff, batchGetAll, queryPartition } from './dynamo-batch.ts';
+import { contactUpdatesById, mergeContacts, sameContact, updateContacts } from '../core/contact-merge.ts';
+import { backoff, batchGetAll, batchWriteAll, queryCount, queryPages, queryPartition, scanPages } from './dynamo-batch.ts';
 import { customerPk, eventItem, orderItem } from './ledger-items.ts';
+import type { Contact, CustomerState, CustomerStore, FileRecord, Profile } from './ports/customers.ts';
 
 /**
  * The single table. Items of one customer share the partition C#<id>: CONTACT (from customer
@@ -49,159 +41,30 @@ import { customerPk, eventItem, orderItem } from './ledger-items.ts';
  *   {reason: erased | unsubscribed, at}: an erased id (and every id merged into it) is never recreated
  *   by ingest or feedback, and an unsubscribed customer is not mailed at any address.
  */
-export const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
+const SEGMENT_INDEX = TABLE_KEYS.segmentIndex.name;
 
-/** The contact fields files set, with when and from which file consent last changed and its history. */
-export type Contact = StoredContact;
-
-export interface Profile {
-  readonly customerId: string;
-  readonly contact?: Contact;
-  readonly orders?: OrderAggregates;
-  readonly events?: EventAggregates;
-  /** E-mail engagement from SES feedback (the ENGAGEMENT item), as of the latest event. */
-  readonly engagement?: EngagementFacts;
-  readonly updatedAt?: string;
-}
-
-/** What the PROFILE item holds besides the id: aggregates recomputed from the ledgers. */
-export interface ProfileAggregates {
-  readonly orders: OrderAggregates | undefined;
-  readonly events: EventAggregates | undefined;
-}
-
-/** What re-evaluating one customer changed: its aggregates, its memberships, or both. */
-export interface CustomerUpdate {
-  readonly customerId: string;
-  readonly aggregates?: ProfileAggregates;
-  readonly changes?: MembershipChanges;
-}
-
-/** Everything held about one customer that segment evaluation needs. */
-export interface CustomerState {
-  readonly profile: Profile | undefined;
-  readonly orders: Order[];
-  readonly events: CustomerEvent[];
-  readonly memberships: Membership[];
-  /** Recorded enters and exits, oldest first. */
-  readonly transitions?: Transition[];
-  /** SES feedback (sends, opens, clicks, ...), from which engagement facts are recomputed. */
-  readonly feedback?: StoredFeedback[];
-}
-
-/** What forgetCustomer did. */
-export interface Erasure {
-  readonly customerId: string;
-  /** Ids that had been merged into the customer, erased with it. */
-  readonly mergedIds: readonly string[];
-  readonly itemsDeleted: number;
-  /** The hashes of every address the customer had, now suppressed as erased (as are all their ids). */
-  readonly addressHashes: readonly string[];
-}
-
-export interface FileRecord {
-  readonly key: string;
-  readonly etag: string;
-  readonly status: 'applied';
-  readonly report: unknown;
-  readonly appliedAt: string;
-  /** The version of the mapping file the data was read with (ObjectStore.readVersioned), when there was one. */
-  readonly mappingVersion?: string;
-}
-
-export interface CustomerStore {
-  getFile(key: string, etag: string): Promise<FileRecord | undefined>;
-  /** Every applied version of a data file, in no particular order. */
-  fileVersions(key: string): Promise<readonly FileRecord[]>;
-  putFile(record: FileRecord): Promise<void>;
-  /** Records that one chunk of a file finished one phase of a chunked ingest, with its counts; the first record stays. */
-  putChunkState(key: string, etag: string, phase: string, chunk: number, state: Readonly<Record<string, unknown>>): Promise<void>;
-  /** The states of a file's chunks that finished a phase (strongly consistent). */
-  listChunkStates(key: string, etag: string, phase: string): Promise<Record<string, unknown>[]>;
-  putOrders(orders: readonly Order[], source: string): Promise<void>;
-  /**
-   * Applies what a customers file says: only the fields each record carries change, consent by the
-   * rule of functions/core/contact-merge.ts, and only contacts that change are written.
-   */
-  putContacts(customers: readonly CustomerRecord[], now: Date, origin: ContactSource): Promise<void>;
-  /** One Query: contact, aggregates, ledger and memberships of a customer. */
-  loadCustomer(customerId: string): Promise<CustomerState>;
-  /** Replaces the PROFILE item: the order aggregates, recomputed from the ledger. */
-  /**
-   * Writes the outcome of re-evaluating many customers (new aggregates, membership changes and
-   * their transitions) in shared batches; returns the number of items written.
-   */
-  applyRefresh(updates: readonly CustomerUpdate[], now: Date): Promise<number>;
-  putEvents(events: readonly CustomerEvent[], source: string): Promise<void>;
-  getContacts(customerIds: readonly string[]): Promise<{ customerId: string; contact: Contact }[]>;
-  listSegmentMembers(segment: string): AsyncGenerator<string[]>;
-  /** The canonical id of each given id that was merged into another customer. */
-  resolveAliases(customerIds: readonly string[]): Promise<Map<string, string>>;
-  /**
-   * Merges one customer into another: ledger, send ledger and contact (the canonical one's fields
-   * win, the alias fills gaps, consent follows the latest change) move over, the alias keeps only
-   * a pointer, and the merge is recorded.
-   */
-  mergeCustomer(aliasId: string, canonicalId: string, reason: string, now: Date): Promise<void>;
-  /** Customer ids whose contact carries this address. */
-  findByEmail(email: string): Promise<string[]>;
-  /** The customer owning each address hash, for those that have one (one BatchGet per 100). */
-  emailOwners(hashes: readonly string[]): Promise<Map<string, string>>;
-  /** The customer owning each external-id hash, for those that have one (one BatchGet per 100). */
-  externalIdOwners(hashes: readonly string[]): Promise<Map<string, string>>;
-  /** Every item held about a customer, as stored. */
-  exportCustomer(customerId: string): Promise<Record<string, unknown>[]>;
-  /**
-   * Erases a canonical customer and every id merged into it (their items, alias pointers, address
-   * and external-id links, SES message links) and keeps only suppression entries: SUPPRESS#<hash>
-   * for every address they have had and SUPPRESS#ID#<hash> for every id.
-   */
-  forgetCustomer(customerId: string, now: Date): Promise<Erasure>;
-  /** Suppresses an address hash; an erased address stays erased whatever reason comes later. */
-  suppress(hash: string, reason: string, now: Date): Promise<void>;
-  /** The per-customer entry SUPPRESS#ID#<customerIdHash(id)> (reason erased or unsubscribed). */
-  suppressCustomer(customerId: string, reason: 'erased' | 'unsubscribed', now: Date): Promise<void>;
-  /** Which of these customer ids were erased (ingest and feedback never recreate them). */
-  erasedIds(customerIds: readonly string[]): Promise<Set<string>>;
-  /** The suppression entries that concern one customer: every address they have had, every id of theirs. */
-  suppressions(customerId: string): Promise<SuppressionEntry[]>;
-  /** Which of these address hashes are suppressed (erased, unsubscribed, bounced, complained). */
-  suppressedHashes(hashes: readonly string[]): Promise<Set<string>>;
-  /** The population statistics of the last full evaluation (RFM quintiles, percentiles). */
-  getPopulation(): Promise<PopulationStats | undefined>;
-  putPopulation(stats: PopulationStats, asOf: Date): Promise<void>;
-  /** Members of a segment, counted through the segment index (no table scan). */
-  countSegmentMembers(segment: string): Promise<number>;
-  /** One size snapshot per segment per day; writing a day again replaces it. */
-  putSegmentSnapshot(date: string, sizes: Readonly<Record<string, number>>): Promise<void>;
-  listSegmentSnapshots(): Promise<{ date: string; sizes: Record<string, number> }[]>;
-  /**
-   * Every PROFILE item (id and aggregates, no contact), a page at a time; `part` splits the table
-   * into parallel scan segments.
-   */
-  scanProfiles(part?: { segment: number; totalSegments: number }): AsyncGenerator<Profile[]>;
-}
+/** A FILE#<key> / E#<etag> item as the record it holds, without the table's keys. */
+const fileRecord = ({ pk: _pk, sk: _sk, ...record }: Record<string, unknown>) => record as unknown as FileRecord;
 
 /** Chunk states sit under the file's partition, beside its FILE#<key>/E#<etag> record. */
 const chunkSk = (etag: string, phase: string, chunk: number | undefined) =>
   `K#${etag}#${phase}#${chunk === undefined ? '' : String(chunk).padStart(5, '0')}`;
 
+/** Calls per batch of writes before a RetryableError: eleven, as this store's own loop made. */
+const WRITE_ATTEMPTS = 11;
+
 export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: string): CustomerStore {
-  async function batchWrite(items: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) {
-    const requests = [
-      ...items.map((Item) => ({ PutRequest: { Item } })),
-      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-    ];
-    for (const batch of chunk(requests, 25)) {
-      let pending: typeof batch | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
-        const response = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = response.UnprocessedItems?.[table] as typeof batch | undefined;
-      }
-    }
-  }
+  /** The members of a segment, through the segment index. */
+  const segmentQuery = (segment: string) => ({
+    TableName: table,
+    IndexName: SEGMENT_INDEX,
+    KeyConditionExpression: 'gsi1pk = :segment',
+    ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
+  });
+
+  /** Puts then deletes, 25 per call, retrying unprocessed items with backoff (dynamo-batch.ts). */
+  const batchWrite = (puts: readonly Record<string, unknown>[], deletes: readonly Record<string, unknown>[] = []) =>
+    batchWriteAll(client, table, { puts, deletes }, { attempts: WRITE_ATTEMPTS });
 
   /** Reads items by key, 100 per call, retrying unprocessed keys with backoff (dynamo-batch.ts). */
   const batchGet = (keys: readonly Record<string, unknown>[], consistentRead = false) => batchGetAll(client, table, keys, { consistentRead });
@@ -244,10 +107,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
   return {
     async getFile(key, etag) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: `FILE#${key}`, sk: `E#${etag}` } }));
-      return Item as FileRecord | undefined;
+      return Item === undefined ? undefined : fileRecord(Item);
     },
     async fileVersions(key) {
-      return (await queryAll(`FILE#${key}`, 'E#')) as unknown as FileRecord[];
+      return (await queryAll(`FILE#${key}`, 'E#')).map(fileRecord);
     },
     async putFile(record) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `FILE#${record.key}`, sk: `E#${record.etag}`, ...record } }));
@@ -454,21 +317,10 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       return items.map((i) => ({ customerId: String(i.customerId), contact: i.contact as Contact }));
     },
     async *listSegmentMembers(segment) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :segment',
-            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
+      for await (const page of queryPages(client, segmentQuery(segment))) {
         // The index projects keys only: the customer id is the table's partition key after "C#".
         yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      }
     },
     async getPopulation() {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: { pk: 'STATS', sk: 'POPULATION' } }));
@@ -478,43 +330,19 @@ export function dynamoCustomerStore(client: DynamoDBDocumentClient, table: strin
       await client.send(new PutCommand({ TableName: table, Item: { pk: 'STATS', sk: 'POPULATION', stats, asOf: asOf.toISOString() } }));
     },
     async countSegmentMembers(segment) {
-      let count = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: SEGMENT_INDEX,
-            KeyConditionExpression: 'gsi1pk = :segment',
-            ExpressionAttributeValues: { ':segment': `SEG#${segment}` },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return count;
+      return queryCount(client, segmentQuery(segment));
     },
     async putSegmentSnapshot(date, sizes) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: 'SNAPSHOT', sk: date, sizes } }));
     },
     async *scanProfiles(part) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: 'sk = :profile',
-            ExpressionAttributeValues: { ':profile': 'PROFILE' },
-            ProjectionExpression: 'customerId, orders, events, updatedAt',
-            ...(part === undefined ? {} : { Segment: part.segment, TotalSegments: part.totalSegments }),
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        yield (page.Items ?? []) as Profile[];
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const profiles = {
+        TableName: table,
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        ProjectionExpression: 'customerId, orders, events, updatedAt',
+      };
+      for await (const page of scanPages(client, profiles, part)) yield (page.Items ?? []) as Profile[];
     },
     async listSegmentSnapshots() {
       const items = await queryAll('SNAPSHOT', '');
@@ -603,15 +431,4 @@ function erasedIdentities(items: readonly Record<string, unknown>[]) {
     } else if (sk.startsWith('SEND#') && typeof item.messageId === 'string') messageIds.add(item.messageId);
   }
   return { hashes, externalIds, messageIds };
-}
-
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -1,53 +1,7 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FeedbackKind } from '../core/feedback/ses-event.ts';
-import type { EngagementFacts } from '../core/feedback/engagement.ts';
-import type { DailyCounts, GuardDecision } from '../core/feedback/sending-guard.ts';
-import { batchGetAll } from './dynamo-batch.ts';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, queryPartition } from './dynamo-batch.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
-
-/** A stored SES feedback event of one customer (item C#<id> / FB#<eventId>). */
-export interface StoredFeedback {
-  readonly eventId: string;
-  readonly messageId: string;
-  readonly campaign: string;
-  readonly kind: FeedbackKind;
-  readonly at: string;
-  readonly detail?: string;
-}
-
-/** What the send ledger knows of an SES message id (item MSG#<messageId>, written by recordSend). */
-export interface SentMessage {
-  readonly customerId: string;
-  readonly campaign: string;
-}
-
-/** The sending guard's flag (item GUARD / SENDING), which dispatch reads before every campaign. */
-export interface SendingGuardState {
-  readonly paused: boolean;
-  readonly reasons: readonly string[];
-  readonly at: string;
-}
-
-export const SENDING_COUNTERS = ['sends', 'deliveries', 'hardBounces', 'softBounces', 'complaints', 'opens', 'clicks', 'renderingFailures', 'rejects', 'delays'] as const;
-export type SendingCounter = (typeof SENDING_COUNTERS)[number];
-
-/** The feedback side of the single table: events per customer, daily counters and the guard flag. */
-export interface FeedbackStore {
-  /** The customer and campaign of each known SES message id. */
-  findSentMessages(messageIds: readonly string[]): Promise<Map<string, SentMessage>>;
-  /** Stores a feedback event once; false when an event with that id was stored before. */
-  putFeedback(customerId: string, feedback: StoredFeedback): Promise<boolean>;
-  listFeedback(customerId: string): Promise<StoredFeedback[]>;
-  putEngagement(customerId: string, facts: EngagementFacts, now: Date): Promise<void>;
-  /** Adds to a counter of the day (UTC yyyy-mm-dd). */
-  countSending(day: string, counter: SendingCounter, amount: number): Promise<void>;
-  dailySendingCounts(days: readonly string[]): Promise<DailyCounts[]>;
-  sendingGuard(): Promise<SendingGuardState | undefined>;
-  /** True while the guard holds sending paused. */
-  sendingPaused(): Promise<boolean>;
-  pauseSending(decision: GuardDecision, now: Date): Promise<void>;
-  resumeSending(now: Date): Promise<void>;
-}
+import type { FeedbackStore, StoredFeedback } from './ports/feedback.ts';
 
 const GUARD_KEY = { pk: 'GUARD', sk: 'SENDING' } as const;
 const sendingDayKey = (day: string) => ({ pk: 'METRICS#SENDING', sk: `DAY#${day}` });
@@ -74,21 +28,7 @@ export function dynamoFeedbackStore(client: DynamoDBDocumentClient, table: strin
       }
     },
     async listFeedback(customerId) {
-      const items: StoredFeedback[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :fb)',
-            ExpressionAttributeValues: { ':pk': `C#${customerId}`, ':fb': 'FB#' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...((page.Items ?? []) as unknown as StoredFeedback[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return items;
+      return (await queryPartition(client, table, `C#${customerId}`, 'FB#')) as unknown as StoredFeedback[];
     },
     async putEngagement(customerId, engagement, now) {
       await client.send(new PutCommand({ TableName: table, Item: { pk: `C#${customerId}`, sk: 'ENGAGEMENT', customerId, engagement, updatedAt: now.toISOString() } }));

@@ -1,45 +1,6 @@
 import { GetAccountCommand, SendBulkEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 
-export interface BulkEntry {
-  readonly customerId: string;
-  readonly email: string;
-  readonly templateData: string;
-  readonly headers: readonly { readonly name: string; readonly value: string }[];
-}
-
-export interface BulkSendRequest {
-  readonly from: string;
-  readonly templateName: string;
-  readonly configurationSet?: string;
-  readonly entries: readonly BulkEntry[];
-}
-
-export interface EntryResult {
-  readonly customerId: string;
-  /** SES's BulkEmailStatus, e.g. SUCCESS, TRANSIENT_FAILURE, MESSAGE_REJECTED. */
-  readonly status: string;
-  readonly messageId?: string;
-  readonly error?: string;
-}
-
-/**
- * A SendBulkEmail call that failed as a whole. `throttled`: SES refused it for rate, resend later;
- * `refused`: SES answered with an error, nothing was sent; `unreached`: the request never got to
- * SES; `ambiguous`: no answer (timeout, 5xx, reset) — SES may have accepted it.
- */
-export class BulkSendError extends Error {
-  override readonly name = 'BulkSendError';
-  constructor(readonly kind: 'throttled' | 'refused' | 'unreached' | 'ambiguous', message: string) {
-    super(message);
-  }
-}
-
-export interface Mailer {
-  /** One SendBulkEmail call; the caller keeps it to at most 50 entries. */
-  sendBulk(request: BulkSendRequest): Promise<EntryResult[]>;
-  /** The account's MaxSendRate (recipients per second), undefined when SES will not say. */
-  maxSendRate(): Promise<number | undefined>;
-}
+import { BulkSendError, type Mailer } from './ports/mailer.ts';
 
 const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'LimitExceededException', 'Throttling']);
 const UNREACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
-import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './customer-store.ts';
-import type { ObjectStore, ObjectWriter, RangedObjectStore } from './object-store.ts';
+import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './ports/customers.ts';
+import type { ObjectStore, ObjectWriter, RangedObjectStore } from './ports/objects.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
@@ -11,7 +11,8 @@ import type { SuppressionEntry } from '../core/suppression.ts';
 
 /**
  * The customer store in memory, for commands that read files directly (rfm, model) and for fast
- * tests of the ingest logic. Same contract as the DynamoDB store; it counts writes too.
+ * tests of the ingest logic. Same contract as the DynamoDB store (test/integration/customer-store-contract.test.ts
+ * runs both through the same cases); it counts writes too.
  */
 export interface MemoryCustomerStore extends CustomerStore {
   readonly writes: () => number;
@@ -31,8 +32,9 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const memberships = new Map<string, Map<string, Membership>>();
   const suppressed = new Map<string, { reason: string; at: string }>();
   const idSuppressed = new Map<string, { reason: string; at: string }>();
-  // The EMAIL#<hash> OWNER links, every address each customer has had (ADDR#), and who merged into whom (MERGE#).
+  // The EMAIL#<hash> and XID#<hash> OWNER links, every address each customer has had (ADDR#), and who merged into whom (MERGE#).
   const emailLinks = new Map<string, string>();
+  const externalIdLinks = new Map<string, string>();
   const addresses = new Map<string, Set<string>>();
   const mergedInto = new Map<string, Set<string>>();
   const addAddress = (customerId: string, hash: string) => {
@@ -47,6 +49,26 @@ export function memoryCustomerStore(): MemoryCustomerStore {
   const merges = new Map<string, { aliasId: string; canonicalId: string; reason: string }>();
   const transitions = new Map<string, Transition>();
   const snapshots = new Map<string, Record<string, number>>();
+  // Each customer's transition keys, so reading one customer does not go through everyone's.
+  const transitionKeys = new Map<string, Set<string>>();
+  const transitionSk = (t: Transition) => `T#${t.at}#${t.segment}#${t.change}`;
+  const putTransition = (t: Transition) => {
+    const sk = transitionSk(t);
+    transitions.set(`${t.customerId}\u001f${sk}`, t);
+    transitionKeys.set(t.customerId, (transitionKeys.get(t.customerId) ?? new Set()).add(sk));
+  };
+  /** A customer's transitions oldest first, in the order of their T#<at>#<segment>#<change> keys. */
+  const transitionsOf = (customerId: string) =>
+    [...(transitionKeys.get(customerId) ?? [])].sort().map((sk) => transitions.get(`${customerId}\u001f${sk}`) as Transition);
+  /** Deletes the transitions of these customers, as deleting their partitions does; returns how many. */
+  const dropTransitions = (ids: readonly string[]) => {
+    let gone = 0;
+    for (const id of ids) {
+      for (const sk of transitionKeys.get(id) ?? []) gone += transitions.delete(`${id}\u001f${sk}`) ? 1 : 0;
+      transitionKeys.delete(id);
+    }
+    return gone;
+  };
   let population: PopulationStats | undefined;
   let writes = 0;
 
@@ -123,7 +145,11 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         if (stored !== undefined && sameContact(next, stored)) continue;
         writes++;
         contacts.set(customerId, next);
-        if (next.email) addAddress(customerId, emailHash(next.email));
+      }
+      // As in DynamoDB: every row carrying an address or external id links it, changed or not.
+      for (const { customerId, email, externalId } of customers) {
+        if (email) addAddress(customerId, emailHash(email));
+        if (externalId) externalIdLinks.set(externalIdHash(externalId), customerId);
       }
     },
     async loadCustomer(customerId) {
@@ -143,6 +169,8 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         orders: [...(ledger.get(customerId)?.values() ?? [])],
         events: [...(eventLedger.get(customerId)?.values() ?? [])],
         memberships: [...(memberships.get(customerId)?.values() ?? [])],
+        transitions: transitionsOf(customerId),
+        feedback: [],
       };
     },
     async applyRefresh(updates, now) {
@@ -157,7 +185,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         for (const m of changes.enter) current.set(m.segment, m);
         for (const m of changes.exit) current.delete(m.segment);
         memberships.set(customerId, current);
-        for (const t of changes.transitions) transitions.set(`${t.customerId}#${t.at}#${t.segment}#${t.change}`, t);
+        for (const t of changes.transitions) putTransition(t);
         count += changes.enter.length + changes.exit.length + changes.transitions.length;
       }
       writes += count;
@@ -195,8 +223,10 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       contacts.delete(aliasId);
       profiles.delete(aliasId);
       memberships.delete(aliasId);
+      dropTransitions([aliasId]);
       aliases.set(aliasId, canonicalId);
       if (aliasContact?.email) addAddress(aliasId, emailHash(aliasContact.email));
+      if (aliasContact?.externalId) externalIdLinks.set(externalIdHash(aliasContact.externalId), canonicalId);
       for (const hash of addresses.get(aliasId) ?? []) addAddress(canonicalId, hash);
       addresses.delete(aliasId);
       const merged = mergedInto.get(canonicalId) ?? new Set<string>();
@@ -210,12 +240,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       return new Map(hashes.flatMap((h) => (emailLinks.has(h) ? [[h, emailLinks.get(h) ?? '']] : [])));
     },
     async externalIdOwners(hashes) {
-      const owners = new Map<string, string>();
-      for (const [id, c] of contacts) {
-        const hash = c.externalId === undefined ? undefined : externalIdHash(c.externalId);
-        if (hash !== undefined && hashes.includes(hash) && !owners.has(hash)) owners.set(hash, id);
-      }
-      return owners;
+      return new Map(hashes.flatMap((h) => (externalIdLinks.has(h) ? [[h, externalIdLinks.get(h) ?? '']] : [])));
     },
     async findByEmail(email) {
       const owner = emailLinks.get(emailHash(email));
@@ -230,6 +255,10 @@ export function memoryCustomerStore(): MemoryCustomerStore {
       const hashes = new Set(addresses.get(customerId) ?? []);
       const email = contacts.get(customerId)?.email;
       if (email !== undefined) hashes.add(emailHash(email));
+      const externalIds = ids.flatMap((id) => {
+        const externalId = contacts.get(id)?.externalId;
+        return externalId === undefined ? [] : [externalIdHash(externalId)];
+      });
       let deleted = 0;
       for (const id of ids) {
         deleted +=
@@ -240,6 +269,7 @@ export function memoryCustomerStore(): MemoryCustomerStore {
           (eventLedger.get(id)?.size ?? 0) +
           (memberships.get(id)?.size ?? 0) +
           (addresses.get(id)?.size ?? 0);
+        deleted += dropTransitions([id]);
         ledger.delete(id);
         eventLedger.delete(id);
         memberships.delete(id);
@@ -247,6 +277,12 @@ export function memoryCustomerStore(): MemoryCustomerStore {
         idSuppressed.set(customerIdHash(id), { reason: 'erased', at: now.toISOString() });
       }
       deleted += mergedInto.get(customerId)?.size ?? 0;
+      for (const hash of externalIds) {
+        if (ids.includes(externalIdLinks.get(hash) ?? '')) {
+          externalIdLinks.delete(hash);
+          deleted++;
+        }
+      }
       mergedInto.delete(customerId);
       for (const hash of hashes) {
         if (ids.includes(emailLinks.get(hash) ?? '')) {

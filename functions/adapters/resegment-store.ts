@@ -1,6 +1,7 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './dynamo-errors.ts';
+import { queryAll, scanPage as scanOnePage } from './dynamo-batch.ts';
 import { runLockSchema, type RunLock } from '../core/run-lock.ts';
 
 export type ScanKey = { readonly pk: string; readonly sk: string };
@@ -26,15 +27,10 @@ export type LockOutcome =
 export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
   /** One page of parallel scan segment `segment`, narrowed by `narrowing` (a filter, a projection). */
   async function scanPage(segment: number, totalSegments: number, startKey: ScanKey | null, limit: number, narrowing: Partial<ScanCommandInput> = {}): Promise<ProfilePage> {
-    const page = await client.send(
-      new ScanCommand({
-        ...narrowing,
-        TableName: table,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        Limit: limit,
-        ...(startKey === null ? {} : { ExclusiveStartKey: startKey }),
-      }),
+    const page = await scanOnePage(
+      client,
+      { ...narrowing, TableName: table, Limit: limit, ...(startKey === null ? {} : { ExclusiveStartKey: startKey }) },
+      { segment, totalSegments },
     );
     const last = page.LastEvaluatedKey;
     return { items: page.Items ?? [], lastKey: last === undefined ? undefined : { pk: String(last.pk), sk: String(last.sk) } };
@@ -171,16 +167,14 @@ export function resegmentStore(client: DynamoDBDocumentClient, table: string) {
 
     /** The transitions a customer holds at evaluation time `at` (as stored). */
     async transitionsAt(customerId: string, at: string): Promise<{ segment: string; change: string }[]> {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `C#${customerId}`, ':prefix': `T#${at}#` },
-          ProjectionExpression: '#segment, #change',
-          ExpressionAttributeNames: { '#segment': 'segment', '#change': 'change' },
-        }),
-      );
-      return (page.Items ?? []).map((i) => ({ segment: String(i.segment), change: String(i.change) }));
+      const items = await queryAll(client, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `C#${customerId}`, ':prefix': `T#${at}#` },
+        ProjectionExpression: '#segment, #change',
+        ExpressionAttributeNames: { '#segment': 'segment', '#change': 'change' },
+      });
+      return items.map((i) => ({ segment: String(i.segment), change: String(i.change) }));
     },
   };
 }

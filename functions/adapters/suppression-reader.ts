@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { customerIdHash } from '../core/privacy.ts';
 import type { SuppressionEntry } from '../core/suppression.ts';
-import { mapLimit } from './customer-store.ts';
+import { mapLimit } from '../core/collections.ts';
 import { queryPartition } from './dynamo-batch.ts';
 
 /** Reads keys in batches with the caller's retry policy (each store has one BatchGet helper). */

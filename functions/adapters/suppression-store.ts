@@ -1,16 +1,7 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './dynamo-errors.ts';
 
-/**
- * Adding suppression entries, and nothing else: what the public unsubscribe endpoint may do. Its
- * role may only put items whose key starts SUPPRESS# (a dynamodb:LeadingKeys condition).
- */
-export interface SuppressionWriter {
-  /** SUPPRESS#<emailHash>: this address is never mailed again. */
-  suppressAddress(emailHash: string, reason: 'unsubscribed', now: Date): Promise<void>;
-  /** SUPPRESS#ID#<customerIdHash>: this customer is never mailed again, at any address. */
-  suppressCustomer(customerIdHash: string, reason: 'unsubscribed', now: Date): Promise<void>;
-}
+import type { SuppressionWriter } from './ports/suppression-writer.ts';
 
 export function dynamoSuppressionWriter(client: DynamoDBDocumentClient, table: string): SuppressionWriter {
   // An erasure entry stays as it is: it also keeps ingest and feedback from recreating the customer.

@@ -1,7 +1,8 @@
-import { chunk, MAX_BULK_DESTINATIONS } from '../core/campaign.ts';
+import { MAX_BULK_DESTINATIONS } from '../core/campaign.ts';
+import { chunk } from '../core/collections.ts';
 import type { LedgerEntry } from '../core/send-decision.ts';
-import type { CampaignStore } from '../adapters/campaign-store.ts';
-import { BulkSendError, type BulkEntry, type Mailer } from '../adapters/mailer.ts';
+import type { CampaignStore } from '../adapters/ports/campaigns.ts';
+import { BulkSendError, type BulkEntry, type Mailer } from '../adapters/ports/mailer.ts';
 import type { Clock, RateLimiter } from './rate-limiter.ts';
 
 /** Per-entry statuses after which SES did not take the message and a resend may succeed. */

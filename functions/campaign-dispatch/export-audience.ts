@@ -1,6 +1,7 @@
 import { AUDIENCE_PLATFORMS, audienceCsv, audienceKey, type AudiencePlatform } from '../core/audience.ts';
-import { recipientHash, type CampaignStore } from '../adapters/campaign-store.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import { recipientHash } from '../adapters/campaign-store.ts';
+import type { CampaignStore } from '../adapters/ports/campaigns.ts';
+import type { ObjectStore } from '../adapters/ports/objects.ts';
 
 export interface AudienceExport {
   readonly segment: string;

@@ -7,8 +7,9 @@ import { decide, type LedgerEntry, type SendPolicy } from '../core/send-decision
 import { blockingSuppression } from '../core/suppression.ts';
 import { emailHash } from '../core/privacy.ts';
 import { UNSUBSCRIBE_TOKEN_DAYS, unsubscribeHeaders, unsubscribeUrl } from '../core/unsubscribe-token.ts';
-import { recipientHash, type CampaignStore, type ClaimRequest, type Recipient } from '../adapters/campaign-store.ts';
-import type { Mailer } from '../adapters/mailer.ts';
+import { recipientHash } from '../adapters/campaign-store.ts';
+import type { CampaignStore, ClaimRequest, Recipient } from '../adapters/ports/campaigns.ts';
+import type { Mailer } from '../adapters/ports/mailer.ts';
 import { emptyCounts, sendOutgoing, type Outgoing, type SendCounts } from './bulk-sender.ts';
 import type { Clock, RateLimiter } from './rate-limiter.ts';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { FileStore } from '../adapters/ports/customers.ts';
 
 /**
  * What an ingest attempt decided for each of its write batches, recorded before the batch's writes
@@ -14,7 +14,7 @@ export interface BatchJournal<T extends object> {
 }
 
 /** One Query reads what earlier attempts recorded under `phase`; each new batch is one conditional put. */
-export async function openJournal<T extends object>(store: CustomerStore, file: { readonly key: string; readonly etag: string }, phase: string, schema: z.ZodType<T>): Promise<BatchJournal<T>> {
+export async function openJournal<T extends object>(store: FileStore, file: { readonly key: string; readonly etag: string }, phase: string, schema: z.ZodType<T>): Promise<BatchJournal<T>> {
   const recorded = new Map<number, T>();
   for (const state of await store.listChunkStates(file.key, file.etag, phase)) recorded.set(Number(state.chunk), schema.parse(state));
   return {

@@ -155,10 +155,3 @@ export function templateName(campaign: Pick<Campaign, 'name'>): string {
 export function byPriority(a: Campaign, b: Campaign): number {
   return b.priority - a.priority || a.name.localeCompare(b.name);
 }
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { mapLimit, type CustomerStore } from '../adapters/customer-store.ts';
-import type { FeedbackStore, SendingCounter } from '../adapters/feedback-store.ts';
+import type { IdentityStore } from '../adapters/ports/customers.ts';
+import { mapLimit } from '../core/collections.ts';
+import type { FeedbackStore, SendingCounter } from '../adapters/ports/feedback.ts';
 import { parseSesEvent, suppresses, toFeedback, type Feedback, type FeedbackKind } from '../core/feedback/ses-event.ts';
 import { engagementFacts } from '../core/feedback/engagement.ts';
 import { decideSending, SENDING_PAUSED_MESSAGE, windowDays, type GuardSettings } from '../core/feedback/sending-guard.ts';
@@ -8,7 +9,7 @@ import { InputError } from '../core/errors.ts';
 import { emailHash } from '../core/privacy.ts';
 
 export interface FeedbackDeps {
-  readonly customers: CustomerStore;
+  readonly customers: IdentityStore;
   readonly feedback: FeedbackStore;
   readonly logger: Logger;
   readonly guard: GuardSettings;
@@ -156,7 +157,7 @@ function parseJson(body: string, messageId: string): unknown {
   }
 }
 
-async function suppress(customers: CustomerStore, fb: Feedback, now: Date): Promise<number> {
+async function suppress(customers: IdentityStore, fb: Feedback, now: Date): Promise<number> {
   for (const address of fb.recipients) await customers.suppress(emailHash(address), fb.kind === 'complaint' ? 'complained' : 'bounced', now);
   return fb.recipients.length;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { IdentityStore, IngestLedger, ProfileStore } from '../adapters/ports/customers.ts';
 import type { BatchJournal } from '../commons/batch-journal.ts';
 import { resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
 import type { IngestValue } from './ingest-rows.ts';
@@ -19,7 +19,7 @@ export const mergesSchema = z.object({
  * changes no consent again) from a new upload of the same key.
  */
 export function createApplier(
-  store: CustomerStore,
+  store: IngestLedger & IdentityStore & ProfileStore,
   key: string,
   now: Date,
   origin: {

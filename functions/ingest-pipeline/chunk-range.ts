@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { RangedObjectStore } from '../adapters/object-store.ts';
+import type { RangedObjectStore } from '../adapters/ports/objects.ts';
 import type { ChunkRange } from '../core/chunks.ts';
 import { InputError } from '../core/errors.ts';
 import { MAX_RECORD_BYTES } from './read-rows.ts';

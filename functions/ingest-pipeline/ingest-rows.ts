@@ -4,7 +4,7 @@ import { writeProblem } from '../core/item-size.ts';
 import { contactItem, eventItem, orderItem } from '../adapters/ledger-items.ts';
 import { decimalSeparatorOf, neutralizeFormula } from '../core/clean.ts';
 import type { RecordKind } from '../core/fields.ts';
-import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
+import type { ObjectStore, ObjectWriter } from '../adapters/ports/objects.ts';
 import type { RepeatFilter } from '../core/repeat-filter.ts';
 import type { RowSource, SourceRow } from './read-rows.ts';
 

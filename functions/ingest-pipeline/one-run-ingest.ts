@@ -1,7 +1,7 @@
 import type { Mapping } from '../core/mapping.ts';
 import { quarantineKeys, type IncomingObject } from '../core/object-key.ts';
 import { RetryableError } from '../core/errors.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ObjectStore } from '../adapters/ports/objects.ts';
 import { refreshCustomers, refreshSummarySchema, type RefreshOptions } from '../segmentation/refresh-customers.ts';
 import { openJournal } from '../commons/batch-journal.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';

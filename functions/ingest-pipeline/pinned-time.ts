@@ -1,11 +1,11 @@
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { FileStore } from '../adapters/ports/customers.ts';
 import { RetryableError } from '../core/errors.ts';
 
 /**
  * The evaluation time of a file is that of its first attempt: a retry (minutes or days later)
  * validates, writes and evaluates as of the same instant, so it ends where one clean run would.
  */
-export async function pinnedTime(store: CustomerStore, key: string, etag: string, now: Date): Promise<Date> {
+export async function pinnedTime(store: FileStore, key: string, etag: string, now: Date): Promise<Date> {
   const stored = await storedStartTime(store, key, etag);
   if (stored !== undefined) return stored;
   // A conditional put: of two attempts racing, the first to write keeps its time.
@@ -16,7 +16,7 @@ export async function pinnedTime(store: CustomerStore, key: string, etag: string
 }
 
 /** The evaluation time an earlier attempt of this upload pinned, if one did. */
-export async function storedStartTime(store: CustomerStore, key: string, etag: string): Promise<Date | undefined> {
+export async function storedStartTime(store: FileStore, key: string, etag: string): Promise<Date | undefined> {
   const at = (await store.listChunkStates(key, etag, 'started'))[0]?.at;
   if (at === undefined) return undefined;
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error(`${key}: the stored start time of its ingest is unreadable`);

@@ -1,6 +1,6 @@
 import { emailHash, externalIdHash } from '../core/privacy.ts';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { IdentityStore, ProfileStore } from '../adapters/ports/customers.ts';
 import { combineRecords, contactFieldsOf } from '../core/contact-merge.ts';
 
 export interface IdentityMerge {
@@ -31,7 +31,7 @@ export const ERASED_CUSTOMER = 'erased customer';
  * out and returned as `erased`, as given, so that an erased customer is never recreated.
  */
 export async function resolveIdentities(
-  store: CustomerStore,
+  store: IdentityStore & ProfileStore,
   batch: { readonly orders: readonly OrderLine[]; readonly customers: readonly CustomerRecord[]; readonly events: readonly CustomerEvent[] },
   claimed: Map<string, string>,
   now: Date,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LocalStack } from './local-stack.ts';
-import { chunk } from '../core/campaign.ts';
+import { chunk } from '../core/collections.ts';
 import { FEEDBACK_BATCH_SIZE } from '../core/feedback/sending-guard.ts';
 import type { BatchOutcome } from '../feedback/process-feedback.ts';
 

@@ -1,7 +1,7 @@
 import type { ModelScorer } from '../segmentation/model-scorer.ts';
 import { refreshCustomers, type RefreshSummary } from '../segmentation/refresh-customers.ts';
 import { addProfilesToStats } from '../segmentation/resegment-everyone.ts';
-import type { CustomerStore } from '../adapters/customer-store.ts';
+import type { PopulationStore, ProfileStore } from '../adapters/ports/customers.ts';
 import type { EventAggregates, OrderAggregates } from '../core/profile.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import { emptyStats, finalizeStats, mergeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
@@ -47,7 +47,7 @@ export function finalizePopulation(partial: PartialStats): PopulationStats {
 
 /** Re-evaluates customers against the population (writes only changes). */
 export function refreshWithPopulation(
-  store: CustomerStore,
+  store: ProfileStore & PopulationStore,
   customerIds: readonly string[],
   definitions: readonly SegmentDefinition[],
   now: Date,

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ObjectStore } from '../adapters/ports/objects.ts';
 import { scoreAggregates, type ModelFacts, type Models, type ScoredAggregates } from '../core/models/clv.ts';
 import { fittedModelSchema, LATEST_MODEL_KEY, type FittedModel } from '../core/models/fitted-model.ts';
 import { InputError } from '../core/errors.ts';

@@ -9,9 +9,9 @@ import { loadProfiles } from '../core/segments/columns.ts';
 import { evaluateBatch, isMember } from '../core/segments/evaluate-columns.ts';
 import type { OrderAggregates } from '../core/profile.ts';
 import { EMPTY_POPULATION, type PopulationStats } from '../core/segments/population.ts';
-import { chunk } from '../core/campaign.ts';
+import { chunk, mapLimit } from '../core/collections.ts';
 import { engagementFacts, feedbackAsEvents } from '../core/feedback/engagement.ts';
-import { mapLimit, type CustomerStore, type CustomerUpdate } from '../adapters/customer-store.ts';
+import type { CustomerUpdate, PopulationStore, ProfileStore } from '../adapters/ports/customers.ts';
 import type { BatchJournal } from '../commons/batch-journal.ts';
 
 export interface RefreshSummary {
@@ -51,7 +51,7 @@ export const REFRESH_BATCH = 200;
  * a file touched) and re-segmentation (everyone).
  */
 export async function refreshCustomers(
-  store: CustomerStore,
+  store: ProfileStore & PopulationStore,
   customerIds: Iterable<string>,
   definitions: readonly SegmentDefinition[],
   now: Date,

@@ -1,4 +1,4 @@
-import type { CustomerStore, Profile } from '../adapters/customer-store.ts';
+import type { PopulationStore, Profile, ProfileStore } from '../adapters/ports/customers.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';
 import { addBatchToStats, loadProfiles } from '../core/segments/columns.ts';
 import { emptyStats, finalizeStats, statsFields, type PartialStats, type PopulationStats } from '../core/segments/population.ts';
@@ -13,7 +13,7 @@ export interface ResegmentSummary extends RefreshSummary {
  * first pass of re-segmentation, mergeable across parallel workers.
  */
 async function collectStats(
-  store: CustomerStore,
+  store: PopulationStore,
   definitions: readonly SegmentDefinition[],
   now: Date,
   options: Pick<RefreshOptions, 'scoreModel'> & { part?: { segment: number; totalSegments: number } } = {},
@@ -49,7 +49,7 @@ export function addProfilesToStats(
  * snapshot of the day. The scheduled workflow does the same steps in parallel scan segments.
  */
 export async function resegmentEveryone(
-  store: CustomerStore,
+  store: ProfileStore & PopulationStore,
   definitions: readonly SegmentDefinition[],
   now: Date,
   options: Pick<RefreshOptions, 'scoreModel'> = {},
@@ -63,7 +63,7 @@ export async function resegmentEveryone(
 }
 
 /** Counts each segment through the segment index and keeps the day's snapshot. */
-export async function snapshotSizes(store: CustomerStore, definitions: readonly SegmentDefinition[], now: Date): Promise<Record<string, number>> {
+export async function snapshotSizes(store: ProfileStore & PopulationStore, definitions: readonly SegmentDefinition[], now: Date): Promise<Record<string, number>> {
   const sizes: Record<string, number> = {};
   for (const d of definitions) sizes[d.name] = await store.countSegmentMembers(d.name);
   await store.putSegmentSnapshot(now.toISOString().slice(0, 10), sizes);

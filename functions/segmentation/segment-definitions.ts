@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ObjectStore } from '../adapters/ports/objects.ts';
 import { InputError } from '../core/errors.ts';
 import { assembleDefinitions, BUILTIN_CONFIG_KEY, SEGMENTS_PREFIX } from '../core/segments/catalog.ts';
 import type { SegmentDefinition } from '../core/segments/definition.ts';

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryRangedStore, type MemoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
-import type { CustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { CustomerStore } from '../../functions/adapters/ports/customers.ts';
 import { ingestObject, type IngestDeps } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 import { runChunkTask } from '../../functions/ingest-pipeline/chunked-ingest.ts';

@@ -1,4 +1,4 @@
-import type { CustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { CustomerStore } from '../../functions/adapters/ports/customers.ts';
 
 /**
  * The store with its N-th call of one of `writes` failing: an array of items is half written first,

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
-import type { ObjectStore } from '../../functions/adapters/object-store.ts';
+import type { ObjectStore } from '../../functions/adapters/ports/objects.ts';
 import { ingestObject, type IngestOutcome } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';
 

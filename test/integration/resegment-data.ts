@@ -1,8 +1,9 @@
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoCustomerStore, type CustomerStore } from '../../functions/adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
+import type { CustomerStore } from '../../functions/adapters/ports/customers.ts';
 import { memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
 import { resegmentEveryone } from '../../functions/segmentation/resegment-everyone.ts';
-import { chunk } from '../../functions/core/campaign.ts';
+import { chunk } from '../../functions/core/collections.ts';
 import { aggregateEvents, aggregateOrders } from '../../functions/core/profile.ts';
 import type { CustomerRecord, OrderLine } from '../../functions/core/records.ts';
 import type { Transition } from '../../functions/core/segments/assign.ts';

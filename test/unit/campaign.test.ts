@@ -1,35 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../functions/core/errors.ts';
-import { MAX_BULK_DESTINATIONS, byPriority, chunk, parseCampaign, parseCampaigns, templateName, type Campaign } from '../../functions/core/campaign.ts';
+import { MAX_BULK_DESTINATIONS, byPriority, parseCampaign, parseCampaigns, templateName, type Campaign } from '../../functions/core/campaign.ts';
 import { readCampaignDir } from '../../functions/commons/campaign-catalog.ts';
 import { DEFAULT_CAMPAIGN_DIR } from '../../lib/campaigns.ts';
 
 const content = { subject: 'Hello {{firstName}}', mjml: 'hello.mjml', text: 'Hello {{firstName}}' };
 const minimal = { name: 'spring', segments: ['first-time-buyers'], trigger: { type: 'enter' }, content };
 
-describe('chunk splits recipients into SES-sized calls', () => {
-  it.each([
-    { count: 0, size: 50, sizes: [] },
-    { count: 1, size: 50, sizes: [1] },
-    { count: 50, size: 50, sizes: [50] },
-    { count: 51, size: 50, sizes: [50, 1] },
-    { count: 101, size: 50, sizes: [50, 50, 1] },
-  ])('$count items in chunks of $size → $sizes', ({ count, size, sizes }) => {
-    // Prepare
-    const items = Array.from({ length: count }, (_, i) => i);
-
-    // Act
-    const chunks = chunk(items, size);
-
-    // Assess
-    expect(chunks.map((c) => c.length)).toEqual(sizes);
-    expect(chunks.flat()).toEqual(items);
-  });
-
-  it.each([0, -1, 1.5, Number.NaN])('refuses a chunk size of %s', (size) => {
-    expect(() => chunk([1, 2, 3], size)).toThrow(`chunk size must be a positive integer, got ${size}`);
-  });
-
+describe('the SES bulk limit', () => {
   it('sizes chunks for the SES limit of 50 destinations', () => {
     expect(MAX_BULK_DESTINATIONS).toBe(50);
   });

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parseCampaign, type Campaign } from '../../functions/core/campaign.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCampaignStore, type MemoryCampaignStore } from '../../functions/adapters/campaign-store.ts';
-import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/mailer.ts';
+import { BulkSendError, type BulkSendRequest, type EntryResult, type Mailer } from '../../functions/adapters/ports/mailer.ts';
 import { createRateLimiter, type Clock } from '../../functions/campaign-dispatch/rate-limiter.ts';
 import { runCampaigns, type DispatchDeps, type DispatchEvent } from '../../functions/campaign-dispatch/run-campaigns.ts';
 

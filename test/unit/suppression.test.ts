@@ -5,7 +5,7 @@ import { blockingSuppression, type SuppressionEntry } from '../../functions/core
 import { rowMentions } from '../../functions/core/mentions.ts';
 import { emailHash } from '../../functions/core/privacy.ts';
 import { memoryCustomerStore, memoryWriter } from '../../functions/adapters/memory-stores.ts';
-import type { ObjectStore } from '../../functions/adapters/object-store.ts';
+import type { ObjectStore } from '../../functions/adapters/ports/objects.ts';
 import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { forgetIn } from '../../bin/commands/privacy.ts';
 import { BUILTIN_SEGMENTS } from '../../functions/core/segments/builtin.ts';

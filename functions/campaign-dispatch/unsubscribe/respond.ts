@@ -4,7 +4,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 export type HttpResult = Exclude<LambdaFunctionURLResult, string>;
 import { verifyUnsubscribeToken } from '../../core/unsubscribe-token.ts';
 import { customerIdHash } from '../../core/privacy.ts';
-import type { SuppressionWriter } from '../../adapters/suppression-store.ts';
+import type { SuppressionWriter } from '../../adapters/ports/suppression-writer.ts';
 
 export interface UnsubscribeDeps {
   readonly store: SuppressionWriter;

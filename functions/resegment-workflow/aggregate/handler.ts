@@ -4,7 +4,8 @@ import { createLogger, withObservability } from '../../commons/observability.ts'
 import { snapshotSizes } from '../../segmentation/resegment-everyone.ts';
 import { loadSegmentDefinitions } from '../../segmentation/segment-definitions.ts';
 import { dynamoDocumentClient, s3Client } from '../../adapters/aws-clients.ts';
-import { dynamoCustomerStore, mapLimit } from '../../adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../adapters/customer-store.ts';
+import { mapLimit } from '../../core/collections.ts';
 import { s3ObjectStore } from '../../adapters/object-store.ts';
 import { partResultSchema, runSchema, workKeys, type PartResult } from '../../core/resegment/run.ts';
 import { summarizeRun } from '../../core/resegment/summary.ts';

@@ -5,7 +5,9 @@ import { resegmentEveryone, type ResegmentSummary } from '../../segmentation/res
 import { loadSegmentDefinitions } from '../../segmentation/segment-definitions.ts';
 import { loadModelScorer } from '../../segmentation/model-scorer.ts';
 import { dynamoDocumentClient, s3Client } from '../../adapters/aws-clients.ts';
-import { customerStateFromItems, dynamoCustomerStore, mapLimit, type CustomerState, type CustomerStore } from '../../adapters/customer-store.ts';
+import { customerStateFromItems, dynamoCustomerStore } from '../../adapters/customer-store.ts';
+import type { CustomerState, PopulationStore, ProfileStore } from '../../adapters/ports/customers.ts';
+import { mapLimit } from '../../core/collections.ts';
 import { s3ObjectStore } from '../../adapters/object-store.ts';
 import { resegmentStore } from '../../adapters/resegment-store.ts';
 import { workerStateSchema, workKeys, type PartResult, type WorkerResult } from '../../core/resegment/run.ts';
@@ -126,12 +128,12 @@ function partitionsOfPage(items: readonly Record<string, unknown>[]): { ids: str
 }
 
 /** The store, answering loadCustomer from items already read where it can. */
-function readingFrom(store: CustomerStore, loaded: ReadonlyMap<string, CustomerState>): CustomerStore {
+function readingFrom<S extends ProfileStore & PopulationStore>(store: S, loaded: ReadonlyMap<string, CustomerState>): S {
   return { ...store, loadCustomer: async (customerId) => loaded.get(customerId) ?? store.loadCustomer(customerId) };
 }
 
 /** The store, noting each customer whose memberships change as the refresh writes it. */
-function countingChanges(store: CustomerStore, onChangedCustomer: () => void): CustomerStore {
+function countingChanges<S extends ProfileStore & PopulationStore>(store: S, onChangedCustomer: () => void): S {
   return {
     ...store,
     async applyRefresh(updates, now) {

@@ -3,7 +3,8 @@ import { loadConfig } from '../../commons/config.ts';
 import { createLogger, withObservability } from '../../commons/observability.ts';
 import { dynamoDocumentClient, s3Client } from '../../adapters/aws-clients.ts';
 import { s3ObjectStore } from '../../adapters/object-store.ts';
-import { dynamoCustomerStore, mapLimit } from '../../adapters/customer-store.ts';
+import { dynamoCustomerStore } from '../../adapters/customer-store.ts';
+import { mapLimit } from '../../core/collections.ts';
 import { runSchema, workKeys } from '../../core/resegment/run.ts';
 import { finalizePopulation, mergePartials, type PartialStats } from '../population-io.ts';
 
