@@ -49,7 +49,10 @@ async function synthesizeTemplate(context: Record<string, unknown>, outdir: stri
 export function synthesizeInChildProcess(context: Record<string, unknown> = {}): CloudAssembly {
   const directory = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'strata', `assembly-${sourceHash(context)}`);
   const cached = readCachedTemplate(path.join(directory, TEMPLATE_FILE));
-  if (cached !== undefined) return { template: cached, directory };
+  if (cached !== undefined) {
+    markUsed(directory);
+    return { template: cached, directory };
+  }
   // Synthesized aside and renamed, so a concurrent reader never sees half an assembly.
   const partial = `${directory}.${process.pid}.partial`;
   fs.rmSync(partial, { recursive: true, force: true });
@@ -63,6 +66,7 @@ export function synthesizeInChildProcess(context: Record<string, unknown> = {}):
       // Another process cached the same assembly first: theirs is as good.
       if (readCachedTemplate(path.join(directory, TEMPLATE_FILE)) === undefined) throw new Error(`cannot cache the cloud assembly in ${directory}`);
     }
+    pruneUnused(path.dirname(directory));
     return { template, directory };
   } finally {
     fs.rmSync(partial, { recursive: true, force: true });
@@ -70,6 +74,29 @@ export function synthesizeInChildProcess(context: Record<string, unknown> = {}):
 }
 
 const TEMPLATE_FILE = 'strata-template.json';
+/** An assembly no stack has started from for this long is removed (each holds ~30 MB of bundles). */
+const UNUSED_FOR_MS = 24 * 3600_000;
+
+function markUsed(directory: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(directory, now, now);
+  } catch {
+    // A read-only cache is still a cache.
+  }
+}
+
+function pruneUnused(cacheDir: string): void {
+  const cutoff = Date.now() - UNUSED_FOR_MS;
+  for (const name of fs.readdirSync(cacheDir)) {
+    const entry = path.join(cacheDir, name);
+    try {
+      if (name.startsWith('assembly-') && fs.statSync(entry).mtimeMs < cutoff) fs.rmSync(entry, { recursive: true, force: true });
+    } catch {
+      // Another process pruned it first.
+    }
+  }
+}
 
 /** Runs the synthesis; esbuild's report of each bundle is shown only if the synthesis fails. */
 function synthesizeChild(context: Record<string, unknown>, outdir: string): Buffer {

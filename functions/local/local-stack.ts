@@ -140,7 +140,8 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
 }
 
 /**
- * One process hosts the emulators and every function. On a machine with 16 GB or more, V8 lets the
+ * One process hosts the emulators (the functions run in workers of their own; these numbers were
+ * measured when they shared it). On a machine with 16 GB or more, V8 lets the
  * old generation grow up to 4× what survived the last full collection before collecting again:
  * ~250 MB of heap for the ~55 MB an ingest keeps live. Growing by half keeps the heap near 120 MB
  * (387 → 237 MB peak RSS at 30,000 orders) for ~0.5 s more of full collections per 30,000 orders.
