@@ -321,7 +321,7 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     return true;
   });
   const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
-  // The CLI's own clients (e.g. `strata resegment` against a deployed-like stack) reach them too.
+  // The CLI's own SDK clients reach them too.
   process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
   process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
 
@@ -377,7 +377,6 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     },
   };
 }
-
 
 /** The unsubscribe signing key of this state folder, created on first use (Secrets Manager's stand-in). */
 function localSigningKey(stateDir: string): string {
