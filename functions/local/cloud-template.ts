@@ -17,43 +17,98 @@ export interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
+/** A synthesized cloud assembly: the stack's template and the folder holding its assets (the function bundles). */
+export interface CloudAssembly {
+  readonly template: CfnTemplate;
+  readonly directory: string;
+}
+
 /**
- * Synthesizes the real CDK app in this process, without bundling, and returns the stack's
- * template: the local stack builds its tables, bucket, functions and templates from it, so there is
- * no second, hand-kept list of resources.
+ * Synthesizes the real CDK app in this process, bundling every function as `cdk synth` does, into
+ * outdir, and returns the stack's template: the local stack builds its tables, bucket, functions
+ * and templates from it, so there is no second, hand-kept list of resources, and runs each function
+ * from the bundle `cdk deploy` would upload.
  */
-async function synthesizeTemplate(context: Record<string, unknown> = {}): Promise<CfnTemplate> {
+async function synthesizeTemplate(context: Record<string, unknown>, outdir: string): Promise<CfnTemplate> {
   const { App } = await import('aws-cdk-lib');
   const { buildApp } = await import('../../lib/app.ts');
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-synth-'));
-  try {
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
-    const { stack } = buildApp(app);
-    const assembly = app.synth();
-    return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  const app = new App({ outdir, context });
+  const { stack } = buildApp(app);
+  const assembly = app.synth();
+  return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
 }
 
 /**
  * The same synthesis in a short-lived child process: the CDK library (a few hundred MB once
- * loaded) never enters the long-running local stack's memory. The template is cached under
- * node_modules/.cache/strata, keyed by everything it is built from (lib/, functions/, examples/,
- * cdk.json, the lock file and the context, with any file or folder the context names), so the
- * next local stack on unchanged sources starts without a synthesis of several seconds.
+ * loaded) never enters the long-running local stack's memory. The assembly (template and bundles)
+ * is cached under node_modules/.cache/strata, keyed by everything it is built from (lib/,
+ * functions/, examples/, cdk.json, the lock file and the context, with any file or folder the
+ * context names), so the next local stack on unchanged sources starts without a synthesis and
+ * bundling of several seconds.
  */
-export function synthesizeInChildProcess(context: Record<string, unknown> = {}): CfnTemplate {
-  const cacheFile = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'strata', `template-${sourceHash(context)}.json`);
-  const cached = readCachedTemplate(cacheFile);
-  if (cached !== undefined) return cached;
-  const output = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(context)], {
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const template = JSON.parse(output.toString('utf-8')) as CfnTemplate;
-  writeCachedTemplate(cacheFile, output);
-  return template;
+export function synthesizeInChildProcess(context: Record<string, unknown> = {}): CloudAssembly {
+  const directory = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'strata', `assembly-${sourceHash(context)}`);
+  const cached = readCachedTemplate(path.join(directory, TEMPLATE_FILE));
+  if (cached !== undefined) {
+    markUsed(directory);
+    return { template: cached, directory };
+  }
+  // Synthesized aside and renamed, so a concurrent reader never sees half an assembly.
+  const partial = `${directory}.${process.pid}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  try {
+    const output = synthesizeChild(context, partial);
+    const template = JSON.parse(output.toString('utf-8')) as CfnTemplate;
+    fs.writeFileSync(path.join(partial, TEMPLATE_FILE), output);
+    try {
+      fs.renameSync(partial, directory);
+    } catch {
+      // Another process cached the same assembly first: theirs is as good.
+      if (readCachedTemplate(path.join(directory, TEMPLATE_FILE)) === undefined) throw new Error(`cannot cache the cloud assembly in ${directory}`);
+    }
+    pruneUnused(path.dirname(directory));
+    return { template, directory };
+  } finally {
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
+}
+
+const TEMPLATE_FILE = 'strata-template.json';
+/** An assembly no stack has started from for this long is removed (each holds ~30 MB of bundles). */
+const UNUSED_FOR_MS = 24 * 3600_000;
+
+function markUsed(directory: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(directory, now, now);
+  } catch {
+    // A read-only cache is still a cache.
+  }
+}
+
+function pruneUnused(cacheDir: string): void {
+  const cutoff = Date.now() - UNUSED_FOR_MS;
+  for (const name of fs.readdirSync(cacheDir)) {
+    const entry = path.join(cacheDir, name);
+    try {
+      if (name.startsWith('assembly-') && fs.statSync(entry).mtimeMs < cutoff) fs.rmSync(entry, { recursive: true, force: true });
+    } catch {
+      // Another process pruned it first.
+    }
+  }
+}
+
+/** Runs the synthesis; esbuild's report of each bundle is shown only if the synthesis fails. */
+function synthesizeChild(context: Record<string, unknown>, outdir: string): Buffer {
+  try {
+    return execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(context), outdir], {
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    process.stderr.write((error as { stderr?: Buffer }).stderr ?? '');
+    throw error;
+  }
 }
 
 const TEMPLATE_SOURCES = ['lib', 'functions', 'examples', 'cdk.json', 'package-lock.json'];
@@ -82,23 +137,21 @@ function readCachedTemplate(file: string): CfnTemplate | undefined {
   }
 }
 
-function writeCachedTemplate(file: string, body: Buffer): void {
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // Written aside and renamed, so a concurrent reader never sees half a template.
-    const partial = `${file}.${process.pid}.partial`;
-    fs.writeFileSync(partial, body);
-    fs.renameSync(partial, file);
-  } catch {
-    // A read-only or full disk only costs the next start its synthesis.
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const template = await synthesizeTemplate(JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>);
+  const [, , context = '{}', outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-synth-'))] = process.argv;
+  const template = await synthesizeTemplate(JSON.parse(context) as Record<string, unknown>, outdir);
   process.stdout.write(JSON.stringify(template));
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): [string, CfnResource][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** The folder of the bundle `cdk deploy` would upload for this function: the assembly's asset its Code names. */
+export function functionAssetDirectory(assembly: CloudAssembly, logicalId: string, resource: CfnResource): string {
+  const key = (resource.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
+  const hash = typeof key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] : undefined;
+  const directory = hash === undefined ? undefined : path.join(assembly.directory, `asset.${hash}`);
+  if (directory === undefined || !fs.existsSync(directory)) throw new Error(`function ${logicalId} has no bundle in the cloud assembly ${assembly.directory}`);
+  return directory;
 }

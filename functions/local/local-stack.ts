@@ -1,16 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as crypto from 'node:crypto';
 import * as v8 from 'node:v8';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
-import type { Context, S3Event } from 'aws-lambda';
-import { PROJECT_ROOT } from '../../lib/project-root.ts';
+import type { S3Event } from 'aws-lambda';
 import { ENTRY_METADATA_KEY } from '../../lib/metadata-keys.ts';
 import { resetClients } from '../adapters/aws-clients.ts';
-import { resourcesOfType, synthesizeInChildProcess, type CfnTemplate } from './cloud-template.ts';
+import { functionAssetDirectory, resourcesOfType, synthesizeInChildProcess, type CfnResource, type CfnTemplate, type CloudAssembly } from './cloud-template.ts';
+import { startDynamoDbFaultProxy, type DynamoDbInterceptor } from './dynamodb-faults.ts';
+import { FunctionWorkers, runtimeNode, type FunctionRuntime, type InvocationType } from './function-workers.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
@@ -25,6 +25,7 @@ const REGION = 'us-east-1';
 export interface LocalFunction {
   readonly logicalId: string;
   readonly entry: string;
+  /** The function's variables as the template gives them, resolved to local names. */
   readonly environment: Readonly<Record<string, string>>;
 }
 
@@ -62,6 +63,10 @@ export interface LocalStackOptions {
   readonly context?: Record<string, unknown>;
   /** The MaxSendRate the SES emulator's GetAccount reports (recipients per second). Default 500. */
   readonly sesMaxSendRate?: number;
+  /** Variables set on top of the template's for the function of an entry, as a changed template would. */
+  readonly functionEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Routes the functions' DynamoDB calls through a loopback proxy, so fault tests can intercept them (`interceptDynamoDb`). */
+  readonly dynamoDbFaults?: boolean;
 }
 
 export interface LocalStack {
@@ -83,6 +88,8 @@ export interface LocalStack {
   upload(key: string, body: string | Buffer): Promise<UploadedObject>;
   /** Whether another process (`strata local up`) owns the emulators and runs the S3-triggered handlers. */
   readonly attached: boolean;
+  /** Sets (or with undefined, clears) what stands between the functions and DynamoDB; needs the dynamoDbFaults option. */
+  interceptDynamoDb(interceptor: DynamoDbInterceptor | undefined): void;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -98,16 +105,17 @@ export interface UploadedObject {
 
 /**
  * The embedded AWS stack: emulators on loopback, resources created from the synthesized template,
- * and the real handlers invoked in this process with the environment the template gives them.
+ * and every function run from its bundle in the cloud assembly, in worker processes of its own on
+ * the runtime's Node, with only the environment the template gives it and the runtime provides.
  */
 export async function startLocalStack(given: LocalStackOptions = {}): Promise<LocalStack> {
   keepHeapNearLiveSize();
   const stateDir = given.stateDir ?? DEFAULT_STATE_DIR;
   const options = { ...given, ...clockOf(stateDir, given.asOf) };
-  const template = synthesizeInChildProcess(options.context);
+  const assembly = synthesizeInChildProcess(options.context);
   // The emulators' files admit one owner: while `strata local up` runs, other commands attach to it.
   const owner = runningOwner(stateDir);
-  if (owner !== undefined) return wire(template, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);
+  if (owner !== undefined) return wire(assembly, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);
   const emulators = await startEmulators(stateDir);
   const ownerFile = path.join(stateDir, OWNER_FILE);
   const endpoints = { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses };
@@ -121,7 +129,7 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
     },
   };
   try {
-    const stack = await wire(template, owned, options);
+    const stack = await wire(assembly, owned, options);
     // Processes attaching to this stack link to the unsubscribe endpoint this one serves.
     fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { ...endpoints, unsubscribe: stack.endpoints.unsubscribe } }));
     return stack;
@@ -132,7 +140,8 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
 }
 
 /**
- * One process hosts the emulators and every function. On a machine with 16 GB or more, V8 lets the
+ * One process hosts the emulators (the functions run in workers of their own; these numbers were
+ * measured when they shared it). On a machine with 16 GB or more, V8 lets the
  * old generation grow up to 4× what survived the last full collection before collecting again:
  * ~250 MB of heap for the ~55 MB an ingest keeps live. Growing by half keeps the heap near 120 MB
  * (387 → 237 MB peak RSS at 30,000 orders) for ~0.5 s more of full collections per 30,000 orders.
@@ -183,18 +192,23 @@ export function runningOwner(stateDir: string): Owner | undefined {
 /** Emulators this process started (with s3rver's in-process events), or endpoints of another process's. */
 type LocalEmulators = Omit<Emulators, 's3rver'> & { readonly s3rver: Emulators['s3rver'] | undefined; readonly unsubscribe?: string | undefined };
 
-async function wire(template: CfnTemplate, emulators: LocalEmulators, options: LocalStackOptions): Promise<LocalStack> {
-  // Point the unchanged SDK clients of the handlers at the emulators.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options: LocalStackOptions): Promise<LocalStack> {
+  const { template } = assembly;
+  // What stands in for the network: the SDK's endpoint overrides, in this process (the CLI's own
+  // clients) and in every function's environment.
+  const network: Record<string, string> = {
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
     AWS_ENDPOINT_URL_S3: emulators.s3,
     AWS_ENDPOINT_URL_SESV2: emulators.ses,
     // s3rver predates the SDK's default CRC checksums.
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+  };
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...network,
   });
   resetClients();
   const clientConfig = { region: REGION, credentials: LOCAL_CREDENTIALS };
@@ -226,34 +240,42 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     );
   }
 
-  const functions: LocalFunction[] = resourcesOfType(template, 'AWS::Lambda::Function')
-    .filter(([, r]) => typeof r.Metadata?.[ENTRY_METADATA_KEY] === 'string')
-    .map(([logicalId, r]) => {
-      const variables = ((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
-      const environment = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(resolve(v))]));
-      return { logicalId, entry: String(r.Metadata?.[ENTRY_METADATA_KEY]), environment };
-    });
-  applyFunctionEnvironment(functions, options);
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  // Stand-ins for what Lambda and Secrets Manager provide when deployed.
-  Object.assign(process.env, {
-    LAMBDA_TASK_ROOT: PROJECT_ROOT,
-    UNSUBSCRIBE_SECRET_FILE: localSigningKey(stateDir),
-    AWS_SES_ACCOUNT: JSON.stringify(localSesAccount(options.sesMaxSendRate ?? 500)),
-  });
+  // The SES emulator, in this process, answers GetAccount from it.
+  process.env.AWS_SES_ACCOUNT = JSON.stringify(localSesAccount(options.sesMaxSendRate ?? 500));
+  // The CLI's own commands read the stack's clock too.
+  if (options.asOf !== undefined) process.env.STRATA_AS_OF = options.asOf;
+  else delete process.env.STRATA_AS_OF;
 
+  const lambdaResources = resourcesOfType(template, 'AWS::Lambda::Function').filter(([, r]) => typeof r.Metadata?.[ENTRY_METADATA_KEY] === 'string');
+  const functions: LocalFunction[] = lambdaResources.map(([logicalId, r]) => ({
+    logicalId,
+    entry: String(r.Metadata?.[ENTRY_METADATA_KEY]),
+    environment: Object.fromEntries(Object.entries(templateVariables(r)).map(([k, v]) => [k, String(resolve(v))])),
+  }));
   const notifications = bucketNotifications(template, names);
-  const handlers = new Map<string, Promise<LambdaHandler>>();
-  const loadHandler = (entry: string) => {
-    let loaded = handlers.get(entry);
-    if (loaded === undefined) {
-      loaded = import(pathToFileURL(path.join(PROJECT_ROOT, entry)).href).then((m: { handler: LambdaHandler }) => m.handler);
-      handlers.set(entry, loaded);
+  const faults = options.dynamoDbFaults === true ? await startDynamoDbFaultProxy(emulators.dynamodb) : undefined;
+  const workers = new Map<string, FunctionWorkers>();
+  let node: string | undefined;
+  // The loopback Function URL: the owner's while attached, else the one served below, before any function starts.
+  let unsubscribeUrl = emulators.unsubscribe;
+  const workersOf = (fn: LocalFunction): FunctionWorkers => {
+    let found = workers.get(fn.logicalId);
+    if (found === undefined) {
+      const resource = template.Resources[fn.logicalId] as CfnResource;
+      node ??= runtimeNode();
+      found = new FunctionWorkers(functionRuntime(fn, resource, assembly, {
+        ...network,
+        ...(faults === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: faults.endpoint }),
+        AWS_ENDPOINT_URL_LAMBDA: invokeServer.endpoint,
+        AWS_ENDPOINT_URL_SFN: stepFunctionsServer.endpoint,
+      }, { ...options, stateDir, unsubscribeUrl, names }), node);
+      workers.set(fn.logicalId, found);
     }
-    return loaded;
+    return found;
   };
-  const invokeFunction = async <T>(fn: LocalFunction, event: unknown): Promise<T> =>
-    (await loadHandler(fn.entry))(event, lambdaContext(fn)) as Promise<T>;
+  const invokeFunction = async <T>(fn: LocalFunction, event: unknown, type: InvocationType = 'RequestResponse'): Promise<T> =>
+    (await workersOf(fn).invoke(event, type)) as T;
 
   // S3 → Lambda and Lambda → Lambda (Event) are asynchronous invocations: two retries, then the dead-letter list.
   const pending = new Set<Promise<void>>();
@@ -266,7 +288,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
         const record: InvocationAttempt = { functionLogicalId: fn.logicalId, event, attempt, startedAt: performance.now() };
         invocations.push(record);
         try {
-          await invokeFunction(fn, event);
+          await invokeFunction(fn, event, 'Event');
           record.endedAt = performance.now();
           return;
         } catch (error) {
@@ -298,8 +320,9 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     invokeAsync(fn, payload);
     return true;
   });
-  process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
   const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
+  // The CLI's own SDK clients reach them too.
+  process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
   process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
 
   // The unsubscribe Function URL: served here by the process owning the emulators.
@@ -307,8 +330,7 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
   const urlServer = emulators.s3rver === undefined || unsubscribeFn === undefined
     ? undefined
     : await serveFunctionUrl((event) => invokeFunction(unsubscribeFn, event));
-  const unsubscribeUrl = urlServer?.url ?? emulators.unsubscribe;
-  if (unsubscribeUrl !== undefined) process.env.UNSUBSCRIBE_URL = unsubscribeUrl;
+  unsubscribeUrl = urlServer?.url ?? emulators.unsubscribe;
 
   const tableName = names.get(tables[0]?.[0] ?? '') ?? '';
   const bucketName = dataBucketName(template, names);
@@ -333,12 +355,18 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
       if (stored.ETag === undefined) throw new Error(`S3 stored ${key} without an ETag`);
       return { etag: stored.ETag.replace(/"/g, ''), versionId: stored.VersionId };
     },
+    interceptDynamoDb(interceptor) {
+      if (faults === undefined) throw new Error('start the local stack with dynamoDbFaults: true to intercept its functions\' DynamoDB calls');
+      faults.intercept(interceptor);
+    },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
     async stop() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
       await urlServer?.close();
+      for (const w of workers.values()) w.stop();
+      await faults?.close();
       dynamodb.destroy();
       s3.destroy();
       ses.destroy();
@@ -349,8 +377,6 @@ async function wire(template: CfnTemplate, emulators: LocalEmulators, options: L
     },
   };
 }
-
-type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The unsubscribe signing key of this state folder, created on first use (Secrets Manager's stand-in). */
 function localSigningKey(stateDir: string): string {
@@ -438,45 +464,69 @@ function dataBucketName(template: CfnTemplate, names: Map<string, string>): stri
   return notification.bucket;
 }
 
+function templateVariables(resource: CfnResource): Record<string, unknown> {
+  return (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+}
+
+interface RuntimeSettings extends LocalStackOptions {
+  readonly stateDir: string;
+  readonly unsubscribeUrl: string | undefined;
+  readonly names: Map<string, string>;
+}
+
 /**
- * Handlers read their configuration from the environment once at cold start; locally all run in
- * one process, so their variables must agree (they do: the stack gives them the same names).
+ * A function as Lambda would run it: its bundle, timeout, memory and reserved concurrency from the
+ * template, and an environment of only its own variables, the local stand-ins of what AWS would
+ * provide it (the loopback Function URL, the signing key's file for the secret its variables name,
+ * the stack's clock) and the variables the Lambda runtime sets.
  */
-function applyFunctionEnvironment(functions: readonly LocalFunction[], options: LocalStackOptions): void {
-  const merged: Record<string, string> = {};
-  for (const fn of functions) {
-    for (const [key, value] of Object.entries(fn.environment)) {
-      if (key in merged && merged[key] !== value) {
-        throw new Error(`functions disagree on ${key} (${merged[key]} vs ${value}); the local stack shares one environment`);
-      }
-      merged[key] = value;
-    }
-  }
-  delete merged.NODE_OPTIONS;
-  Object.assign(process.env, merged, { POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN' });
-  if (options.asOf !== undefined) process.env.STRATA_AS_OF = options.asOf;
-  else delete process.env.STRATA_AS_OF;
+function functionRuntime(fn: LocalFunction, resource: CfnResource, assembly: CloudAssembly, network: Readonly<Record<string, string>>, settings: RuntimeSettings): FunctionRuntime {
+  const p = resource.Properties ?? {};
+  const name = localFunctionName(fn);
+  const memoryMb = Number(p.MemorySize ?? 128);
+  const taskRoot = functionAssetDirectory(assembly, fn.logicalId, resource);
+  const variables = Object.fromEntries(
+    Object.entries(templateVariables(resource)).map(([k, v]) => [k, isFunctionUrl(v) && settings.unsubscribeUrl !== undefined ? settings.unsubscribeUrl : String(resolveIntrinsic(v, settings.names))]),
+  );
+  const standIns: Record<string, string> = {
+    // Local output stays readable: the handlers log at WARN unless asked (the template says INFO).
+    POWERTOOLS_LOG_LEVEL: settings.logLevel ?? 'WARN',
+    ...(settings.asOf === undefined ? {} : { STRATA_AS_OF: settings.asOf }),
+    ...(variables.UNSUBSCRIBE_SECRET_ARN === undefined ? {} : { UNSUBSCRIBE_SECRET_FILE: localSigningKey(settings.stateDir) }),
+  };
+  const runtime: Record<string, string> = {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${String(p.Runtime ?? 'nodejs22.x')}`,
+    LAMBDA_TASK_ROOT: taskRoot,
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...network,
+  };
+  return {
+    name,
+    taskRoot,
+    handler: String(p.Handler ?? 'index.handler'),
+    environment: { ...variables, ...standIns, ...settings.functionEnvironment?.[fn.entry], ...runtime },
+    timeoutSeconds: Number(p.Timeout ?? 3),
+    memoryMb,
+    reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
+  };
+}
+
+function isFunctionUrl(value: unknown): boolean {
+  const getAtt = (value as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && getAtt[1] === 'FunctionUrl';
 }
 
 function localFunctionName(fn: LocalFunction): string {
   return `local-${fn.logicalId}`;
-}
-
-function lambdaContext(fn: LocalFunction): Context {
-  const deadline = Date.now() + 15 * 60_000;
-  const name = localFunctionName(fn);
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

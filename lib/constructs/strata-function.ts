@@ -19,21 +19,20 @@ export interface StrataFunctionProps {
   /** Concurrency set aside for (and the most allowed to) this function. Default none: the account's pool. */
   readonly reservedConcurrentExecutions?: number;
   readonly logRetention?: logs.RetentionDays;
-  /** Lambda runtime. Default Node.js 20, the version the local stack and CI run. */
+  /** Lambda runtime. Default Node.js 22 (the strata:lambdaRuntime context selects nodejs24.x). */
   readonly runtime?: lambda.Runtime;
   /** Project folders whose files the function reads at run time, copied into the bundle at the same path. */
   readonly copyFolders?: readonly string[];
 }
 
 const RUNTIMES: Readonly<Record<string, lambda.Runtime>> = {
-  'nodejs20.x': lambda.Runtime.NODEJS_20_X,
   'nodejs22.x': lambda.Runtime.NODEJS_22_X,
   'nodejs24.x': lambda.Runtime.NODEJS_24_X,
 };
 
-/** The runtime named by the strata:lambdaRuntime context (cdk.json or -c), Node.js 20 by default. */
+/** The runtime named by the strata:lambdaRuntime context (cdk.json or -c), Node.js 22 by default. */
 function runtimeFromContext(scope: Construct): lambda.Runtime {
-  const name: unknown = scope.node.tryGetContext('strata:lambdaRuntime') ?? 'nodejs20.x';
+  const name: unknown = scope.node.tryGetContext('strata:lambdaRuntime') ?? 'nodejs22.x';
   const runtime = RUNTIMES[String(name)];
   if (runtime === undefined) throw new Error(`strata:lambdaRuntime must be one of ${Object.keys(RUNTIMES).join(', ')}, got ${String(name)}`);
   return runtime;
@@ -42,12 +41,13 @@ function runtimeFromContext(scope: Construct): lambda.Runtime {
 /**
  * The esbuild options of every strata Lambda, exported so bench/bundle-lambda.ts measures the
  * bundles exactly as deployed. The AWS SDK v3 stays external: the Node.js runtime provides it.
+ * The code targets Node 22, the oldest runtime strata deploys to; it runs unchanged on Node 24.
  */
 export const STRATA_BUNDLING = {
   format: OutputFormat.ESM,
   minify: true,
   sourceMap: true,
-  target: 'node20',
+  target: 'node22',
   mainFields: ['module', 'main'],
   externalModules: ['@aws-sdk/*'],
   // ESM bundles need require() for the CommonJS dependencies esbuild inlines.
@@ -61,7 +61,7 @@ export const STRATA_FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
 };
 
 /**
- * A strata Lambda: Node 20 on arm64, bundled by the local esbuild, its own role holding only
+ * A strata Lambda: Node 22 on arm64, bundled by the local esbuild, its own role holding only
  * write access to its own log group (callers add the rest), logs kept for a set time.
  */
 export class StrataFunction extends Construct {
@@ -126,20 +126,16 @@ export class StrataFunction extends Construct {
     acknowledge(this.function, [
       {
         id: 'AwsSolutions-L1',
-        reason: 'strata targets the Node.js 20 runtime on purpose: the embedded local stack and CI run the same code on Node 20. Set the strata:lambdaRuntime context to move on.',
+        reason: 'Node.js 22 by default, the major the code and its bundles target; the strata:lambdaRuntime context selects nodejs24.x, the latest.',
       },
       {
         id: 'Serverless-LambdaLatestVersion',
-        reason: 'Node.js 20 on purpose, as for AwsSolutions-L1: the local stack and CI run the same code on Node 20; the strata:lambdaRuntime context selects nodejs22.x or nodejs24.x.',
+        reason: 'Node.js 22 by default, as for AwsSolutions-L1; the strata:lambdaRuntime context selects nodejs24.x, the latest.',
       },
       {
         id: 'Serverless-LambdaDLQ',
         reason:
           'A Lambda dead-letter target only catches asynchronous invocations. The one function S3 invokes asynchronously (ingest) sends failures to an SQS on-failure destination with an alarm; the others are invoked synchronously (Step Functions with Retry/Catch, the Scheduler with its own retry policy, an SQS event source with a redrive policy, a function URL), where the caller sees the error.',
-      },
-      {
-        id: 'CloudFormation-Validate::W2531',
-        reason: 'nodejs20.x is deprecated (creation disabled from 2027-02-01); it stays the default to match local Node 20, and the strata:lambdaRuntime context selects nodejs22.x or nodejs24.x.',
       },
     ]);
   }

@@ -80,10 +80,10 @@ describe('customer table', () => {
 describe('ingest', () => {
   const ingestFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/ingest-pipeline/handler.ts');
 
-  it('runs Node 20 on arm64', () => {
+  it('runs Node 22 on arm64', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: table }, BUCKET_NAME: { Ref: dataBucket } }) },
     });

@@ -113,15 +113,13 @@ describe('chunked ingest on the embedded stack', () => {
   let now: Date;
 
   beforeAll(async () => {
-    // Read by the ingest handler's configuration at its cold start, in this process.
-    process.env.INGEST_CHUNK_BYTES = String(CHUNK_BYTES);
-    stack = await startLocalStack({ stateDir, asOf: AS_OF });
+    // Read by the ingest function's configuration at its cold start, in its own environment.
+    stack = await startLocalStack({ stateDir, asOf: AS_OF, dynamoDbFaults: true, functionEnvironment: { 'functions/ingest-pipeline/handler.ts': { INGEST_CHUNK_BYTES: String(CHUNK_BYTES) } } });
     now = stack.asOf ?? new Date(AS_OF);
   }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
-    delete process.env.INGEST_CHUNK_BYTES;
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -170,24 +168,20 @@ describe('chunked ingest on the embedded stack', () => {
     const mapping = JSON.stringify(SAMPLE_MAPPING);
     // A connection lost after half of the third batch of orders reached DynamoDB: the handler sees an error.
     let orderBatches = 0;
-    const client = dynamoDocumentClient();
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = (args as { input: { RequestItems?: Record<string, unknown[]> } }).input;
-        const [table, requests] = Object.entries(input.RequestItems ?? {})[0] ?? [];
-        if (context.commandName !== 'BatchWriteItemCommand' || table === undefined || requests === undefined || !JSON.stringify(requests).includes('"O#')) return next(args);
-        if (++orderBatches !== 3) return next(args);
-        await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, Math.ceil(requests.length / 2)) } } } as typeof args);
-        throw new Error('connection reset (injected after a partial write)');
-      },
-      { step: 'initialize', name: 'failThirdOrderBatch' },
-    );
+    stack.interceptDynamoDb(async (call, forward) => {
+      const input = call.input as { RequestItems?: Record<string, unknown[]> };
+      const [table, requests] = Object.entries(input.RequestItems ?? {})[0] ?? [];
+      if (call.operation !== 'BatchWriteItem' || table === undefined || requests === undefined || !JSON.stringify(requests).includes('"O#')) return forward(call.input);
+      if (++orderBatches !== 3) return forward(call.input);
+      await forward({ ...input, RequestItems: { [table]: requests.slice(0, Math.ceil(requests.length / 2)) } });
+      throw new Error('connection reset (injected after a partial write)');
+    });
     try {
       await stack.upload('incoming/orders/sample_retry.mapping.json', mapping);
       await stack.upload(key, body);
       await stack.settled();
     } finally {
-      client.middlewareStack.remove('failThirdOrderBatch');
+      stack.interceptDynamoDb(undefined);
     }
     expect(stack.deadLetters).toEqual([]);
     const attempts = chunkAttempts(stack, key);

@@ -9,11 +9,6 @@ import type { BatchOutcome } from '../../functions/feedback/process-feedback.ts'
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 
-interface PutArgs {
-  readonly input: { readonly Item?: Record<string, unknown> };
-}
-type Middleware = (next: (args: PutArgs) => Promise<unknown>, context: { commandName?: string }) => (args: PutArgs) => Promise<unknown>;
-type Stack = { add(m: Middleware, options: { step: string; priority: string; name: string }): void; remove(name: string): boolean };
 
 const delivery = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/ses-events/delivery.json'), 'utf-8')) as {
   id: string;
@@ -31,19 +26,19 @@ describe('the feedback handler reports only the records that failed (SQS ReportB
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-feedback-batch-'));
   let stack: LocalStack;
   const client = () => dynamoDocumentClient();
-  const middlewares = () => client().middlewareStack as unknown as Stack;
   const stored = async (customerId: string) => (await dynamoFeedbackStore(client(), stack.tableName).listFeedback(customerId)).length;
   const invoke = (Records: unknown[]) => stack.invoke<BatchOutcome>('functions/feedback/handler.ts', { Records });
 
   beforeAll(async () => {
-    stack = await startLocalStack({ stateDir });
+    // The feedback function's DynamoDB calls pass a proxy where a test refuses one of them.
+    stack = await startLocalStack({ stateDir, dynamoDbFaults: true });
     // The send ledger's message items, as dispatch writes them, so each delivery finds its customer.
     for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) {
       await client().send(new PutCommand({ TableName: stack.tableName, Item: { pk: `MSG#ses-${id}`, sk: 'MSG', customerId: id, campaign: 'win-back' } }));
     }
   }, 120_000);
   afterEach(() => {
-    middlewares().remove('fail-one-put');
+    stack.interceptDynamoDb(undefined);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -68,19 +63,17 @@ describe('the feedback handler reports only the records that failed (SQS ReportB
   });
 
   it('reports a record whose write DynamoDB refused, and applies it when it comes back', async () => {
-    // Prepare: the store of customer e's event fails as under a throttling burst.
-    middlewares().add(
-      (next) => async (args) => {
-        if (args.input.Item?.sk === 'FB#event-e') throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
-        return next(args);
-      },
-      { step: 'initialize', priority: 'high', name: 'fail-one-put' },
-    );
+    // Prepare: the store of customer e's event fails as under a throttling burst once the SDK's own
+    // retries ran out: an error it does not retry (its backoff over 8 attempts outlasts the function's 30 s timeout).
+    stack.interceptDynamoDb(async (call, forward) => {
+      if ((call.input.Item as { sk?: { S?: string } } | undefined)?.sk?.S === 'FB#event-e') throw new Error('Throughput exceeds the current capacity');
+      return forward(call.input);
+    });
     const batch = [deliveryOf('d'), deliveryOf('e'), deliveryOf('f')];
 
     // Act
     const first = await invoke(batch);
-    middlewares().remove('fail-one-put');
+    stack.interceptDynamoDb(undefined);
     const retried = await invoke(first.batchItemFailures.map((f) => batch.find((r) => r.messageId === f.itemIdentifier)));
 
     // Assess

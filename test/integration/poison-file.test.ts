@@ -25,7 +25,7 @@ describe('a poison file on the embedded stack', () => {
 
   beforeAll(async () => {
     // The handler's error lines are expected here; the assertions read the outcome, not the log.
-    stack = await startLocalStack({ stateDir, asOf: '1998-07-01', logLevel: 'SILENT' });
+    stack = await startLocalStack({ stateDir, asOf: '1998-07-01', logLevel: 'SILENT', dynamoDbFaults: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -38,19 +38,16 @@ describe('a poison file on the embedded stack', () => {
   const store = () => dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
 
   it('is tried three times, then dead-lettered with its error and reported failed in quarantine, writing nothing', async () => {
-    const client = dynamoDocumentClient();
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        if (JSON.stringify((args as { input: unknown }).input).includes('C#P')) throw new Error(FAILURE);
-        return next(args);
-      },
-      { step: 'initialize', name: 'poison' },
-    );
+    // The ingest function's calls for the poison file's customers fail, between it and DynamoDB.
+    stack.interceptDynamoDb(async (call, forward) => {
+      if (JSON.stringify(call.input).includes('C#P')) throw new Error(FAILURE);
+      return forward(call.input);
+    });
     try {
       await stack.upload(KEY, BODY);
       await stack.settled();
     } finally {
-      client.middlewareStack.remove('poison');
+      stack.interceptDynamoDb(undefined);
     }
 
     const attempts = stack.invocations.filter((i) => JSON.stringify(i.event).includes('poison.csv'));

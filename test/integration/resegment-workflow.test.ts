@@ -19,10 +19,6 @@ const SECOND = new Date('1998-08-01T00:00:00.000Z');
  */
 const TUNING = { scanSegments: 3, pageSize: 7, maxPagesPerInvocation: 4, refit: false } as const;
 
-interface HandlerArgs {
-  readonly input: { readonly RequestItems: Record<string, unknown[]> };
-}
-type Middleware = (next: (args: HandlerArgs) => Promise<{ output: { UnprocessedItems?: Record<string, unknown[]> } }>, context: { commandName?: string }) => (args: HandlerArgs) => Promise<unknown>;
 type Succeeded = Extract<ResegmentOutcome, { status: 'SUCCEEDED' }>;
 
 function succeeded(outcome: ResegmentOutcome): Succeeded {
@@ -34,7 +30,6 @@ describe('the re-segmentation workflow on the embedded stack', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-resegment-'));
   let stack: LocalStack;
   const client = () => dynamoDocumentClient();
-  const middlewares: string[] = [];
   /** Faults apply only while the workflow runs, not to the test's own writes. */
   let armed = false;
   const armedRun = async (asOf: Date, options: Parameters<typeof runResegment>[2] = {}) => {
@@ -47,7 +42,8 @@ describe('the re-segmentation workflow on the embedded stack', () => {
   };
 
   beforeAll(async () => {
-    stack = await startLocalStack({ stateDir });
+    // The functions' DynamoDB calls pass a proxy where the fault tests intercept them.
+    stack = await startLocalStack({ stateDir, dynamoDbFaults: true });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -57,7 +53,7 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     await emptyTable(client(), stack.tableName);
   });
   afterEach(() => {
-    for (const name of middlewares.splice(0)) middlewareStack().remove(name);
+    stack.interceptDynamoDb(undefined);
   });
 
   /** Two evaluation times: every customer enters at the first; a third of them buy again before the second. */
@@ -121,9 +117,9 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     let writes = 0;
     let kills = 0;
     const killAfter = new Set([1, 9]);
-    addMiddleware('kill-worker', (next, context) => async (args) => {
-      const result = await next(args);
-      if (armed && context.commandName === 'BatchWriteItemCommand' && killAfter.has(++writes)) {
+    stack.interceptDynamoDb(async (call, forward) => {
+      const result = await forward(call.input);
+      if (armed && call.operation === 'BatchWriteItem' && killAfter.has(++writes)) {
         kills += 1;
         throw Object.assign(new Error('the worker process was killed'), { name: 'Lambda.Unknown' });
       }
@@ -135,26 +131,25 @@ describe('the re-segmentation workflow on the embedded stack', () => {
 
   it('retries unprocessed items and throttled calls without losing or doubling a write', async () => {
     // DynamoDB under throttling: half of every batch comes back unprocessed, and two calls are
-    // refused outright (as when the SDK's own retries are exhausted), so the task retries the worker.
+    // refused outright (the function's SDK client retries them).
     let calls = 0;
     let unprocessed = 0;
     let refused = 0;
-    addMiddleware('throttle', (next, context) => async (args) => {
-      if (!armed || context.commandName !== 'BatchWriteItemCommand') return next(args);
+    stack.interceptDynamoDb(async (call, forward) => {
+      if (!armed || call.operation !== 'BatchWriteItem') return forward(call.input);
       calls += 1;
       if (calls === 3 || calls === 17) {
         refused += 1;
         throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
       }
-      const input = args.input;
-      const [table, requests] = Object.entries(input.RequestItems)[0]!;
-      if (requests.length < 2) return next(args);
+      const [table, requests] = Object.entries(call.input.RequestItems as Record<string, unknown[]>)[0]!;
+      if (requests.length < 2) return forward(call.input);
       const kept = requests.slice(0, Math.ceil(requests.length / 2));
       const left = requests.slice(kept.length);
       unprocessed += left.length;
-      const result = await next({ ...args, input: { ...input, RequestItems: { [table]: kept } } });
-      const already = result.output.UnprocessedItems?.[table] ?? [];
-      return { ...result, output: { ...result.output, UnprocessedItems: { [table]: [...already, ...left] } } };
+      const result = await forward({ ...call.input, RequestItems: { [table]: kept } });
+      const already = (result.UnprocessedItems as Record<string, unknown[]> | undefined)?.[table] ?? [];
+      return { ...result, UnprocessedItems: { [table]: [...already, ...left] } };
     });
     await scenario((asOf) => armedRun(asOf));
     expect(unprocessed).toBeGreaterThan(0);
@@ -238,13 +233,4 @@ describe('the re-segmentation workflow on the embedded stack', () => {
     expect(failed).toMatchObject({ status: 'FAILED', error: expect.stringContaining('ResegmentFailed') });
     succeeded(await runResegment(stack, { asOf: FIRST.toISOString() }, { retryIntervalMs: 0 }));
   });
-
-  /** SDK middleware on the handlers' shared DynamoDB client: faults injected below the store, above the emulator. */
-  function addMiddleware(name: string, middleware: Middleware) {
-    middlewareStack().add(middleware, { step: 'serialize', priority: 'high', name });
-    middlewares.push(name);
-  }
-  function middlewareStack() {
-    return client().middlewareStack as unknown as { add(m: Middleware, options: { step: string; priority: string; name: string }): void; remove(name: string): boolean };
-  }
 });
