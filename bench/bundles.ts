@@ -8,8 +8,9 @@
  *             and exits: wall time from spawn to exit, median of --runs; also the time of the
  *             import alone inside the process and the process's peak RSS
  *   baseline  the same fresh process importing an empty module
- * The AWS SDK stays external as deployed (the runtime provides it); here it resolves from
- * node_modules, which is why the bundles are written under node_modules/.cache.
+ * The bundles hold everything they import, the AWS SDK included, as deployed; one that left a
+ * module external would resolve it from node_modules, which is why they are written under
+ * node_modules/.cache.
  * Results: bench/results-bundles.json.
  */
 import { spawnSync } from 'node:child_process';
