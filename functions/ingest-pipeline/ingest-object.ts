@@ -13,7 +13,7 @@ import type { ObjectStore, ObjectWriter } from '../adapters/object-store.ts';
 import type { ModelScorer } from '../segmentation/model-scorer.ts';
 import { refreshCustomers, refreshSummarySchema, type RefreshOptions, type RefreshSummary } from '../segmentation/refresh-customers.ts';
 import { openJournal, type BatchJournal } from '../commons/batch-journal.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readRows } from './read-rows.ts';
 import { RepeatFilter } from '../core/repeat-filter.ts';
 import { ERASED_CUSTOMER, resolveIdentities, type IdentityMerge } from './resolve-identities.ts';
