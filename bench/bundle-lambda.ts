@@ -7,7 +7,7 @@ import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
 
 /** Bundling options this translation knows; any other would make the measured bundle differ from the deployed one. */
-const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'target', 'mainFields', 'externalModules', 'banner']);
+const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner']);
 
 /**
  * The esbuild build options equivalent to the CLI arguments NodejsFunction passes for these
@@ -23,6 +23,7 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     ...(bundling.format === undefined ? {} : { format: bundling.format }),
     minify: bundling.minify ?? false,
     sourcemap: bundling.sourceMap ?? false,
+    ...(bundling.sourcesContent === undefined ? {} : { sourcesContent: bundling.sourcesContent }),
     external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
     ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
     ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),

@@ -7,9 +7,13 @@
  *   cold      a fresh `node` process (with the functions' NODE_OPTIONS) that imports the bundle
  *             and exits: wall time from spawn to exit, median of --runs; also the time of the
  *             import alone inside the process and the process's peak RSS
- *   baseline  the same fresh process importing an empty module
- * The AWS SDK stays external as deployed (the runtime provides it); here it resolves from
- * node_modules, which is why the bundles are written under node_modules/.cache.
+ *   baseline  the same fresh process importing an empty module, run in turn with each bundle's
+ *             runs so that both see the same machine load (a busy shared machine moves a fresh
+ *             process's start by tens of milliseconds within a minute); each ratio compares the
+ *             two medians taken side by side
+ * The bundles hold everything they import, the AWS SDK included, as deployed; one that left a
+ * module external would resolve it from node_modules, which is why they are written under
+ * node_modules/.cache.
  * Results: bench/results-bundles.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -67,30 +71,43 @@ function coldOnce(file: string): ColdStart {
 const median = (values: number[]): number => [...values].sort((p, q) => p - q)[Math.floor(values.length / 2)] ?? Number.NaN;
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
 
-function cold(file: string): ColdStart {
-  coldOnce(file); // warms the OS file cache, which a Lambda's code is in by the time it imports
-  const samples = Array.from({ length: runs }, () => coldOnce(file));
-  return {
-    wallMs: round(median(samples.map((s) => s.wallMs))),
-    importMs: round(median(samples.map((s) => s.importMs))),
-    rssMb: round(median(samples.map((s) => s.rssMb))),
-  };
+const summary = (samples: ColdStart[]): ColdStart => ({
+  wallMs: round(median(samples.map((s) => s.wallMs))),
+  importMs: round(median(samples.map((s) => s.importMs))),
+  rssMb: round(median(samples.map((s) => s.rssMb))),
+});
+
+/** --runs cold starts of the file, each beside one of the empty module; the OS file cache is warmed first, as a Lambda's code is by the time it imports. */
+function coldBesideEmpty(file: string): { cold: ColdStart; empty: ColdStart[] } {
+  coldOnce(file);
+  const samples: ColdStart[] = [];
+  const empties: ColdStart[] = [];
+  for (let run = 0; run < runs; run++) {
+    empties.push(coldOnce(empty));
+    samples.push(coldOnce(file));
+  }
+  return { cold: summary(samples), empty: empties };
 }
 
 fs.rmSync(outRoot, { recursive: true, force: true });
 fs.mkdirSync(outRoot, { recursive: true });
 const empty = path.join(outRoot, 'empty.mjs');
 fs.writeFileSync(empty, 'export {};\n');
-const baseline = cold(empty);
-process.stderr.write(`empty module   ${baseline.wallMs} ms\n`);
+coldOnce(empty);
 
 const handlers = [];
+const allEmpty: ColdStart[] = [];
 for (const { name, entry } of lambdaEntries()) {
   const size = await bundleLambda(entry, path.join(outRoot, name));
-  const start = cold(size.file);
-  process.stderr.write(`${name.padEnd(30)} ${(size.bytes / 1024).toFixed(0).padStart(6)} KB  ${(size.gzipBytes / 1024).toFixed(0).padStart(5)} KB gzip  ${start.wallMs} ms\n`);
-  handlers.push({ name, entry, bytes: size.bytes, gzipBytes: size.gzipBytes, cold: start, coldVsEmpty: round(start.wallMs / baseline.wallMs, 2) });
+  const { cold: start, empty: empties } = coldBesideEmpty(size.file);
+  allEmpty.push(...empties);
+  const beside = summary(empties);
+  const ratio = round(start.wallMs / beside.wallMs, 2);
+  process.stderr.write(`${name.padEnd(30)} ${(size.bytes / 1024).toFixed(0).padStart(6)} KB  ${(size.gzipBytes / 1024).toFixed(0).padStart(5)} KB gzip  ${start.wallMs} ms  empty ${beside.wallMs} ms  ${ratio}×\n`);
+  handlers.push({ name, entry, bytes: size.bytes, gzipBytes: size.gzipBytes, cold: start, emptyBeside: beside, coldVsEmpty: ratio });
 }
+const baseline = summary(allEmpty);
+process.stderr.write(`empty module, all runs   ${baseline.wallMs} ms\n`);
 
 const results = {
   measuredAt: new Date().toISOString(),

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { byPriority, templateName, type Campaign } from '../core/campaign.ts';
 import { templateData } from '../core/campaign-content.ts';
 import { InputError } from '../core/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CHUNK_BYTES } from '../core/chunks.ts';
 import { resolveEvaluationTime } from '../core/evaluation-time.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from './validation.ts';
 
 /** SES accepts at most 50 destinations in one SendBulkEmail call. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIELDS, RECORD_KINDS, REQUIRED_FIELDS, type RecordKind } from './fields.ts';
 import { InputError } from './errors.ts';
 import { parseOrThrow } from './validation.ts';

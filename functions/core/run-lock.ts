@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertNever } from './assert-never.ts';
 
 /** The single run slot: which run holds it, its owner (the execution that runs it), since when. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError } from './errors.ts';
 
 /** Validates user-supplied data against a schema; the error names the source and every bad path. */

@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig, evaluationTime } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient } from '../adapters/aws-clients.ts';

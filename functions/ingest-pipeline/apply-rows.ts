@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CustomerEvent, CustomerRecord, OrderLine } from '../core/records.ts';
 import type { IdentityStore, IngestLedger, ProfileStore } from '../adapters/ports/customers.ts';
 import type { BatchJournal } from '../commons/batch-journal.ts';

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RangedObjectStore } from '../adapters/ports/objects.ts';
 import type { ChunkDispatcher } from '../adapters/chunk-dispatcher.ts';
 import { absoluteLine, linesBeforeEach, planChunks, workKeys, type ChunkPhase, type ChunkTask } from '../core/chunks.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluationTime, loadConfig } from '../commons/config.ts';
 import { createLogger, withObservability } from '../commons/observability.ts';
 import { dynamoDocumentClient, s3Client } from '../adapters/aws-clients.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../core/errors.ts';
 
 /** The workflow's tuning, set by the stack on the functions that need it; parsed once at cold start. */

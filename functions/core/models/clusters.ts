@@ -1,5 +1,5 @@
 import { kmeans } from 'ml-kmeans';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.ts';
 import { FEATURES, fitStandardizer, squaredDistance, standardize, type CustomerFeatures, type FeatureName } from './features.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bgnbdParamsSchema, fitBgNbd } from './bgnbd.ts';
 import { fitGammaGamma, gammaGammaParamsSchema } from './gamma-gamma.ts';
 import { InputError } from '../errors.ts';

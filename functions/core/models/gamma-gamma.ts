@@ -1,5 +1,5 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.ts';
 import type { FitDiagnostics } from './bgnbd.ts';
 import { minimize } from './nelder-mead.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a run keeps its intermediate files and its report in the data bucket. */
 export const RESEGMENT_PREFIXES = { work: 'work/resegment/', reports: 'reports/resegment/' } as const;

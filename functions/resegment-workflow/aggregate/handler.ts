@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '../../commons/config.ts';
 import { createLogger, withObservability } from '../../commons/observability.ts';
 import { snapshotSizes } from '../../segmentation/resegment-everyone.ts';

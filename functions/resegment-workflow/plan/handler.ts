@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '../../commons/config.ts';
 import { createLogger, withObservability } from '../../commons/observability.ts';
 import { tableItemCount } from '../../adapters/resegment-store.ts';
