@@ -124,7 +124,8 @@ export function iamRequests(service: GatedService, request: IncomingMessage, bod
       const operation = String(request.headers['x-amz-target'] ?? '').split('.').at(-1) ?? '';
       const input = json();
       if (operation === 'StartExecution' || operation === 'StartSyncExecution') return [{ action: `states:${operation}`, resource: stateMachineArn(String(input.stateMachineArn)) }];
-      if (typeof input.executionArn === 'string') return [{ action: `states:${operation}`, resource: input.executionArn }];
+      // Not an ARN: the service refuses it as InvalidArn before anything is authorized.
+      if (typeof input.executionArn === 'string') return input.executionArn.startsWith('arn:') ? [{ action: `states:${operation}`, resource: input.executionArn }] : [];
       if (typeof input.stateMachineArn === 'string') return [{ action: `states:${operation}`, resource: stateMachineArn(input.stateMachineArn) }];
       return [];
     }

@@ -1,4 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { WORKFLOW_METADATA_KEY } from '../../lib/metadata-keys.ts';
 import type { CfnTemplate } from './cloud-template.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -41,7 +42,7 @@ export function localArn(template: CfnTemplate, logicalId: string): string {
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${at}:function:local-${logicalId}`;
     case 'AWS::StepFunctions::StateMachine':
-      return stateMachineArn(logicalId);
+      return stateMachineArn(localName(template, logicalId));
     case 'AWS::SQS::Queue':
       return `arn:aws:sqs:${at}:${logicalId}`;
     case 'AWS::Logs::LogGroup':
@@ -61,6 +62,17 @@ export function localArn(template: CfnTemplate, logicalId: string): string {
   }
 }
 
+/**
+ * A resource's local name: a state machine's is its workflow's name (the local runner names its
+ * executions arn:aws:states:…:execution:<workflow>:<execution>), a bucket's the lower-cased logical id.
+ */
+function localName(template: CfnTemplate, logicalId: string): string {
+  const resource = template.Resources[logicalId];
+  const workflow = resource?.Metadata?.[WORKFLOW_METADATA_KEY];
+  if (resource?.Type === 'AWS::StepFunctions::StateMachine' && typeof workflow === 'string') return workflow;
+  return resource?.Type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId;
+}
+
 /** A state machine's ARN from what a function holds (locally its logical id, its Ref), or the ARN itself. */
 export function stateMachineArn(nameOrArn: string): string {
   return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${nameOrArn}`;
@@ -76,6 +88,7 @@ export function resolvePolicyValue(template: CfnTemplate, value: unknown): unkno
   if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
     const [logicalId, attribute] = object['Fn::GetAtt'] as [string, string];
     if (attribute === 'Arn') return localArn(template, logicalId);
+    if (attribute === 'Name') return localName(template, logicalId);
     return `${localArn(template, logicalId)}/${attribute}`;
   }
   if (keys.length === 1 && keys[0] === 'Fn::Join') {
