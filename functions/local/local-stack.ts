@@ -12,6 +12,8 @@ import { functionAssetDirectory, resourcesOfType, synthesizeInChildProcess, type
 import { startDynamoDbFaultProxy, type DynamoDbInterceptor } from './dynamodb-faults.ts';
 import { FunctionWorkers, runtimeNode, type FunctionRuntime, type InvocationType } from './function-workers.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
+import { functionGates } from './iam-enforcement.ts';
+import { localIamEnforced } from './iam-gate.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
 import { startStepFunctionsServer } from './step-functions-server.ts';
@@ -67,6 +69,8 @@ export interface LocalStackOptions {
   readonly functionEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Routes the functions' DynamoDB calls through a loopback proxy, so fault tests can intercept them (`interceptDynamoDb`). */
   readonly dynamoDbFaults?: boolean;
+  /** Changes the synthesized template before the stack is built from it, as a changed construct would (tests). */
+  readonly changeTemplate?: (template: CfnTemplate) => CfnTemplate;
 }
 
 export interface LocalStack {
@@ -90,6 +94,8 @@ export interface LocalStack {
   readonly attached: boolean;
   /** Sets (or with undefined, clears) what stands between the functions and DynamoDB; needs the dynamoDbFaults option. */
   interceptDynamoDb(interceptor: DynamoDbInterceptor | undefined): void;
+  /** Throws AccessDenied unless the role of a resource (the state machine) may invoke the function, when IAM is enforced. */
+  checkInvoke(callerLogicalId: string, functionLogicalId: string): Promise<void>;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -112,7 +118,8 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
   keepHeapNearLiveSize();
   const stateDir = given.stateDir ?? DEFAULT_STATE_DIR;
   const options = { ...given, ...clockOf(stateDir, given.asOf) };
-  const assembly = synthesizeInChildProcess(options.context);
+  const synthesized = synthesizeInChildProcess(options.context);
+  const assembly = options.changeTemplate === undefined ? synthesized : { ...synthesized, template: options.changeTemplate(synthesized.template) };
   // The emulators' files admit one owner: while `strata local up` runs, other commands attach to it.
   const owner = runningOwner(stateDir);
   if (owner !== undefined) return wire(assembly, { ...owner.endpoints, s3rver: undefined, stop: async () => undefined }, options);
@@ -255,6 +262,7 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
   }));
   const notifications = bucketNotifications(template, names);
   const faults = options.dynamoDbFaults === true ? await startDynamoDbFaultProxy(emulators.dynamodb) : undefined;
+  const iam = localIamEnforced() ? functionGates(template) : undefined;
   const workers = new Map<string, FunctionWorkers>();
   let node: string | undefined;
   // The loopback Function URL: the owner's while attached, else the one served below, before any function starts.
@@ -264,12 +272,7 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     if (found === undefined) {
       const resource = template.Resources[fn.logicalId] as CfnResource;
       node ??= runtimeNode();
-      found = new FunctionWorkers(functionRuntime(fn, resource, assembly, {
-        ...network,
-        ...(faults === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: faults.endpoint }),
-        AWS_ENDPOINT_URL_LAMBDA: invokeServer.endpoint,
-        AWS_ENDPOINT_URL_SFN: stepFunctionsServer.endpoint,
-      }, { ...options, stateDir, unsubscribeUrl, names }), node);
+      found = new FunctionWorkers(functionRuntime(fn, resource, assembly, { ...network, ...gatedEndpoints.get(fn.logicalId) }, { ...options, stateDir, unsubscribeUrl, names }), node);
       workers.set(fn.logicalId, found);
     }
     return found;
@@ -321,6 +324,14 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     return true;
   });
   const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
+  // Each function reaches them through IAM gates of its own, which decide its calls against its role.
+  const functionNetwork = {
+    ...network,
+    ...(faults === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: faults.endpoint }),
+    AWS_ENDPOINT_URL_LAMBDA: invokeServer.endpoint,
+    AWS_ENDPOINT_URL_SFN: stepFunctionsServer.endpoint,
+  };
+  const gatedEndpoints = new Map(await Promise.all(functions.map(async (fn) => [fn.logicalId, iam === undefined ? functionNetwork : await iam.endpointsOf(fn.logicalId, functionNetwork)] as const)));
   // The CLI's own SDK clients reach them too.
   process.env.AWS_ENDPOINT_URL_LAMBDA = invokeServer.endpoint;
   process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsServer.endpoint;
@@ -359,6 +370,9 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
       if (faults === undefined) throw new Error('start the local stack with dynamoDbFaults: true to intercept its functions\' DynamoDB calls');
       faults.intercept(interceptor);
     },
+    async checkInvoke(callerLogicalId, functionLogicalId) {
+      await iam?.checkInvoke(callerLogicalId, functionLogicalId);
+    },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
@@ -367,6 +381,7 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
       await urlServer?.close();
       for (const w of workers.values()) w.stop();
       await faults?.close();
+      await iam?.close();
       dynamodb.destroy();
       s3.destroy();
       ses.destroy();

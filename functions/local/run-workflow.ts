@@ -35,8 +35,8 @@ export interface WorkflowRun {
  * strata:entry metadata) to the local handler.
  */
 export async function runWorkflow(stack: LocalStack, name: string, input: unknown, options: WorkflowRunOptions = {}): Promise<WorkflowRun> {
-  const { definition } = synthesizedWorkflow(stack.template, name);
-  const handlers = taskHandlers(stack, definition, options.intercept);
+  const { logicalId, definition } = synthesizedWorkflow(stack.template, name);
+  const handlers = taskHandlers(stack, logicalId, definition, options.intercept);
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: false } });
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const taskNames = allStates(definition).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
@@ -78,7 +78,7 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
   }
 }
 
-function taskHandlers(stack: LocalStack, definition: AslDefinition, intercept: TaskInterceptor | undefined): LocalHandlers {
+function taskHandlers(stack: LocalStack, stateMachineLogicalId: string, definition: AslDefinition, intercept: TaskInterceptor | undefined): LocalHandlers {
   const byArn = new Map(stack.functions.map((f) => [localFunctionArn(f.logicalId), f]));
   const handlers: LocalHandlers = {};
   for (const [stateName, state] of allStates(definition)) {
@@ -86,7 +86,11 @@ function taskHandlers(stack: LocalStack, definition: AslDefinition, intercept: T
     const fn = byArn.get(String(state.Resource));
     if (fn === undefined) throw new Error(`task ${stateName} calls ${String(state.Resource)}, which is no function of the template with a local handler`);
     // Through JSON both ways, as Lambda's payloads travel.
-    const invoke = async (payload: unknown): Promise<unknown> => JSON.parse(JSON.stringify((await stack.invoke(fn.entry, JSON.parse(JSON.stringify(payload)))) ?? null)) as unknown;
+    // The state machine's role must allow lambda:InvokeFunction on the function, as on AWS.
+    const invoke = async (payload: unknown): Promise<unknown> => {
+      await stack.checkInvoke(stateMachineLogicalId, fn.logicalId);
+      return JSON.parse(JSON.stringify((await stack.invoke(fn.entry, JSON.parse(JSON.stringify(payload)))) ?? null)) as unknown;
+    };
     handlers[stateName] = async (payload) => (await (intercept === undefined ? invoke(payload) : intercept(stateName, payload, invoke))) as JsonValue;
   }
   return handlers;
