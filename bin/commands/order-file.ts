@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { fileObjectStore, memoryCustomerStore } from '../../functions/adapters/memory-stores.ts';
+import { DEFAULT_MAX_REJECTED_SHARE } from '../../functions/commons/config.ts';
 import { ingestObject } from '../../functions/ingest-pipeline/ingest-object.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import { parseMapping, type Mapping } from '../../functions/core/mapping.ts';
@@ -16,9 +17,6 @@ export interface OrderFile {
   /** Rows that failed cleaning, by reason (they are left out, as ingest quarantines them). */
   readonly rejectedByReason: Readonly<Record<string, number>>;
 }
-
-/** As the ingest Lambda's default (MAX_REJECTED_SHARE): above this share of bad rows a file is refused whole. */
-const MAX_REJECTED_SHARE = 0.2;
 
 /**
  * Reads an orders file (CSV or JSONL, gzip or not) for the commands that work on a file directly
@@ -42,7 +40,7 @@ export async function readOrderFile(file: string, options: { mappingFile?: strin
   }
   const store = memoryCustomerStore();
   const logger = new Logger({ serviceName: 'strata-cli', logLevel: 'SILENT' });
-  const outcome = await ingestObject({ objects, store, logger, definitions: [], now: options.now, maxRejectedShare: MAX_REJECTED_SHARE }, key, 'file');
+  const outcome = await ingestObject({ objects, store, logger, definitions: [], now: options.now, maxRejectedShare: DEFAULT_MAX_REJECTED_SHARE }, key, 'file');
   if (outcome.status !== 'applied') throw new InputError(`${file} was ${outcome.status}${'reason' in outcome ? `: ${outcome.reason}` : ''}`);
   const lines: OrderLine[] = [];
   for (const customerId of store.customerIds()) lines.push(...(await store.loadCustomer(customerId)).orders);

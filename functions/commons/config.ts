@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { DEFAULT_CHUNK_BYTES } from '../core/chunks.ts';
 import { resolveEvaluationTime } from '../core/evaluation-time.ts';
 
+/** Share of bad rows above which a file is rejected whole, unless MAX_REJECTED_SHARE says otherwise. */
+export const DEFAULT_MAX_REJECTED_SHARE = 0.2;
+
 /**
  * Runtime configuration, parsed once at cold start. A missing or malformed value fails the
  * cold start with the variable's name rather than a confusing error mid-run.
@@ -14,7 +17,7 @@ const configSchema = z.object({
   /** Evaluation time for replaying historical data (ISO date); the real clock when unset. */
   STRATA_AS_OF: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
   /** Share of bad rows above which a file is rejected whole (0..1). */
-  MAX_REJECTED_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  MAX_REJECTED_SHARE: z.coerce.number().min(0).max(1).default(DEFAULT_MAX_REJECTED_SHARE),
   /** Files larger than this many bytes are ingested in byte-range chunks of this size, in parallel. */
   INGEST_CHUNK_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_CHUNK_BYTES),
 });

@@ -20,9 +20,9 @@ import { startStepFunctionsServer } from './step-functions-server.ts';
 import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
 import { DEFAULT_STATE_DIR } from './state-dir.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam-policies.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-const REGION = 'us-east-1';
 
 export interface LocalFunction {
   readonly logicalId: string;
@@ -212,13 +212,13 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };
   Object.assign(process.env, {
-    AWS_REGION: REGION,
+    AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     ...network,
   });
   resetClients();
-  const clientConfig = { region: REGION, credentials: LOCAL_CREDENTIALS };
+  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: emulators.dynamodb });
   const s3 = new S3Client({ ...clientConfig, endpoint: emulators.s3, forcePathStyle: true });
   const ses = new SESv2Client({ ...clientConfig, endpoint: emulators.ses });
@@ -430,7 +430,7 @@ function resolveIntrinsic(value: unknown, names: Map<string, string>): unknown {
   const object = value as Record<string, unknown>;
   if (typeof object.Ref === 'string') return names.get(object.Ref) ?? object.Ref;
   const getAtt = object['Fn::GetAtt'];
-  if (Array.isArray(getAtt)) return `arn:aws:local:${REGION}:000000000000:${String(getAtt[0])}`;
+  if (Array.isArray(getAtt)) return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${String(getAtt[0])}`;
   const join = object['Fn::Join'];
   if (Array.isArray(join)) {
     const [separator, parts] = join as [string, unknown[]];
@@ -510,8 +510,8 @@ function functionRuntime(fn: LocalFunction, resource: CfnResource, assembly: Clo
     ...(variables.UNSUBSCRIBE_SECRET_ARN === undefined ? {} : { UNSUBSCRIBE_SECRET_FILE: localSigningKey(settings.stateDir) }),
   };
   const runtime: Record<string, string> = {
-    AWS_REGION: REGION,
-    AWS_DEFAULT_REGION: REGION,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_LAMBDA_FUNCTION_NAME: name,
