@@ -16,6 +16,8 @@ export interface FunctionGates {
   endpointsOf(functionLogicalId: string, network: Readonly<Record<string, string>>): Promise<Record<string, string>>;
   /** Refuses (throws AccessDenied) unless the role of a resource (a state machine) may invoke the function. */
   checkInvoke(callerLogicalId: string, functionLogicalId: string): Promise<void>;
+  /** Refuses (throws AccessDenied) unless the role of a resource (a state machine, a schedule) may perform the action on another resource of the template. */
+  checkCall(callerLogicalId: string, action: string, resourceLogicalId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,11 @@ export function functionGates(template: CfnTemplate): FunctionGates {
     return found;
   };
   const gates: Promise<IamGate>[] = [];
+  const checkCall = async (callerLogicalId: string, action: string, resourceLogicalId: string): Promise<void> => {
+    const resource = localArn(template, resourceLogicalId);
+    const denial = await authorizerOf(callerLogicalId, callerLogicalId).deny({ action, resource });
+    if (denial !== undefined) throw new AccessDenied(denial);
+  };
   return {
     async endpointsOf(functionLogicalId, network) {
       const authorizer = authorizerOf(functionLogicalId, `local-${functionLogicalId}`);
@@ -63,11 +70,8 @@ export function functionGates(template: CfnTemplate): FunctionGates {
       }
       return endpoints;
     },
-    async checkInvoke(callerLogicalId, functionLogicalId) {
-      const resource = localArn(template, functionLogicalId);
-      const denial = await authorizerOf(callerLogicalId, callerLogicalId).deny({ action: 'lambda:InvokeFunction', resource });
-      if (denial !== undefined) throw new AccessDenied(denial);
-    },
+    checkInvoke: (callerLogicalId, functionLogicalId) => checkCall(callerLogicalId, 'lambda:InvokeFunction', functionLogicalId),
+    checkCall,
     async close() {
       await Promise.all(gates.map(async (g) => (await g).close()));
     },

@@ -143,10 +143,11 @@ export function rolePolicies(template: CfnTemplate, roleLogicalId: string): { na
   return found;
 }
 
-/** The role a resource runs as (a function's Role, a state machine's RoleArn), by its logical id. */
+/** The role a resource runs as (a function's Role, a state machine's RoleArn, a schedule's Target.RoleArn), by its logical id. */
 export function roleOf(template: CfnTemplate, logicalId: string): string | undefined {
   const p = template.Resources[logicalId]?.Properties ?? {};
-  const role = (p.Role ?? p.RoleArn) as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const target = p.Target as { RoleArn?: unknown } | undefined;
+  const role = (p.Role ?? p.RoleArn ?? target?.RoleArn) as { 'Fn::GetAtt'?: [string, string] } | undefined;
   return role?.['Fn::GetAtt']?.[0];
 }
 

@@ -96,6 +96,8 @@ export interface LocalStack {
   interceptDynamoDb(interceptor: DynamoDbInterceptor | undefined): void;
   /** Throws AccessDenied unless the role of a resource (the state machine) may invoke the function, when IAM is enforced. */
   checkInvoke(callerLogicalId: string, functionLogicalId: string): Promise<void>;
+  /** Throws AccessDenied unless the role of a resource (a state machine, a schedule) may perform the action on another resource, when IAM is enforced. */
+  checkCall(callerLogicalId: string, action: string, resourceLogicalId: string): Promise<void>;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -372,6 +374,9 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     },
     async checkInvoke(callerLogicalId, functionLogicalId) {
       await iam?.checkInvoke(callerLogicalId, functionLogicalId);
+    },
+    async checkCall(callerLogicalId, action, resourceLogicalId) {
+      await iam?.checkCall(callerLogicalId, action, resourceLogicalId);
     },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

@@ -8,6 +8,7 @@ import type { CfnTemplate } from '../../functions/local/cloud-template.ts';
 import { functionGates, type FunctionGates } from '../../functions/local/iam-enforcement.ts';
 import { roleOf } from '../../functions/local/iam-policies.ts';
 import { LOCAL_CREDENTIALS, startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
+import { fireSchedule, localSchedules } from '../../functions/local/schedules.ts';
 
 /**
  * IAM on the embedded stack: every AWS call a function makes is decided against its role's
@@ -52,6 +53,8 @@ describe('IAM on the embedded stack', () => {
   let stack: LocalStack;
   let planId: string;
   let stateMachineId: string;
+  let dailyId: string;
+  let sweepId: string;
 
   beforeAll(async () => {
     stack = await startLocalStack({
@@ -69,7 +72,12 @@ describe('IAM on the embedded stack', () => {
           const document = resource.Properties?.PolicyDocument as { Statement: { Resource: unknown }[] };
           document.Statement = document.Statement.filter((s) => !JSON.stringify(s.Resource).includes(`"${planId}"`));
         }
-        return copy as CfnTemplate;
+        // The daily re-segmentation's schedule loses its grant to start the state machine; the
+        // hourly sweep of deferred sends keeps its grant to invoke the dispatch function.
+        const schedules = localSchedules(copy as CfnTemplate);
+        dailyId = schedules.find((s) => s.target.kind === 'workflow')?.logicalId ?? '';
+        sweepId = schedules.find((s) => s.target.kind === 'function' && s.input === JSON.stringify({ trigger: 'schedule' }))?.logicalId ?? '';
+        return withoutGrant(copy as CfnTemplate, roleOf(copy as CfnTemplate, dailyId) ?? '', 'states:StartExecution');
       },
     });
   }, 300_000);
@@ -90,6 +98,19 @@ describe('IAM on the embedded stack', () => {
     await expect(stack.checkInvoke(stateMachineId, planId)).rejects.toThrow(
       new RegExp(`lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:local-${planId} because no identity-based policy allows`),
     );
+  });
+
+  it("refuses a schedule's start of the state machine its role may no longer start", async () => {
+    expect(dailyId).not.toBe('');
+    await expect(fireSchedule(stack, dailyId, new Date('1998-07-01T03:00:00Z'))).rejects.toThrow(
+      new RegExp(`assumed-role/${roleOf(stack.template, dailyId)}/${dailyId} is not authorized to perform: states:StartExecution on resource: arn:aws:states:us-east-1:000000000000:stateMachine:resegment because`),
+    );
+  });
+
+  it('fires a schedule whose role may invoke its function, with its input', async () => {
+    expect(sweepId).not.toBe('');
+    const firing = await fireSchedule(stack, sweepId, new Date('1998-07-01T03:00:00Z'));
+    expect(firing.kind).toBe('function');
   });
 
   describe('a function calling outside its role', () => {
