@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { LocalStack, LocalStackOptions } from '../functions/local/local-stack.ts';
+import { TargetError } from './commands/target-error.ts';
+import type { StackTarget } from './commands/target.ts';
 import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from './commands/defaults.ts';
 import { RECORD_KINDS } from '../functions/core/fields.ts';
 import { InputError } from '../functions/core/errors.ts';
@@ -11,6 +13,7 @@ import { abbreviate, oneLine } from './commands/one-line.ts';
 // seconds of loading that `--help`, a typo or a missing file should not wait for.
 const load = {
   stack: () => import('./commands/stack.ts'),
+  target: () => import('./commands/target.ts'),
   demo: () => import('./commands/demo.ts'),
   explain: () => import('./commands/explain.ts'),
   ingestFiles: () => import('./commands/ingest.ts'),
@@ -32,10 +35,12 @@ const program = new Command()
   .name('strata')
   .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/).')
   .option('--state-dir <dir>', 'where the local stack keeps its state', DEFAULT_STATE_DIR)
+  .option('--stack <name>', 'a deployed strata stack (CloudFormation stack name; default $STRATA_STACK, else the embedded local stack); region and credentials from the usual AWS chain')
   // A short hint, not the whole help: after a typo the error line should be what stands out.
   .showHelpAfterError('(add --help for usage)');
 
 const stateDir = (): string => program.opts<{ stateDir: string }>().stateDir;
+const stackName = (): string | undefined => program.opts<{ stack?: string }>().stack ?? (process.env.STRATA_STACK || undefined);
 
 const isoDate = (value: string): string => {
   if (!/^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date like 1998-07-01');
@@ -117,7 +122,7 @@ segments
   .description('every segment in force with its size and definition (the default)')
   .option('--json', 'print JSON on stdout')
   .action(async (options: { json?: boolean }) => {
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const { listSegments } = await load.segments();
       const result = await listSegments(stack);
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -138,8 +143,8 @@ segments
   .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
     const { readDefinitionFile, previewSegment, describeReason } = await load.segments();
     const definition = readDefinitionFile(file);
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
-      const now = resolveEvaluationTime({ requested: options.asOf, configured: stack.asOf }, new Date());
+    await withTarget(undefined, async (stack) => {
+      const now = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, new Date());
       const preview = await previewSegment(stack, definition, now, options.sample);
       if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
       else {
@@ -156,7 +161,7 @@ segments
   .action(async (file: string, options: { json?: boolean }) => {
     const { readDefinitionFile, addSegment } = await load.segments();
     const definition = readDefinitionFile(file);
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const added = await addSegment(stack, definition);
       process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
     });
@@ -186,7 +191,7 @@ program
   .action(async (customerId: string, options: { json?: boolean }) => {
     requireStorableId(customerId);
     const { explainCustomer, formatExplanation, formatSuppression, suppressionOf } = await load.explain();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
     const explanation = await explainCustomer(stack, customerId);
     const left = explanation === undefined ? await suppressionOf(stack, customerId) : [];
     if (explanation === undefined && left.length > 0) {
@@ -194,7 +199,7 @@ program
       if (options.json) process.stdout.write(`${JSON.stringify({ customerId, profile: null, suppression: { suppressed: true, entries: left } }, null, 2)}\n`);
       else process.stdout.write(`customer ${oneLine(abbreviate(customerId))}: no data held\n${formatSuppression(left, left[0] ?? null).join('\n')}\n`);
     } else if (explanation === undefined) {
-      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack (run npm start first?)\n`);
+      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in stack ${stack.stackName}${stack.embedded ? ' (the embedded stack: run npm start first?)' : ''}\n`);
       process.exitCode = 1;
     } else if (options.json) {
       process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
@@ -212,7 +217,7 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (target: string, options: { json?: boolean; purgeFiles?: boolean }) => {
     const { forget, formatForget } = await load.privacy();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
     const result = await forget(stack, target, new Date(), { purgeFiles: options.purgeFiles === true });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${formatForget(result).split('\n').map((line) => oneLine(line)).join('\n')}\n`);
@@ -227,10 +232,10 @@ program
   .action(async (customerId: string) => {
     requireStorableId(customerId);
     const { exportCustomerWithSuppression } = await load.privacy();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
     const exported = await exportCustomerWithSuppression(stack, customerId);
     if (exported.items.length === 0 && exported.suppression.length === 0) {
-      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in the local stack\n`);
+      process.stderr.write(`no customer ${oneLine(abbreviate(customerId))} in stack ${stack.stackName}\n`);
       process.exitCode = 1;
     } else {
       process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
@@ -270,7 +275,7 @@ audience
   .option('--json', 'print JSON on stdout')
   .action(async (segment: string, options: { json?: boolean }) => {
     const { exportSegmentAudience, formatAudienceExport } = await load.audience();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const result = await exportSegmentAudience(stack, segment, new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatAudienceExport(result)}\n`);
     });
@@ -289,7 +294,7 @@ program
   .option('--json', 'print the figures as JSON on stdout')
   .action(async (options: { out: string; asOf?: string; attributionDays?: number; json?: boolean }) => {
     const { writeReport } = await load.report();
-    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+    await withTarget(options.asOf, async (stack) => {
       const result = await writeReport(stack, {
         out: options.out,
         now: new Date(),
@@ -312,7 +317,7 @@ program
   .option('--json', 'print JSON on stdout')
   .action(async (options: { resume?: boolean; json?: boolean }) => {
     const { resumeSending, sendingStatus } = await load.sending();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const now = resolveEvaluationTime({ configured: process.env.STRATA_AS_OF }, new Date());
       if (options.resume) await resumeSending(stack, now);
       const status = await sendingStatus(stack, now);
@@ -424,13 +429,13 @@ program
   .option('--as-of <date>', 'features as of this date (default: the day after the last purchase)', isoDate)
   .option('--json', 'print JSON on stdout')
   .action(async (options: { orders: string; mapping?: string; seedFile?: string; seedSegment?: string; k?: number; top?: number; minScore?: number; name?: string; asOf?: string; json?: boolean }) => {
-    const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { startLocalStack }] = await Promise.all([load.segmentModels(), load.stack()]);
-    let stack: LocalStack | undefined;
+    const [{ lookalikeCommand, localSegmentMembers, formatLookalikes }, { openTarget }] = await Promise.all([load.segmentModels(), load.target()]);
+    let target: StackTarget | undefined;
     try {
-      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((stack ??= await startLocalStack({ stateDir: stateDir() })), segment), new Date());
+      const result = await lookalikeCommand(options, async (segment) => localSegmentMembers((target ??= await openTarget({ stack: stackName(), stateDir: stateDir() })), segment), new Date());
       process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatLookalikes(result)}\n`);
     } finally {
-      await stack?.stop();
+      await target?.close();
     }
   });
 
@@ -448,12 +453,32 @@ function seconds(value: string): number {
   return n;
 }
 
-/** Runs a command against the local stack and always stops it (or detaches) afterwards. */
+/**
+ * Runs a command against the stack it names (--stack, STRATA_STACK) or the embedded one, reached
+ * through its CloudFormation outputs either way, and always lets go of it afterwards.
+ */
+async function withTarget(asOf: string | undefined, command: (target: StackTarget) => Promise<void>): Promise<void> {
+  const target = await (await load.target()).openTarget({ stack: stackName(), stateDir: stateDir(), asOf });
+  try {
+    await command(target);
+  } finally {
+    await target.close();
+  }
+}
+
+/** Runs a command that only the embedded stack serves yet against it, refusing a deployed one. */
 async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const named = stackName();
+  if (named !== undefined) throw new TargetError(`this command works on the embedded stack only, not on --stack ${named}`);
+  await withLocalStackOf(options, command);
+}
+
+/** Runs a command against the local stack and always stops it (or detaches) afterwards. */
+async function withLocalStackOf(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
   await (await load.stack()).withLocalStack(options, command);
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`strata: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof TargetError ? error.exitCode : 1;
 });

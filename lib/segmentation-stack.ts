@@ -2,6 +2,7 @@ import { Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { CompiledCampaign } from './campaigns.ts';
+import { STRATA_OUTPUT_FORMAT, STRATA_VERSION_OUTPUT } from './stack-outputs.ts';
 import { CampaignDispatch } from './constructs/campaign-dispatch.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { DataBucket } from './constructs/data-bucket.ts';
@@ -104,5 +105,8 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alerts.topic.topicArn, description: 'SNS topic every strata alarm notifies: subscribe on-call here' });
     new CfnOutput(this, 'ScheduleDeadLetterQueue', { value: scheduleDeadLetterQueue.queueUrl, description: 'Schedule invocations that failed their retries' });
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
+    new CfnOutput(this, 'DispatchFunction', { value: dispatch.handler.function.functionName, description: 'Sends the campaigns: strata campaigns send invokes it' });
+    // The CLI reaches a stack through its outputs and recognizes a strata stack by this one.
+    new CfnOutput(this, STRATA_VERSION_OUTPUT, { value: STRATA_OUTPUT_FORMAT, description: 'Version of the outputs strata commands read from this stack' });
   }
 }

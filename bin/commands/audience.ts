@@ -3,10 +3,10 @@ import { dynamoCampaignStore } from '../../functions/adapters/campaign-store.ts'
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { exportAudience, type AudienceExport } from '../../functions/campaign-dispatch/export-audience.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 
 /** `strata audience export SEGMENT`: the segment's customer-match files in the local bucket under exports/. */
-export async function exportSegmentAudience(stack: LocalStack, segment: string, now: Date): Promise<AudienceExport & { bucket: string }> {
+export async function exportSegmentAudience(stack: StackNames, segment: string, now: Date): Promise<AudienceExport & { bucket: string }> {
   const client = dynamoDocumentClient();
   const customers = dynamoCustomerStore(client, stack.tableName);
   const result = await exportAudience(

@@ -4,7 +4,7 @@ import type { Profile } from '../../functions/adapters/ports/customers.ts';
 import type { Reason } from '../../functions/core/segments/evaluate.ts';
 import type { Transition } from '../../functions/core/segments/assign.ts';
 import type { ConsentChange } from '../../functions/core/contact-merge.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 import { describeReason } from './segments.ts';
 import { blockingSuppression, type SuppressionEntry } from '../../functions/core/suppression.ts';
 
@@ -22,7 +22,7 @@ export interface Explanation {
 }
 
 /** The single customer view of one customer, the segments they are in and why (DESIGN.md `explain`). */
-export async function explainCustomer(stack: LocalStack, customerId: string): Promise<Explanation | undefined> {
+export async function explainCustomer(stack: StackNames, customerId: string): Promise<Explanation | undefined> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const [{ profile, memberships, transitions }, entries] = await Promise.all([store.loadCustomer(customerId), store.suppressions(customerId)]);
   if (profile === undefined) return undefined;
@@ -85,6 +85,6 @@ export function formatSuppression(entries: readonly SuppressionEntry[], blockedB
 }
 
 /** The suppression entries left of a customer id that holds no data (an erased customer keeps only these). */
-export async function suppressionOf(stack: LocalStack, customerId: string): Promise<SuppressionEntry[]> {
+export async function suppressionOf(stack: StackNames, customerId: string): Promise<SuppressionEntry[]> {
   return dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).suppressions(customerId);
 }

@@ -6,7 +6,7 @@ import { emailHash } from '../../functions/core/privacy.ts';
 import { cleanEmail } from '../../functions/core/clean.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import type { SuppressionEntry } from '../../functions/core/suppression.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 
 export interface ForgetResult {
   /** What was asked for: a customer id, or an address (which is never echoed back). */
@@ -30,7 +30,7 @@ export interface ForgetResult {
  * address they have had, with every id merged into them, and keeps only hashed suppression entries.
  * An address that no customer holds is suppressed all the same, so a later import stays unmailable.
  */
-export async function forget(stack: LocalStack, idOrEmail: string, now: Date, options: { readonly purgeFiles?: boolean } = {}): Promise<ForgetResult> {
+export async function forget(stack: StackNames, idOrEmail: string, now: Date, options: { readonly purgeFiles?: boolean } = {}): Promise<ForgetResult> {
   const { result, addressHashes } = await forgetIn(dynamoCustomerStore(dynamoDocumentClient(), stack.tableName), idOrEmail, now);
   if (options.purgeFiles !== true) return result;
   // An id erased before (or unknown) still has its uploads purged when asked.
@@ -103,12 +103,12 @@ export interface CustomerExport {
   readonly suppression: SuppressionEntry[];
 }
 
-export async function exportCustomer(stack: LocalStack, customerId: string): Promise<Record<string, unknown>[]> {
+export async function exportCustomer(stack: StackNames, customerId: string): Promise<Record<string, unknown>[]> {
   return dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).exportCustomer(customerId);
 }
 
 /** exportCustomer with the suppression entries that concern the customer (subject access request). */
-export async function exportCustomerWithSuppression(stack: LocalStack, customerId: string): Promise<CustomerExport> {
+export async function exportCustomerWithSuppression(stack: StackNames, customerId: string): Promise<CustomerExport> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const [items, suppression] = await Promise.all([store.exportCustomer(customerId), store.suppressions(customerId)]);
   return { customerId, items, suppression };

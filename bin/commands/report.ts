@@ -23,7 +23,7 @@ import { renderReport, type ReportData } from '../../functions/core/report/rende
 import { scoreRfm } from '../../functions/core/segments/rfm.ts';
 import type { OrderAggregates } from '../../functions/core/profile.ts';
 import { resolveEvaluationTime } from '../../functions/core/evaluation-time.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 import { DEFAULT_REPORT_FILE } from './defaults.ts';
 
 export { DEFAULT_REPORT_FILE };
@@ -48,7 +48,7 @@ export interface ReportResult {
 }
 
 /** Builds the report from the local table, writes it to `out` and to reports/<date>.html in the bucket. */
-export async function writeReport(stack: LocalStack, options: ReportOptions): Promise<ReportResult> {
+export async function writeReport(stack: StackNames, options: ReportOptions): Promise<ReportResult> {
   const data = await reportData(stack, options);
   const html = renderReport(data, { chartLibrary: chartLibrary() });
   const file = path.resolve(options.out ?? DEFAULT_REPORT_FILE);
@@ -69,7 +69,7 @@ const FORECAST_PERIODS = 6;
 const FORECAST_PERIOD_DAYS = 30;
 
 /** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
-async function reportData(stack: LocalStack, options: ReportOptions): Promise<ReportData> {
+async function reportData(stack: StackNames, options: ReportOptions): Promise<ReportData> {
   const asOf = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, options.now);
   const segmentOfCampaign = new Map(loadCampaigns().map(({ campaign }) => [campaign.name, campaign.segments.join(',')]));
   const sends: LedgerSend[] = [];

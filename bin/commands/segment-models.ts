@@ -6,7 +6,7 @@ import { fitClusters, type Clustering } from '../../functions/core/models/cluste
 import { behaviouralFeatures, FEATURES, type CustomerFeatures } from '../../functions/core/models/features.ts';
 import { findLookalikes, type Lookalikes } from '../../functions/core/models/lookalike.ts';
 import { DAY_MS } from '../../functions/core/models/prepare.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 import { readOrderFile } from './order-file.ts';
 
 export interface FeatureSource {
@@ -74,7 +74,7 @@ export async function lookalikeCommand(request: LookalikeRequest, membersOf: (se
 }
 
 /** Members of a segment in the local stack, through the segment index. */
-export async function localSegmentMembers(stack: LocalStack, segment: string): Promise<string[]> {
+export async function localSegmentMembers(stack: StackNames, segment: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const page of dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).listSegmentMembers(segment)) ids.push(...page);
   if (ids.length === 0) throw new InputError(`segment ${segment} has no members in the local stack (run npm start or strata ingest first?)`);

@@ -12,7 +12,7 @@ import type { Reason } from '../../functions/core/segments/evaluate.ts';
 import { buildFacts } from '../../functions/core/segments/facts.ts';
 import { EMPTY_POPULATION } from '../../functions/core/segments/population.ts';
 import { requireFile } from './input-file.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import type { StackNames } from './target.ts';
 
 export interface SegmentListing {
   readonly name: string;
@@ -24,7 +24,7 @@ export interface SegmentListing {
 }
 
 /** `strata segments`: every definition in force with its current size (counted through the segment index). */
-export async function listSegments(stack: LocalStack): Promise<{ segments: SegmentListing[]; snapshots: { date: string; sizes: Record<string, number> }[] }> {
+export async function listSegments(stack: StackNames): Promise<{ segments: SegmentListing[]; snapshots: { date: string; sizes: Record<string, number> }[] }> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const definitions = await loadSegmentDefinitions(s3ObjectStore(s3Client(), stack.bucketName));
   const segments = await Promise.all(
@@ -45,7 +45,7 @@ export interface Preview {
  * `strata segments preview FILE`: how many customers a definition would hold now, and a sample with
  * the reasons, without saving anything. It may refer to the segments in force.
  */
-export async function previewSegment(stack: LocalStack, definition: SegmentDefinition, now: Date, sampleSize = 10): Promise<Preview> {
+export async function previewSegment(stack: StackNames, definition: SegmentDefinition, now: Date, sampleSize = 10): Promise<Preview> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const inForce = (await loadSegmentDefinitions(s3ObjectStore(s3Client(), stack.bucketName))).filter((d) => d.name !== definition.name);
   const ordered = orderDefinitions([...inForce, definition]);
@@ -69,7 +69,7 @@ export async function previewSegment(stack: LocalStack, definition: SegmentDefin
 }
 
 /** `strata segments add FILE`: validates a definition against the ones in force and stores it under config/segments/. */
-export async function addSegment(stack: LocalStack, definition: SegmentDefinition): Promise<{ name: string; key: string }> {
+export async function addSegment(stack: StackNames, definition: SegmentDefinition): Promise<{ name: string; key: string }> {
   const objects = s3ObjectStore(s3Client(), stack.bucketName);
   const inForce = (await loadSegmentDefinitions(objects)).filter((d) => d.name !== definition.name);
   orderDefinitions([...inForce, definition]);

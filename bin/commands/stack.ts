@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { serveWorkflows } from '../../functions/local/run-workflow.ts';
 import { runningOwner, startLocalStack, type LocalStack, type LocalStackOptions } from '../../functions/local/local-stack.ts';
 
 export { startLocalStack };
@@ -28,12 +29,16 @@ export function holdOpen(stack: LocalStack): Promise<void> {
 /** `strata local up`: starts the stack with its saved state, says where each service listens, and keeps it running. */
 export async function localUp(stateDir: string): Promise<void> {
   const stack = await startLocalStack({ stateDir });
+  serveWorkflows(stack);
   process.stdout.write(
     [
       `strata local stack is up (Ctrl-C to stop; state in ${stateDir})`,
       `  DynamoDB  ${stack.endpoints.dynamodb}  table ${stack.tableName}`,
       `  S3        ${stack.endpoints.s3}  bucket ${stack.bucketName}`,
       `  SES       ${stack.endpoints.ses}/  (mailbox web UI, JSON at /store)`,
+      '',
+      `Other shells reach it as a deployed stack (strata --stack ${stack.stackName} …, or the AWS CLI) with:`,
+      ...Object.entries(stack.sdkEnvironment).map(([name, value]) => `  export ${name}=${value}`),
       '',
     ].join('\n'),
   );

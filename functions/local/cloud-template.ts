@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from '../../lib/project-root.ts';
 /** A CloudFormation template, as far as the local stack reads it. */
 export interface CfnTemplate {
   readonly Resources: Readonly<Record<string, CfnResource>>;
+  readonly Outputs?: Readonly<Record<string, { readonly Value: unknown; readonly Description?: string }>>;
 }
 
 export interface CfnResource {

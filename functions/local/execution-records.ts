@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { ExecutionState } from '../core/run-lock.ts';
+import type { DescribedExecution } from './step-functions-server.ts';
 
 /**
  * The embedded runner's execution records, one file per execution under <state>/executions/, so
@@ -14,6 +14,9 @@ const recordSchema = z.object({
   startDate: z.string(),
   stopDate: z.string().optional(),
   error: z.string().optional(),
+  /** The run's input and, once it succeeded, its output, as JSON text (what DescribeExecution returns). */
+  input: z.string().optional(),
+  output: z.string().optional(),
 });
 export type ExecutionRecord = z.infer<typeof recordSchema>;
 
@@ -34,13 +37,16 @@ export function executionRecords(stateDir: string) {
     },
 
     /** What DescribeExecution would say; a RUNNING record whose process is gone was aborted with it. */
-    describe(executionArn: string): ExecutionState | undefined {
+    describe(executionArn: string): DescribedExecution | undefined {
       const file = fileOf(executionArn);
       if (file === undefined || !fs.existsSync(file)) return undefined;
       const record = recordSchema.parse(JSON.parse(fs.readFileSync(file, 'utf-8')));
-      if (record.status === 'RUNNING' && !processAlive(record.pid)) return { status: 'ABORTED', cause: `the local process ${record.pid} that ran it is gone` };
+      const known = { startedAt: record.startDate, ...(record.input === undefined ? {} : { input: record.input }) };
+      if (record.status === 'RUNNING' && !processAlive(record.pid)) return { ...known, status: 'ABORTED', cause: `the local process ${record.pid} that ran it is gone` };
       return {
+        ...known,
         status: record.status,
+        ...(record.output === undefined ? {} : { output: record.output }),
         ...(record.stopDate === undefined ? {} : { stoppedAt: record.stopDate }),
         ...(record.error === undefined ? {} : { cause: record.error.slice(0, 300) }),
       };

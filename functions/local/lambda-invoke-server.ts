@@ -6,11 +6,16 @@ export interface InvokeServer {
   close(): Promise<void>;
 }
 
+/** Runs a function synchronously and answers its result, or undefined when there is no such function. */
+export type InvokeNow = (functionName: string, payload: unknown) => Promise<unknown> | undefined;
+
 /**
- * The one Lambda API call strata's functions make, Invoke with InvocationType Event (a function
- * fanning out to itself), served on loopback so the unchanged SDK client reaches the local handlers.
+ * Lambda's Invoke on loopback, so the unchanged SDK client reaches the local handlers: InvocationType
+ * Event (a function fanning out to itself) and RequestResponse (the CLI running a function, e.g.
+ * `strata campaigns send`), whose handler errors come back as Lambda returns them: status 200, the
+ * X-Amz-Function-Error header and {errorType, errorMessage}.
  */
-export async function startInvokeServer(onEvent: (functionName: string, payload: unknown) => boolean): Promise<InvokeServer> {
+export async function startInvokeServer(onEvent: (functionName: string, payload: unknown) => boolean, invokeNow?: InvokeNow): Promise<InvokeServer> {
   const server = createServer((request, response) => {
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(request.url ?? '');
     const parts: Buffer[] = [];
@@ -21,7 +26,8 @@ export async function startInvokeServer(onEvent: (functionName: string, payload:
         response.end(JSON.stringify(body));
       };
       if (match === null || request.method !== 'POST') return reply(404, { message: 'only Invoke is served locally' });
-      if (request.headers['x-amz-invocation-type'] !== 'Event') return reply(400, { message: 'only asynchronous (Event) invocations are served locally' });
+      const type = request.headers['x-amz-invocation-type'] ?? 'RequestResponse';
+      if (type !== 'Event' && (type !== 'RequestResponse' || invokeNow === undefined)) return reply(400, { message: `InvocationType ${String(type)} is not served locally` });
       let payload: unknown;
       try {
         payload = JSON.parse(Buffer.concat(parts).toString('utf-8') || '{}');
@@ -29,7 +35,24 @@ export async function startInvokeServer(onEvent: (functionName: string, payload:
         return reply(400, { message: 'payload is not JSON' });
       }
       const name = decodeURIComponent(match[1] ?? '');
-      if (!onEvent(name, payload)) return reply(404, { Type: 'User', message: `Function not found: ${name}` });
+      const notFound = () => reply(404, { Type: 'User', message: `Function not found: ${name}` });
+      if (type === 'RequestResponse') {
+        const running = invokeNow?.(name, payload);
+        if (running === undefined) return notFound();
+        void running.then(
+          (result) => {
+            response.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+            response.end(JSON.stringify(result ?? null));
+          },
+          (error: unknown) => {
+            const e = error instanceof Error ? error : new Error(String(error));
+            response.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
+            response.end(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+          },
+        );
+        return undefined;
+      }
+      if (!onEvent(name, payload)) return notFound();
       response.writeHead(202);
       response.end();
       return undefined;

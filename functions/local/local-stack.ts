@@ -16,11 +16,12 @@ import { functionGates } from './iam-enforcement.ts';
 import { localIamEnforced } from './iam-gate.ts';
 import { toS3EventRecord, type S3rverEvent } from './s3-events.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
-import { startStepFunctionsServer } from './step-functions-server.ts';
+import { startStepFunctionsServer, type StartExecution } from './step-functions-server.ts';
+import { startCloudFormationServer } from './cloudformation-server.ts';
 import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
 import { DEFAULT_STATE_DIR } from './state-dir.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam-policies.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localArn } from './iam-policies.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
@@ -73,8 +74,17 @@ export interface LocalStackOptions {
   readonly changeTemplate?: (template: CfnTemplate) => CfnTemplate;
 }
 
+/** The name the embedded stack answers to in its DescribeStacks (`strata --stack strata-local`). */
+export const LOCAL_STACK_NAME = 'strata-local';
+
+/** Where the embedded stack's services listen, by the SDK's endpoint variable: what another process needs to reach it as a deployed stack is reached. */
+export type LocalEndpointVariables = Readonly<Record<string, string>>;
+
 export interface LocalStack {
   readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe: string | undefined };
+  /** AWS_ENDPOINT_URL_* of every service the stack serves (CloudFormation included), with the region and the SDK settings the emulators need. */
+  readonly sdkEnvironment: LocalEndpointVariables;
+  readonly stackName: string;
   readonly template: CfnTemplate;
   readonly tableName: string;
   readonly bucketName: string;
@@ -98,6 +108,8 @@ export interface LocalStack {
   checkInvoke(callerLogicalId: string, functionLogicalId: string): Promise<void>;
   /** Throws AccessDenied unless the role of a resource (a state machine, a schedule) may perform the action on another resource, when IAM is enforced. */
   checkCall(callerLogicalId: string, action: string, resourceLogicalId: string): Promise<void>;
+  /** Serves Step Functions StartExecution for the stack's state machines from now on (the caller runs the workflow). */
+  serveStartExecution(start: StartExecution): void;
   /** Resolves when every S3-triggered invocation so far has finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -139,8 +151,9 @@ export async function startLocalStack(given: LocalStackOptions = {}): Promise<Lo
   };
   try {
     const stack = await wire(assembly, owned, options);
-    // Processes attaching to this stack link to the unsubscribe endpoint this one serves.
-    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { ...endpoints, unsubscribe: stack.endpoints.unsubscribe } }));
+    // Processes attaching to this stack link to the unsubscribe endpoint this one serves, and
+    // reach its services (CloudFormation's outputs first) as they would reach a deployed stack.
+    fs.writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, endpoints: { ...endpoints, unsubscribe: stack.endpoints.unsubscribe }, stackName: stack.stackName, sdkEnvironment: stack.sdkEnvironment } satisfies Owner));
     return stack;
   } catch (error) {
     await owned.stop();
@@ -181,7 +194,10 @@ function clockOf(stateDir: string, asOf: string | undefined): { asOf?: string } 
 
 interface Owner {
   readonly pid: number;
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe?: string };
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe?: string | undefined };
+  /** Set once the owner serves its APIs: the stack's name and the SDK variables that reach it. */
+  readonly stackName?: string;
+  readonly sdkEnvironment?: LocalEndpointVariables;
 }
 
 /** The live process that owns the emulators of this state folder, if another one does. */
@@ -319,12 +335,18 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
       invokeAsync(fn, { Records: [record] } satisfies S3Event);
     }
   });
-  const invokeServer = await startInvokeServer((name, payload) => {
-    const fn = functions.find((f) => localFunctionName(f) === name);
-    if (fn === undefined) return false;
-    invokeAsync(fn, payload);
-    return true;
-  });
+  const invokeServer = await startInvokeServer(
+    (name, payload) => {
+      const fn = functions.find((f) => localFunctionName(f) === name);
+      if (fn === undefined) return false;
+      invokeAsync(fn, payload);
+      return true;
+    },
+    (name, payload) => {
+      const fn = functions.find((f) => localFunctionName(f) === name);
+      return fn === undefined ? undefined : invokeFunction(fn, payload);
+    },
+  );
   const stepFunctionsServer = await startStepFunctionsServer((arn) => executionRecords(stateDir).describe(arn));
   // Each function reaches them through IAM gates of its own, which decide its calls against its role.
   const functionNetwork = {
@@ -345,10 +367,43 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     : await serveFunctionUrl((event) => invokeFunction(unsubscribeFn, event));
   unsubscribeUrl = urlServer?.url ?? emulators.unsubscribe;
 
+  // The stack's outputs, as DescribeStacks gives a deployed stack's: the CLI finds everything through them.
+  const outputValue = (value: unknown): string | undefined => {
+    const ref = (value as { Ref?: unknown } | null)?.Ref;
+    const getAtt = (value as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
+    const target = typeof ref === 'string' ? template.Resources[ref] : undefined;
+    if (typeof ref === 'string' && target?.Type === 'AWS::Lambda::Function') return `local-${ref}`;
+    if (typeof ref === 'string' && target?.Type === 'AWS::StepFunctions::StateMachine') return localArn(template, ref);
+    if (Array.isArray(getAtt) && getAtt[1] === 'FunctionUrl') return unsubscribeUrl;
+    try {
+      return String(resolve(value));
+    } catch {
+      return undefined; // an output of a resource the local stack does not stand in for (a queue URL, a topic)
+    }
+  };
+  const outputs = Object.entries(template.Outputs ?? {}).flatMap(([key, o]) => {
+    const value = outputValue(o.Value);
+    return value === undefined ? [] : [{ key, value, description: o.Description }];
+  });
+  const cloudFormation = await startCloudFormationServer({ stackName: LOCAL_STACK_NAME, outputs });
+  const sdkEnvironment: LocalEndpointVariables = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...(options.asOf === undefined ? {} : { STRATA_AS_OF: options.asOf }),
+    ...network,
+    AWS_ENDPOINT_URL_LAMBDA: invokeServer.endpoint,
+    AWS_ENDPOINT_URL_SFN: stepFunctionsServer.endpoint,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+  };
+  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cloudFormation.endpoint;
+
   const tableName = names.get(tables[0]?.[0] ?? '') ?? '';
   const bucketName = dataBucketName(template, names);
   return {
     endpoints: { dynamodb: emulators.dynamodb, s3: emulators.s3, ses: emulators.ses, unsubscribe: unsubscribeUrl },
+    sdkEnvironment,
+    stackName: LOCAL_STACK_NAME,
     template,
     tableName,
     bucketName,
@@ -378,6 +433,9 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     async checkCall(callerLogicalId, action, resourceLogicalId) {
       await iam?.checkCall(callerLogicalId, action, resourceLogicalId);
     },
+    serveStartExecution(start) {
+      stepFunctionsServer.serveStarts(start);
+    },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
@@ -393,6 +451,7 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
       resetClients();
       await invokeServer.close();
       await stepFunctionsServer.close();
+      await cloudFormation.close();
       await emulators.stop();
     },
   };

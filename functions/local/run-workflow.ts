@@ -4,6 +4,9 @@ import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import type { LocalStack } from './local-stack.ts';
 import { executionRecords } from './execution-records.ts';
 import { allStates, localFunctionArn, synthesizedWorkflow, type AslDefinition } from './state-machine-definition.ts';
+import { WORKFLOW_METADATA_KEY } from '../../lib/metadata-keys.ts';
+import { resourcesOfType } from './cloud-template.ts';
+import { localArn } from './iam-policies.ts';
 
 /** One entry of the local execution's event log (the library does not export its type). */
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -41,10 +44,10 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const taskNames = allStates(definition).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map').map(([n]) => n);
   const started = Date.now();
-  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:${name}:${executionName}`;
+  const executionArn = executionArnOf(name, executionName);
   // What DescribeExecution answers locally: other processes (and later runs) read it.
   const records = executionRecords(stack.stateDir);
-  const record = { executionArn, pid: process.pid, startDate: new Date(started).toISOString() };
+  const record = { executionArn, pid: process.pid, startDate: new Date(started).toISOString(), input: JSON.stringify(input ?? null) };
   records.write({ ...record, status: 'RUNNING' });
   const execution = machine.run(input as JsonValue, {
     overrides: {
@@ -60,7 +63,7 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
   try {
     const output = await execution.result;
     await collecting;
-    records.write({ ...record, status: 'SUCCEEDED', stopDate: new Date().toISOString() });
+    records.write({ ...record, status: 'SUCCEEDED', stopDate: new Date().toISOString(), output: JSON.stringify(output ?? null) });
     return { status: 'SUCCEEDED', output, error: undefined, events, durationMs: Date.now() - started, executionName };
   } catch (error) {
     await collecting.catch(() => undefined);
@@ -76,6 +79,34 @@ export async function runWorkflow(stack: LocalStack, name: string, input: unknow
     records.write({ ...record, status: 'FAILED', stopDate: new Date().toISOString(), error: detail });
     return { status: 'FAILED', output: undefined, error: detail, events, durationMs: Date.now() - started, executionName };
   }
+}
+
+/** The ARN the local runner gives an execution of a workflow (what StartExecution answers). */
+export function executionArnOf(workflow: string, executionName: string): string {
+  return `arn:aws:states:us-east-1:000000000000:execution:${workflow}:${executionName}`;
+}
+
+/**
+ * Serves Step Functions StartExecution on the stack's loopback endpoint: an execution of a state
+ * machine of the template runs here, in the process that owns the stack, and other processes
+ * follow it with DescribeExecution, as they would on AWS.
+ */
+export function serveWorkflows(stack: LocalStack): void {
+  const workflows = new Map(
+    resourcesOfType(stack.template, 'AWS::StepFunctions::StateMachine').flatMap(([id, r]) => {
+      const workflow = r.Metadata?.[WORKFLOW_METADATA_KEY];
+      return typeof workflow === 'string' ? [[localArn(stack.template, id), workflow] as const] : [];
+    }),
+  );
+  stack.serveStartExecution((stateMachineArn, name, input) => {
+    const workflow = workflows.get(stateMachineArn);
+    if (workflow === undefined) return undefined;
+    const executionName = name ?? `local-${randomUUID()}`;
+    void runWorkflow(stack, workflow, input, { executionName }).catch((error: unknown) => {
+      process.stderr.write(`local workflow ${workflow} ${executionName} failed to run: ${String(error)}\n`);
+    });
+    return executionArnOf(workflow, executionName);
+  });
 }
 
 function taskHandlers(stack: LocalStack, stateMachineLogicalId: string, definition: AslDefinition, intercept: TaskInterceptor | undefined): LocalHandlers {
