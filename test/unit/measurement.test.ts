@@ -4,12 +4,40 @@ import { attribute, type LedgerFeedback, type LedgerOrder, type LedgerSend } fro
 import { rfmGrid, segmentFlows, segmentValue, sizesOverTime, snapshotsFromTransitions, type Transition } from '../../functions/core/report/segment-performance.ts';
 
 describe('95% intervals', () => {
-  it('difference of proportions: 30/200 − 10/100 = 0.05 ± 1.95996 × √(.15·.85/200 + .1·.9/100)', () => {
-    // se = √(0.0006375 + 0.0009) = 0.0392110; half-width = 0.0768521
-    const i = differenceOfProportions(30, 200, 10, 100)!;
-    expect(i.difference).toBeCloseTo(0.05, 10);
-    expect(i.low).toBeCloseTo(0.05 - 0.0768521, 6);
-    expect(i.high).toBeCloseTo(0.05 + 0.0768521, 6);
+  // Newcombe (1998), Statistics in Medicine 17:873-890, Table II, method 10 (hybrid score).
+  it.each([
+    [56, 70, 48, 80, 0.0524, 0.3339],
+    [9, 10, 3, 10, 0.1705, 0.8090],
+    [6, 7, 2, 7, 0.0582, 0.8062],
+    [5, 56, 0, 29, -0.0381, 0.1926],
+    [0, 10, 0, 20, -0.1611, 0.2775],
+    [10, 10, 0, 20, 0.6791, 1.0],
+  ])('difference of proportions %i/%i − %i/%i: Newcombe\'s hybrid score interval [%f, %f]', (x1, n1, x2, n2, low, high) => {
+    const i = differenceOfProportions(x1, n1, x2, n2)!;
+    expect(i.difference).toBeCloseTo(x1 / n1 - x2 / n2, 10);
+    expect(i.low).toBeCloseTo(low, 4);
+    expect(i.high).toBeCloseTo(high, 4);
+  });
+
+  it('does not collapse to a point when nobody converted in either group', () => {
+    const i = differenceOfProportions(0, 200, 0, 20)!;
+    expect(i.difference).toBe(0);
+    expect(i.low).toBeLessThan(-0.1);
+    expect(i.high).toBeGreaterThan(0.01);
+  });
+
+  it('covers the true difference about 95% of the time for small groups and rare conversions', () => {
+    // A seeded simulation: 2,000 trials of 0.02 against 0.01 in groups of 150 and 40.
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const draw = (p: number, n: number) => Array.from({ length: n }, () => (random() < p ? 1 : 0)).reduce<number>((a, b) => a + b, 0);
+    let covered = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      const i = differenceOfProportions(draw(0.02, 150), 150, draw(0.01, 40), 40)!;
+      if (i.low <= 0.01 && 0.01 <= i.high) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.93);
   });
 
   it('Welch: equal sizes and variances give df = 2(n − 1) = 8, t(0.975, 8) = 2.306', () => {
@@ -60,11 +88,22 @@ describe('attribution', () => {
     });
   });
 
-  it('gives the uplift in conversion with its normal-approximation interval', () => {
-    // 0.5 − 0.5 = 0; se = √(.25/4 + .25/2) = 0.4330127; half-width 1.959964 × se = 0.848693
+  it("gives the uplift in conversion with Newcombe's hybrid score interval", () => {
+    // 2/4 − 1/2 = 0. Wilson: 2/4 → [0.150036, 0.849964], 1/2 → [0.094531, 0.905469];
+    // half-widths √(0.349964² + 0.405469²) = 0.535610 on both sides.
     expect(result?.uplift.conversionRate?.difference).toBe(0);
-    expect(result?.uplift.conversionRate?.low).toBeCloseTo(-0.848693, 5);
-    expect(result?.uplift.conversionRate?.high).toBeCloseTo(0.848693, 5);
+    expect(result?.uplift.conversionRate?.low).toBeCloseTo(-0.53561, 4);
+    expect(result?.uplift.conversionRate?.high).toBeCloseTo(0.53561, 4);
+  });
+
+  it('flags a campaign whose groups are too small to conclude from, and not one of 30 and more each', () => {
+    expect(result?.tooSmall).toBe(true);
+    const many = [
+      ...Array.from({ length: 30 }, (_, i) => send(`m${i}`, 'SENT')),
+      ...Array.from({ length: 29 }, (_, i) => send(`h${i}`, 'HOLDOUT')),
+    ];
+    expect(attribute(many, [], [])[0]?.tooSmall).toBe(true);
+    expect(attribute([...many, send('h29', 'HOLDOUT')], [], [])[0]?.tooSmall).toBe(false);
   });
 
   it('gives the uplift in revenue per recipient with Welch\'s interval', () => {

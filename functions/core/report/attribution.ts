@@ -48,12 +48,17 @@ export interface CampaignPerformance {
   readonly segment: string;
   readonly treatment: GroupMetrics;
   readonly holdout: GroupMetrics;
+  /** Whether the mailed or the held-out group is under MIN_CONCLUSIVE_GROUP customers: too few to conclude anything from. */
+  readonly tooSmall: boolean;
   /** Treatment minus holdout, with 95% intervals; undefined without a holdout group. */
   readonly uplift: {
     readonly conversionRate: Interval | undefined;
     readonly revenuePerRecipient: Interval | undefined;
   };
 }
+
+/** Below this many customers in the mailed or held-out group, the report says there are too few to conclude. */
+export const MIN_CONCLUSIVE_GROUP = 30;
 
 const HOLDOUT_STATUS = 'HOLDOUT';
 const SENT_STATUS = 'SENT';
@@ -127,6 +132,7 @@ export function attribute(
         segment,
         treatment: t,
         holdout: h,
+        tooSmall: t.recipients < MIN_CONCLUSIVE_GROUP || h.recipients < MIN_CONCLUSIVE_GROUP,
         uplift: {
           conversionRate: differenceOfProportions(t.converted, t.recipients, h.converted, h.recipients),
           revenuePerRecipient: welchDifferenceOfMeans(treatment.map((o) => o.revenue), holdout.map((o) => o.revenue)),

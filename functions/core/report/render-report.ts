@@ -1,4 +1,4 @@
-import type { CampaignPerformance } from './attribution.ts';
+import { MIN_CONCLUSIVE_GROUP, type CampaignPerformance } from './attribution.ts';
 import type { Interval } from './stats.ts';
 import type { GuardDecision } from '../feedback/sending-guard.ts';
 import type { Flow, RfmGrid, SegmentValue, SizeSeries } from './segment-performance.ts';
@@ -157,7 +157,7 @@ function upliftSection(data: ReportData): Section {
   return {
     id: 'uplift',
     title: 'Uplift over the holdout',
-    intro: 'Conversion rate of mailed and held-out customers; the table gives the difference with its 95% interval. An interval that spans zero means the campaign has not shown an effect yet.',
+    intro: `Conversion rate of mailed and held-out customers; the table gives the difference with its 95% interval. An interval that spans zero means the campaign has not shown an effect yet; "too few to conclude" marks groups under ${MIN_CONCLUSIVE_GROUP} customers.`,
     chart: {
       id: 'chart-uplift',
       label: 'Bar chart comparing the conversion rate of mailed and held-out customers per campaign and segment',
@@ -177,7 +177,7 @@ function upliftSection(data: ReportData): Section {
       columns: ['campaign · segment', 'mailed', 'held out', 'conversion mailed', 'conversion held out', 'uplift in conversion (points)', 'revenue per recipient held out', 'uplift in revenue per recipient'],
       rows: data.campaigns.map((c) => [
         label(c), c.treatment.recipients, c.holdout.recipients, `${pct(c.treatment.conversionRate)}%`, `${pct(c.holdout.conversionRate)}%`,
-        interval(c.uplift.conversionRate, (v) => `${pct(v)}`), money(c.holdout.revenuePerRecipient), interval(c.uplift.revenuePerRecipient, money),
+        concluding(c, interval(c.uplift.conversionRate, (v) => `${pct(v)}`)), money(c.holdout.revenuePerRecipient), concluding(c, interval(c.uplift.revenuePerRecipient, money)),
       ]),
     },
   };
@@ -357,6 +357,11 @@ function rfmSection(data: ReportData): Section {
       }),
     },
   };
+}
+
+/** An uplift cell, marked when a group is too small to conclude from. */
+function concluding(c: { readonly tooSmall: boolean }, text: string): string {
+  return c.tooSmall && text !== 'no holdout' ? `${text} (too few to conclude)` : text;
 }
 
 function interval(i: Interval | undefined, format: (v: number) => string): string {
