@@ -15,9 +15,8 @@ import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 export interface SegmentationStackProps extends StackProps {
   /** Verified SES address campaigns are sent from. */
   readonly senderAddress: string;
+  /** The bundled campaigns, seeded into config/campaigns/ at deploy. */
   readonly campaigns: readonly CompiledCampaign[];
-  /** The folder the campaigns were read from (the dispatch bundle carries a copy). */
-  readonly campaignDir: string;
   /** Zone for customers without contact.timezone (send windows). Default UTC. */
   readonly defaultTimeZone?: string;
   /** "count/days" of marketing e-mails per customer. Default 3/7. */
@@ -68,7 +67,6 @@ export class SegmentationStack extends Stack {
       environment,
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
-      campaignDir: props.campaignDir,
       scheduleDeadLetterQueue,
       ...(props.unsubscribeConcurrency === undefined ? {} : { unsubscribeConcurrency: props.unsubscribeConcurrency }),
       ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
@@ -81,7 +79,6 @@ export class SegmentationStack extends Stack {
       environment,
       dispatch: dispatch.handler.function,
       modelRefit: modelRefit.function,
-      campaigns: props.campaigns.map((c) => c.campaign),
       scheduleDeadLetterQueue,
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),
@@ -104,5 +101,6 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: alerts.topic.topicArn, description: 'SNS topic every strata alarm notifies: subscribe on-call here' });
     new CfnOutput(this, 'ScheduleDeadLetterQueue', { value: scheduleDeadLetterQueue.queueUrl, description: 'Schedule invocations that failed their retries' });
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
+    new CfnOutput(this, 'DispatchFunction', { value: dispatch.handler.function.functionName, description: 'Sends campaigns; strata campaigns send invokes it' });
   }
 }
