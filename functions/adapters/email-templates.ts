@@ -12,7 +12,9 @@ export function sesEmailTemplates(client: SESv2Client): EmailTemplates {
         const c = found.TemplateContent;
         return { subject: c?.Subject ?? '', html: c?.Html ?? '', text: c?.Text ?? '' };
       } catch (error) {
-        if (error instanceof NotFoundException || (error as { name?: string }).name === 'NotFoundException') return undefined;
+        // By its status too: the local emulator names the error in the body, where the SDK does not look.
+        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (error instanceof NotFoundException || e.name === 'NotFoundException' || e.$metadata?.httpStatusCode === 404) return undefined;
         throw error;
       }
     },
