@@ -4,6 +4,7 @@ import { dynamoDocumentClient, s3Client, sesClient } from '../../functions/adapt
 import { dynamoCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { sesSingleMailer } from '../../functions/adapters/mailer.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
+import { parseCampaign } from '../../functions/core/campaign.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
 import type { LocalStack } from '../../functions/local/local-stack.ts';
@@ -44,6 +45,8 @@ export function readCampaignFile(file: string): ops.CampaignSubmission {
   } catch (error) {
     throw new InputError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+  // The schema needs no stack: a bad file is refused before one starts (add checks again, with the segments in force).
+  parseCampaign(json, path.basename(file));
   const named = (json as { content?: { mjml?: unknown } } | null)?.content?.mjml;
   const mjmlFile = typeof named === 'string' ? path.join(path.dirname(file), path.basename(named)) : undefined;
   if (mjmlFile !== undefined && !fs.existsSync(mjmlFile)) throw new InputError(`${file} names ${String(named)} as its MJML, but there is no ${mjmlFile}`);
