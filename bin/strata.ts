@@ -22,6 +22,7 @@ const load = {
   privacy: () => import('./commands/privacy.ts'),
   rfm: () => import('./commands/rfm.ts'),
   segments: () => import('./commands/segments.ts'),
+  campaigns: () => import('./commands/campaigns.ts'),
   audience: () => import('./commands/audience.ts'),
   report: () => import('./commands/report.ts'),
   sending: () => import('./commands/sending.ts'),
@@ -164,6 +165,106 @@ segments
     await withTarget(undefined, async (stack) => {
       const added = await addSegment(stack, definition);
       process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
+    });
+  });
+
+// Campaigns are data in the bucket (config/campaigns/): each command is one operation of
+// functions/operations/campaigns.ts, reached through bin/commands/campaigns.ts.
+const campaigns = program.command('campaigns').description('campaign definitions in force (config/campaigns/): list, show, add, pause, resume, test, send, recipients');
+const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+campaigns
+  .command('list', { isDefault: true })
+  .description('every campaign with its status (active, paused, refused), segments and trigger')
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { json?: boolean }) => {
+    const { listCampaigns, formatListing } = await load.campaigns();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const list = await listCampaigns(stack);
+      if (options.json) printJson(list);
+      else process.stdout.write(`${formatListing(list)}\n`);
+    });
+  });
+campaigns
+  .command('show')
+  .description('a campaign\'s definition, MJML and template, and a preview rendered with its defaults')
+  .argument('<name>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (name: string, options: { json?: boolean }) => {
+    const { showCampaign } = await load.campaigns();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const shown = await showCampaign(stack, name);
+      if (options.json) printJson(shown);
+      else process.stdout.write(`${JSON.stringify(shown.campaign, null, 2)}\n${shown.paused ? 'PAUSED\n' : ''}${shown.preview === undefined ? '' : `\nsubject: ${shown.preview.subject}\n\n${shown.preview.text}\n`}`);
+    });
+  });
+campaigns
+  .command('add')
+  .description('validate a campaign definition (JSON file, its MJML beside it), compile the MJML and store both under config/campaigns/; replaces one of the same name')
+  .argument('<file>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (file: string, options: { json?: boolean }) => {
+    const { readCampaignFile, addCampaign } = await load.campaigns();
+    const submission = readCampaignFile(file);
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const added = await addCampaign(stack, submission);
+      if (options.json) printJson(added);
+      else process.stdout.write(`${added.replaced ? 'replaced' : 'stored'} ${added.name} as ${added.keys.definition}; it applies from the next run\n`);
+    });
+  });
+for (const [verb, description] of [['pause', 'pause a campaign: runs skip it until it is resumed'], ['resume', 'resume a paused campaign']] as const) {
+  campaigns
+    .command(verb)
+    .description(description)
+    .argument('<name>')
+    .option('--json', 'print JSON on stdout')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const { pauseCampaign, resumeCampaign } = await load.campaigns();
+      await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+        const result = verb === 'pause' ? await pauseCampaign(stack, name, new Date()) : await resumeCampaign(stack, name);
+        if (options.json) printJson(result);
+        else process.stdout.write(`${name} ${result.paused ? 'paused' : 'resumed'}\n`);
+      });
+    });
+}
+campaigns
+  .command('test')
+  .description('render a campaign with its defaults and send it once to an address, marked [TEST], outside the ledger and the metrics')
+  .argument('<name>')
+  .requiredOption('--to <address>', 'where the test goes')
+  .option('--json', 'print JSON on stdout')
+  .action(async (name: string, options: { to: string; json?: boolean }) => {
+    const { testCampaign } = await load.campaigns();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const sent = await testCampaign(stack, name, options.to);
+      if (options.json) printJson(sent);
+      else process.stdout.write(`test of ${name} sent (message ${sent.messageId ?? '?'})\n`);
+    });
+  });
+campaigns
+  .command('send')
+  .description('run a broadcast now through the dispatch function, as its schedule would')
+  .argument('<name>')
+  .option('--as-of <date>', 'evaluation time of the run (default: the stack\'s as-of date, else now)', isoDate)
+  .option('--json', 'print JSON on stdout')
+  .action(async (name: string, options: { asOf?: string; json?: boolean }) => {
+    const { sendCampaign } = await load.campaigns();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const summaries = await sendCampaign(stack, name, options.asOf);
+      if (options.json) printJson(summaries);
+      else for (const s of summaries) process.stdout.write(`${s.campaign}: ${s.skipped === undefined ? `${s.sent} sent, ${s.holdout} held out, ${s.deferred} deferred, ${s.suppressed} suppressed, ${s.capped} capped` : `skipped (${s.skipped})`}\n`);
+    });
+  });
+campaigns
+  .command('recipients')
+  .description('every customer the campaign decided about: sent, held out, deferred, suppressed, capped, and why')
+  .argument('<name>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (name: string, options: { json?: boolean }) => {
+    const { campaignRecipients, formatRecipients } = await load.campaigns();
+    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      const rows = await campaignRecipients(stack, name);
+      if (options.json) printJson(rows);
+      else process.stdout.write(`${formatRecipients(rows)}\n`);
     });
   });
 

@@ -26,7 +26,6 @@ export function buildApp(app: App = new App()): { app: App; stack: SegmentationS
     description: 'strata: customer segmentation and lifecycle e-mail',
     senderAddress: context('strata:senderAddress') ?? 'marketing@example.com',
     campaigns: loadCampaigns(campaignDir),
-    campaignDir,
     ...(defaultTimeZone === undefined ? {} : { defaultTimeZone }),
     ...(frequencyCap === undefined ? {} : { frequencyCap }),
     ...(encryptionKey === undefined ? {} : { encryptionKey }),

@@ -16,9 +16,8 @@ import { ResegmentWorkflow } from './constructs/resegment-workflow.ts';
 export interface SegmentationStackProps extends StackProps {
   /** Verified SES address campaigns are sent from. */
   readonly senderAddress: string;
+  /** The bundled campaigns, seeded into config/campaigns/ at deploy. */
   readonly campaigns: readonly CompiledCampaign[];
-  /** The folder the campaigns were read from (the dispatch bundle carries a copy). */
-  readonly campaignDir: string;
   /** Zone for customers without contact.timezone (send windows). Default UTC. */
   readonly defaultTimeZone?: string;
   /** "count/days" of marketing e-mails per customer. Default 3/7. */
@@ -69,7 +68,6 @@ export class SegmentationStack extends Stack {
       environment,
       senderAddress: props.senderAddress,
       campaigns: props.campaigns,
-      campaignDir: props.campaignDir,
       scheduleDeadLetterQueue,
       ...(props.unsubscribeConcurrency === undefined ? {} : { unsubscribeConcurrency: props.unsubscribeConcurrency }),
       ...(props.defaultTimeZone === undefined ? {} : { defaultTimeZone: props.defaultTimeZone }),
@@ -82,7 +80,6 @@ export class SegmentationStack extends Stack {
       environment,
       dispatch: dispatch.handler.function,
       modelRefit: modelRefit.function,
-      campaigns: props.campaigns.map((c) => c.campaign),
       scheduleDeadLetterQueue,
       ...(props.scheduleHour === undefined ? {} : { scheduleHour: props.scheduleHour }),
       ...(props.scheduleMinute === undefined ? {} : { scheduleMinute: props.scheduleMinute }),

@@ -2,7 +2,9 @@ import type { RefitResult } from '../../functions/model-refit/handler.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
-import { loadCampaigns } from '../../lib/campaigns.ts';
+import { s3Client } from '../../functions/adapters/aws-clients.ts';
+import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
+import { loadCampaignCatalog } from '../../functions/commons/campaign-catalog.ts';
 import { RECORD_KINDS } from '../../functions/core/fields.ts';
 import { countProfiles } from './count-profiles.ts';
 import { uploadAndAwaitReport } from './ingest.ts';
@@ -111,9 +113,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ result: Demo
     );
     const segments: Record<string, number> = resegmented.sizes;
 
-    // Every bundled campaign whose segment has members: entry campaigns as after a re-segmentation,
-    // broadcasts as if their schedule fired now.
-    const catalog = loadCampaigns().map((c) => c.campaign).filter((c) => c.channel === 'email' && c.segments.some((s) => (segments[s] ?? 0) > 0));
+    // Every campaign in force (the bundled set, seeded into the bucket) whose segment has members:
+    // entry campaigns as after a re-segmentation, broadcasts as if their schedule fired now.
+    const inForce = (await loadCampaignCatalog(s3ObjectStore(s3Client(), stack.bucketName))).entries.filter((e) => !e.paused).map((e) => e.campaign);
+    const catalog = inForce.filter((c) => c.channel === 'email' && c.segments.some((s) => (segments[s] ?? 0) > 0));
     const sendAt = new Date(Date.parse((options.asOf ?? DEMO_AS_OF).slice(0, 10)) + DEMO_SEND_HOUR_UTC * 3_600_000).toISOString();
     const all: DispatchEvent[] = [
       { trigger: 'transitions', campaigns: catalog.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name), asOf: sendAt },

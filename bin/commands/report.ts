@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
 import { scanPages } from '../../functions/adapters/dynamo-batch.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
-import { loadCampaigns } from '../../lib/campaigns.ts';
+import { loadCampaignCatalog } from '../../functions/commons/campaign-catalog.ts';
 import { attribute, DEFAULT_ATTRIBUTION_DAYS, type LedgerFeedback, type LedgerOrder, type LedgerSend } from '../../functions/core/report/attribution.ts';
 import { decideSending, type DailyCounts } from '../../functions/core/feedback/sending-guard.ts';
 import type { FeedbackKind } from '../../functions/core/feedback/ses-event.ts';
@@ -71,7 +71,8 @@ const FORECAST_PERIOD_DAYS = 30;
 /** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
 async function reportData(stack: StackNames, options: ReportOptions): Promise<ReportData> {
   const asOf = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, options.now);
-  const segmentOfCampaign = new Map(loadCampaigns().map(({ campaign }) => [campaign.name, campaign.segments.join(',')]));
+  const { entries } = await loadCampaignCatalog(s3ObjectStore(s3Client(), stack.bucketName));
+  const segmentOfCampaign = new Map(entries.map(({ campaign }) => [campaign.name, campaign.segments.join(',')]));
   const sends: LedgerSend[] = [];
   const orders: LedgerOrder[] = [];
   const feedback: LedgerFeedback[] = [];

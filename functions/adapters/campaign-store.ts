@@ -8,7 +8,7 @@ import { TABLE_KEYS } from './table-schema.ts';
 import type { Contact } from './ports/customers.ts';
 import { isConditionFailure } from './dynamo-errors.ts';
 import { batchGetAll, batchWriteAll, queryPages, queryPartition } from './dynamo-batch.ts';
-import type { CampaignStore, LedgerQueue, Recipient } from './ports/campaigns.ts';
+import type { CampaignDecisionReader, CampaignStore, LedgerQueue, Recipient, SkipRecord } from './ports/campaigns.ts';
 
 const pk = (id: string) => `C#${id}`;
 const sk = (campaign: string) => `SEND#${campaign}`;
@@ -20,13 +20,18 @@ function queueOf(status: SendStatus): LedgerQueue | undefined {
   return undefined;
 }
 
+/** Entries out of every queue, and skip records, sit in the segment index under this key, so a campaign's decisions can be listed. */
+const decided = (campaign: string) => `DECIDED#${campaign}`;
+const skipKey = (campaign: string) => `SKIP#${campaign}`;
+
 function toItem(e: LedgerEntry): Record<string, unknown> {
   const queue = queueOf(e.status);
   return {
     pk: pk(e.customerId),
     sk: sk(e.campaign),
     ...e,
-    ...(queue === undefined ? {} : { gsi1pk: `${queue}#${e.campaign}`, gsi1sk: pk(e.customerId) }),
+    gsi1pk: queue === undefined ? decided(e.campaign) : `${queue}#${e.campaign}`,
+    gsi1sk: pk(e.customerId),
   };
 }
 
@@ -38,7 +43,7 @@ function fromItem(item: Record<string, unknown>): LedgerEntry {
 /** Calls per batch of reads or writes before a RetryableError: eleven, as this store's own loops made. */
 const BATCH_ATTEMPTS = 11;
 
-export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: string, concurrency = 16): CampaignStore {
+export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: string, concurrency = 16): CampaignStore & CampaignDecisionReader {
   const batchGet = (keys: readonly Record<string, unknown>[]) => batchGetAll(client, table, keys, { attempts: BATCH_ATTEMPTS });
 
   return {
@@ -128,6 +133,22 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
       ]);
       await batchWriteAll(client, table, { puts: items }, { attempts: BATCH_ATTEMPTS });
     },
+    async recordSkips(skips) {
+      const items = skips.map((s) => ({ pk: pk(s.customerId), sk: skipKey(s.campaign), ...s, gsi1pk: decided(s.campaign), gsi1sk: pk(s.customerId) }));
+      await batchWriteAll(client, table, { puts: items }, { attempts: BATCH_ATTEMPTS });
+    },
+    async *decisions(campaign) {
+      // The index holds keys only: each page of keys is read back in one batch.
+      for (const key of [`PENDING#${campaign}`, `DEFER#${campaign}`, decided(campaign)]) {
+        const query = { TableName: table, IndexName: TABLE_KEYS.segmentIndex.name, KeyConditionExpression: 'gsi1pk = :key', ExpressionAttributeValues: { ':key': key } };
+        for await (const page of queryPages(client, query)) {
+          const items = await batchGet((page.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk })));
+          const ledger = items.filter((i) => String(i.sk).startsWith('SEND#')).map(fromItem);
+          const skips = items.filter((i) => String(i.sk).startsWith('SKIP#')).map((i) => fromItem(i) as unknown as SkipRecord);
+          yield { ledger, skips };
+        }
+      }
+    },
     async *queued(queue, campaign) {
       const waiting = { TableName: table, IndexName: TABLE_KEYS.segmentIndex.name, KeyConditionExpression: 'gsi1pk = :queue', ExpressionAttributeValues: { ':queue': `${queue}#${campaign}` } };
       for await (const page of queryPages(client, waiting)) yield (page.Items ?? []).map((i) => String(i.pk).slice(2));
@@ -144,7 +165,7 @@ export function dynamoCampaignStore(client: DynamoDBDocumentClient, table: strin
 }
 
 /** The same contract in memory, for the dispatch benchmark and fast tests of the run logic. */
-export interface MemoryCampaignStore extends CampaignStore {
+export interface MemoryCampaignStore extends CampaignStore, CampaignDecisionReader {
   addRecipient(recipient: Recipient): void;
   suppressHash(hash: string, reason?: string): void;
   /** A suppression entry of the customer's id (SUPPRESS#ID#). */
@@ -152,6 +173,7 @@ export interface MemoryCampaignStore extends CampaignStore {
   /** An address the customer had before (an ADDR# item). */
   addPastAddress(customerId: string, hash: string): void;
   entries(): LedgerEntry[];
+  skips(): SkipRecord[];
 }
 
 export function memoryCampaignStore(): MemoryCampaignStore {
@@ -161,6 +183,7 @@ export function memoryCampaignStore(): MemoryCampaignStore {
   const idSuppressed = new Map<string, string>();
   const pastAddresses = new Map<string, Set<string>>();
   const runs = new Map<string, string>();
+  const skipped = new Map<string, SkipRecord>();
   const key = (customerId: string, campaign: string) => `${customerId}\u001f${campaign}`;
   return {
     addRecipient(r) {
@@ -194,6 +217,13 @@ export function memoryCampaignStore(): MemoryCampaignStore {
       );
     },
     entries: () => [...ledger.values()],
+    skips: () => [...skipped.values()],
+    async recordSkips(skips) {
+      for (const s of skips) skipped.set(key(s.customerId, s.campaign), s);
+    },
+    async *decisions(campaign) {
+      yield { ledger: [...ledger.values()].filter((e) => e.campaign === campaign), skips: [...skipped.values()].filter((s) => s.campaign === campaign) };
+    },
     async recipients(ids, segments) {
       const found = new Map<string, Recipient>();
       for (const id of ids) {

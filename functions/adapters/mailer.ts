@@ -1,6 +1,6 @@
-import { GetAccountCommand, SendBulkEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, SendBulkEmailCommand, SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 
-import { BulkSendError, type Mailer } from './ports/mailer.ts';
+import { BulkSendError, type Mailer, type SingleMailer } from './ports/mailer.ts';
 
 const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'LimitExceededException', 'Throttling']);
 const UNREACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -57,6 +57,28 @@ export function sesMailer(client: SESv2Client): Mailer {
       } catch {
         return undefined; // the local emulator has no account unless told; the configured fallback applies
       }
+    },
+  };
+}
+
+/** SendEmail with the template's content inline: SES renders it as it renders a stored template. */
+export function sesSingleMailer(client: SESv2Client): SingleMailer {
+  return {
+    async sendOne({ from, to, content, templateData, headers }) {
+      const sent = await client.send(
+        new SendEmailCommand({
+          FromEmailAddress: from,
+          Destination: { ToAddresses: [to] },
+          Content: {
+            Template: {
+              TemplateContent: { Subject: content.subject, Html: content.html, Text: content.text },
+              TemplateData: templateData,
+              ...(headers.length > 0 ? { Headers: headers.map((h) => ({ Name: h.name, Value: h.value })) } : {}),
+            },
+          },
+        }),
+      );
+      return { messageId: sent.MessageId };
     },
   };
 }

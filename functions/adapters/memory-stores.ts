@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { CustomerStore, Contact, FileRecord, ProfileAggregates } from './ports/customers.ts';
-import type { ObjectStore, ObjectWriter, RangedObjectStore } from './ports/objects.ts';
+import type { EmailTemplateContent, EmailTemplates } from './ports/email-templates.ts';
+import type { ObjectRemover, ObjectStore, ObjectWriter, RangedObjectStore } from './ports/objects.ts';
 import type { CustomerEvent, OrderLine } from '../core/records.ts';
 import type { Membership, Transition } from '../core/segments/assign.ts';
 import type { PopulationStats } from '../core/segments/population.ts';
@@ -353,7 +354,7 @@ export function fileObjectStore(files: Readonly<Record<string, string>>): Object
  * A bucket in memory that can read byte ranges, for tests of chunked ingest. Streams come in
  * small pieces so chunk boundaries fall inside them as they do over the network.
  */
-export function memoryRangedStore(initial: Readonly<Record<string, string | Buffer>>, pieceBytes = 4096): RangedObjectStore & { readonly objects: Map<string, Buffer> } {
+export function memoryRangedStore(initial: Readonly<Record<string, string | Buffer>>, pieceBytes = 4096): RangedObjectStore & ObjectRemover & { readonly objects: Map<string, Buffer> } {
   const objects = new Map<string, Buffer>(Object.entries(initial).map(([k, v]) => [k, Buffer.from(v)]));
   // Every write is a new version, as an upload is in S3 (new upload time even for the same bytes).
   let uploads = 0;
@@ -386,6 +387,10 @@ export function memoryRangedStore(initial: Readonly<Record<string, string | Buff
     put: async (key, body) => set(key, Buffer.from(body)),
     putBytes: async (key, body) => set(key, Buffer.from(body)),
     createWriter: (key) => memoryWriter((body) => set(key, Buffer.from(body))),
+    delete: async (key) => {
+      objects.delete(key);
+      versions.delete(key);
+    },
   };
 }
 
@@ -398,6 +403,27 @@ export function memoryWriter(onClose: (body: string) => void): ObjectWriter {
     },
     async close() {
       onClose(parts.join(''));
+    },
+  };
+}
+
+/** SES's stored templates in memory, counting the writes so tests see when a run updated one. */
+export function memoryEmailTemplates(): EmailTemplates & { readonly templates: Map<string, EmailTemplateContent>; readonly writes: string[] } {
+  const templates = new Map<string, EmailTemplateContent>();
+  const writes: string[] = [];
+  return {
+    templates,
+    writes,
+    get: async (name) => templates.get(name),
+    async create(name, content) {
+      if (templates.has(name)) throw new Error(`template ${name} already exists`);
+      templates.set(name, content);
+      writes.push(name);
+    },
+    async update(name, content) {
+      if (!templates.has(name)) throw new Error(`no template ${name}`);
+      templates.set(name, content);
+      writes.push(name);
     },
   };
 }

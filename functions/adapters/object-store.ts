@@ -1,12 +1,15 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 
-import type { RangedObjectStore } from './ports/objects.ts';
+import type { ObjectRemover, RangedObjectStore } from './ports/objects.ts';
 
-export function s3ObjectStore(client: S3Client, bucket: string): RangedObjectStore {
+export function s3ObjectStore(client: S3Client, bucket: string): RangedObjectStore & ObjectRemover {
   return {
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
     async size(key) {
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return head.ContentLength ?? 0;

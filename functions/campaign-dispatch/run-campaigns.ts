@@ -8,7 +8,7 @@ import { blockingSuppression } from '../core/suppression.ts';
 import { emailHash } from '../core/privacy.ts';
 import { UNSUBSCRIBE_TOKEN_DAYS, unsubscribeHeaders, unsubscribeUrl } from '../core/unsubscribe-token.ts';
 import { recipientHash } from '../adapters/campaign-store.ts';
-import type { CampaignStore, ClaimRequest, Recipient } from '../adapters/ports/campaigns.ts';
+import type { CampaignStore, ClaimRequest, Recipient, SkipRecord } from '../adapters/ports/campaigns.ts';
 import type { Mailer } from '../adapters/ports/mailer.ts';
 import { emptyCounts, sendOutgoing, type Outgoing, type SendCounts } from './bulk-sender.ts';
 import type { Clock, RateLimiter } from './rate-limiter.ts';
@@ -56,10 +56,17 @@ export interface CampaignRunSummary extends SendCounts {
   abandoned: number;
   /** True when the sending guard held the campaign back. */
   paused?: boolean;
+  /** Why the campaign did not run at all: paused by an operator, its definition refused, its template unusable. */
+  skipped?: string;
 }
 
 export interface DispatchDeps {
+  /** The campaigns in force and not paused (read from the bucket at each run). */
   readonly catalog: readonly Campaign[];
+  /** Campaigns known but not run, with why: paused, or a definition that failed its checks. */
+  readonly held?: ReadonlyMap<string, string>;
+  /** Readies an e-mail campaign before it sends (its SES template); a returned reason skips it. */
+  readonly prepare?: (campaign: Campaign) => Promise<string | undefined>;
   readonly store: CampaignStore;
   readonly members: (segment: string) => AsyncGenerator<string[]>;
   readonly mailer: Mailer;
@@ -82,11 +89,19 @@ export interface DispatchDeps {
   readonly guard?: { sendingPaused(): Promise<boolean> };
 }
 
-function selectCampaigns(catalog: readonly Campaign[], names: readonly string[] | undefined): Campaign[] {
-  if (names === undefined) return [...catalog].sort(byPriority);
-  const unknown = names.filter((n) => !catalog.some((c) => c.name === n));
-  if (unknown.length > 0) throw new InputError(`unknown campaign(s) ${unknown.join(', ')}; known: ${catalog.map((c) => c.name).join(', ')}`);
-  return catalog.filter((c) => names.includes(c.name)).sort(byPriority);
+function selectCampaigns(catalog: readonly Campaign[], held: ReadonlyMap<string, string>, names: readonly string[] | undefined): { run: Campaign[]; held: [string, string][] } {
+  if (names === undefined) return { run: [...catalog].sort(byPriority), held: [...held].sort((a, b) => a[0].localeCompare(b[0])) };
+  const unknown = names.filter((n) => !catalog.some((c) => c.name === n) && !held.has(n));
+  if (unknown.length > 0) throw new InputError(`unknown campaign(s) ${unknown.join(', ')}; known: ${[...catalog.map((c) => c.name), ...held.keys()].sort().join(', ')}`);
+  return { run: catalog.filter((c) => names.includes(c.name)).sort(byPriority), held: [...held].filter(([n]) => names.includes(n)) };
+}
+
+function emptySummary(campaign: string, segment: string, channel: Campaign['channel']): CampaignRunSummary {
+  return {
+    campaign, segment, channel,
+    candidates: 0, suppressed: 0, noAddress: 0, holdout: 0, deferred: 0, capped: 0, outranked: 0, alreadySent: 0, resumed: 0, abandoned: 0,
+    ...emptyCounts(),
+  };
 }
 
 /**
@@ -94,16 +109,17 @@ function selectCampaigns(catalog: readonly Campaign[], names: readonly string[] 
  * campaign per run. Returns one summary per campaign.
  */
 export async function runCampaigns(deps: DispatchDeps, event: DispatchEvent, now: Date): Promise<CampaignRunSummary[]> {
-  const campaigns = selectCampaigns(deps.catalog, event.campaigns);
+  const { run: campaigns, held } = selectCampaigns(deps.catalog, deps.held ?? new Map(), event.campaigns);
   const taken = new Set<string>();
   const summaries: CampaignRunSummary[] = [];
+  // A definition is data, not code: one that is paused or unusable leaves the others to run.
+  for (const [name, why] of held) {
+    deps.logger.warn('campaign skipped', { campaign: name, reason: why });
+    summaries.push({ ...emptySummary(name, '', 'email'), skipped: why });
+  }
   let paused: boolean | undefined;
   for (const campaign of campaigns) {
-    const summary: CampaignRunSummary = {
-      campaign: campaign.name, segment: campaign.segments.join(','), channel: campaign.channel,
-      candidates: 0, suppressed: 0, noAddress: 0, holdout: 0, deferred: 0, capped: 0, outranked: 0, alreadySent: 0, resumed: 0, abandoned: 0,
-      ...emptyCounts(),
-    };
+    const summary = emptySummary(campaign.name, campaign.segments.join(','), campaign.channel);
     if (campaign.channel === 'audience') {
       if (event.trigger === 'schedule' && event.campaigns?.includes(campaign.name) && deps.exportAudience) summary.candidates = await deps.exportAudience(campaign, now);
       summaries.push(summary);
@@ -113,6 +129,12 @@ export async function runCampaigns(deps: DispatchDeps, event: DispatchEvent, now
     if (paused) {
       deps.logger.warn('campaign held back: the sending guard has paused sending', { campaign: campaign.name });
       summaries.push({ ...summary, paused: true });
+      continue;
+    }
+    const unusable = await deps.prepare?.(campaign);
+    if (unusable !== undefined) {
+      deps.logger.warn('campaign skipped', { campaign: campaign.name, reason: unusable });
+      summaries.push({ ...summary, skipped: unusable });
       continue;
     }
     await runEmailCampaign(deps, campaign, event, now, taken, summary);
@@ -145,6 +167,7 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
     ]);
     const outgoing: Outgoing[] = [];
     const settled: LedgerEntry[] = [];
+    const skips: SkipRecord[] = [];
     for (const id of fresh) {
       const recipient = recipients.get(id);
       if (recipient === undefined || (filter !== undefined && !filter(recipient))) continue;
@@ -159,16 +182,18 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
       });
       const segment = campaign.segments.find((s) => recipient.memberSince[s] !== undefined) ?? own?.segment ?? campaign.segments[0];
       const base = { customerId: id, campaign: campaign.name, marketing: campaign.marketing, ...(segment === undefined ? {} : { segment }) };
+      const skip = (kind: SkipRecord['decision']) => skips.push({ customerId: id, campaign: campaign.name, decision: kind, at: now.toISOString(), ...(segment === undefined ? {} : { segment }) });
       switch (decision.kind) {
-        case 'no-address': summary.noAddress++; break;
+        case 'no-address': summary.noAddress++; skip('no-address'); break;
         case 'already': summary.alreadySent++; break;
-        case 'outranked': summary.outranked++; break;
+        case 'outranked': summary.outranked++; skip('outranked'); break;
         case 'suppressed':
         case 'capped':
           if (decision.kind === 'suppressed') summary.suppressed++;
           else summary.capped++;
           // A resumed entry that can no longer go is closed, so later runs stop looking at it.
           if (own !== undefined) settled.push({ ...own, status: 'DROPPED', reason: decision.kind });
+          else skip(decision.kind);
           break;
         case 'holdout':
           if (await deps.store.claim({ ...base, status: 'HOLDOUT' }, now)) summary.holdout++;
@@ -211,6 +236,7 @@ async function runEmailCampaign(deps: DispatchDeps, campaign: Campaign, event: D
       }
     }
     if (settled.length > 0) await deps.store.write(settled);
+    if (skips.length > 0) await deps.store.recordSkips(skips);
     await sendOutgoing(sender, outgoing, summary);
   }
 

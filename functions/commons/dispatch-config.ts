@@ -1,12 +1,9 @@
-import * as path from 'node:path';
 import * as z from 'zod';
 import { isTimeZone } from '../core/campaign.ts';
 import type { SendPolicy } from '../core/send-decision.ts';
 
 /** Settings of the dispatch and unsubscribe functions, parsed once at cold start. */
 const schema = z.object({
-  /** Campaign definitions, relative to the code's root (LAMBDA_TASK_ROOT; the project root locally). */
-  CAMPAIGN_DIR: z.string().min(1).default('examples/campaigns'),
   /** Base URL of the unsubscribe endpoint (the Function URL; a loopback port locally). */
   UNSUBSCRIBE_URL: z.url().optional(),
   UNSUBSCRIBE_SECRET_ARN: z.string().min(1).optional(),
@@ -21,7 +18,6 @@ const schema = z.object({
 });
 
 export type DispatchConfig = Readonly<{
-  campaignDir: string;
   unsubscribeUrl: string | undefined;
   secretArn: string | undefined;
   secretFile: string | undefined;
@@ -38,7 +34,6 @@ export function loadDispatchConfig(env: NodeJS.ProcessEnv): DispatchConfig {
   const c = result.data;
   const [count, days] = c.FREQUENCY_CAP.split('/').map(Number) as [number, number];
   return {
-    campaignDir: path.resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), c.CAMPAIGN_DIR),
     unsubscribeUrl: c.UNSUBSCRIBE_URL,
     secretArn: c.UNSUBSCRIBE_SECRET_ARN,
     secretFile: c.UNSUBSCRIBE_SECRET_FILE,

@@ -146,9 +146,37 @@ export function parseCampaigns(entries: readonly { json: unknown; source: string
   return campaigns;
 }
 
-/** The SES template name of a campaign: stable, so the stack and the dispatcher agree. */
+/** The SES template name of a campaign: stable, so the dispatcher and the IAM grant (strata-*) agree. */
 export function templateName(campaign: Pick<Campaign, 'name'>): string {
-  return `strata-${campaign.name}`;
+  return `${TEMPLATE_PREFIX}${campaign.name}`;
+}
+
+export const TEMPLATE_PREFIX = 'strata-';
+
+/**
+ * Campaigns are data in the bucket: config/campaigns/<name>.json (the definition), <name>.mjml (its
+ * source), <name>.html (compiled from it when it was written) and, while paused, <name>.paused.
+ */
+export const CAMPAIGNS_PREFIX = 'config/campaigns/';
+
+export interface CampaignKeys {
+  readonly definition: string;
+  readonly mjml: string;
+  readonly html: string;
+  readonly paused: string;
+}
+
+export function campaignKeys(name: string): CampaignKeys {
+  const base = `${CAMPAIGNS_PREFIX}${name}`;
+  return { definition: `${base}.json`, mjml: `${base}.mjml`, html: `${base}.html`, paused: `${base}.paused` };
+}
+
+/** The campaign a key under config/campaigns/ belongs to, and which of its objects it is. */
+export function campaignOfKey(key: string): { name: string; part: keyof CampaignKeys } | undefined {
+  const match = /^config\/campaigns\/([^/]+)\.(json|mjml|html|paused)$/.exec(key);
+  if (match === null) return undefined;
+  const part = ({ json: 'definition', mjml: 'mjml', html: 'html', paused: 'paused' } as const)[match[2] as 'json' | 'mjml' | 'html' | 'paused'];
+  return { name: match[1] ?? '', part };
 }
 
 /** Highest priority first; the name breaks ties so every run orders campaigns the same way. */

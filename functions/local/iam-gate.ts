@@ -226,6 +226,10 @@ function sesRequests(method: string, pathname: string, input: Record<string, unk
   if (method === 'POST' && pathname === '/v2/email/outbound-bulk-emails') return sending('ses:SendBulkEmail');
   if (method === 'POST' && pathname === '/v2/email/outbound-emails') return sending('ses:SendEmail');
   if (method === 'GET' && pathname === '/v2/email/account') return [{ action: 'ses:GetAccount', resource: '*' }];
+  const template = /^\/v2\/email\/templates\/([^/]+)$/.exec(pathname)?.[1];
+  if (method === 'POST' && pathname === '/v2/email/templates') return [{ action: 'ses:CreateEmailTemplate', resource: arn('template', String(input.TemplateName ?? '')) }];
+  if (template !== undefined && method === 'GET') return [{ action: 'ses:GetEmailTemplate', resource: arn('template', decodeURIComponent(template)) }];
+  if (template !== undefined && method === 'PUT') return [{ action: 'ses:UpdateEmailTemplate', resource: arn('template', decodeURIComponent(template)) }];
   if (method === 'PUT' && pathname === '/v2/email/account/sending') return [{ action: 'ses:PutAccountSendingAttributes', resource: '*' }];
   return [];
 }

@@ -4,9 +4,10 @@ import * as crypto from 'node:crypto';
 import * as v8 from 'node:v8';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { S3Event } from 'aws-lambda';
-import { ENTRY_METADATA_KEY } from '../../lib/metadata-keys.ts';
+import { CAMPAIGN_SEED_TYPE, ENTRY_METADATA_KEY } from '../../lib/metadata-keys.ts';
+import { runCustomResources } from './custom-resources.ts';
 import { resetClients } from '../adapters/aws-clients.ts';
 import { functionAssetDirectory, resourcesOfType, synthesizeInChildProcess, type CfnResource, type CfnTemplate, type CloudAssembly } from './cloud-template.ts';
 import { startDynamoDbFaultProxy, type DynamoDbInterceptor } from './dynamodb-faults.ts';
@@ -256,14 +257,6 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     const exists = await s3.send(new HeadBucketCommand({ Bucket })).then(() => true, () => false);
     if (!exists) await s3.send(new CreateBucketCommand({ Bucket }));
   }
-  for (const [, resource] of resourcesOfType(template, 'AWS::SES::Template')) {
-    const t = (resource.Properties?.Template ?? {}) as Record<string, string>;
-    const TemplateName = String(t.TemplateName);
-    const TemplateContent = { Subject: t.SubjectPart, Html: t.HtmlPart, Text: t.TextPart };
-    await ses.send(new CreateEmailTemplateCommand({ TemplateName, TemplateContent })).catch(() =>
-      ses.send(new UpdateEmailTemplateCommand({ TemplateName, TemplateContent })),
-    );
-  }
 
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   // The SES emulator, in this process, answers GetAccount from it.
@@ -366,6 +359,13 @@ async function wire(assembly: CloudAssembly, emulators: LocalEmulators, options:
     ? undefined
     : await serveFunctionUrl((event) => invokeFunction(unsubscribeFn, event));
   unsubscribeUrl = urlServer?.url ?? emulators.unsubscribe;
+
+  // The bundled campaigns go into the bucket as a deploy puts them there: the seed function, from its bundle.
+  await runCustomResources(template, CAMPAIGN_SEED_TYPE, stateDir, async (logicalId, event) => {
+    const fn = functions.find((f) => f.logicalId === logicalId);
+    if (fn === undefined) throw new Error(`no function ${logicalId} for a custom resource`);
+    return invokeFunction(fn, event);
+  });
 
   // The stack's outputs, as DescribeStacks gives a deployed stack's: the CLI finds everything through them.
   const outputValue = (value: unknown): string | undefined => {

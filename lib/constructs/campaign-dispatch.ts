@@ -1,5 +1,4 @@
-import * as path from 'node:path';
-import { Arn, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Arn, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,10 +10,11 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
-import { templateName } from '../../functions/core/campaign.ts';
-import type { CompiledCampaign } from '../campaigns.ts';
-import { PROJECT_ROOT } from '../project-root.ts';
+import { CAMPAIGNS_PREFIX, TEMPLATE_PREFIX } from '../../functions/core/campaign.ts';
+import { stageCampaignSeed, type CompiledCampaign } from '../campaigns.ts';
 import { StrataFunction } from './strata-function.ts';
+import { CAMPAIGN_SEED_TYPE } from '../metadata-keys.ts';
+import { campaignDefinitionsAcknowledgement, grantReadCampaignDefinitions } from './data-bucket.ts';
 
 export interface CampaignDispatchProps {
   readonly table: dynamodb.ITable;
@@ -22,9 +22,8 @@ export interface CampaignDispatchProps {
   readonly environment: Readonly<Record<string, string>>;
   /** The verified address campaigns are sent from. */
   readonly senderAddress: string;
+  /** The bundled campaigns: seeded into config/campaigns/ at deploy where absent (their broadcasts get schedules). */
   readonly campaigns: readonly CompiledCampaign[];
-  /** The folder the campaign definitions were read from; the dispatch bundle carries a copy. */
-  readonly campaignDir: string;
   /** Zone for customers without one. Default UTC. */
   readonly defaultTimeZone?: string;
   /** "count/days". Default 3/7. */
@@ -40,8 +39,8 @@ export interface CampaignDispatchProps {
 
 /**
  * Sending through SES v2: a configuration set (TLS required, reputation metrics, account-level
- * suppression of bounces and complaints), one SES template per e-mail campaign compiled from MJML,
- * the dispatch Lambda with one EventBridge Scheduler schedule per broadcast and an hourly sweep for
+ * suppression of bounces and complaints), the bundled campaigns seeded into config/campaigns/ (SES
+ * templates are made from the definitions there at run time), the dispatch Lambda with one EventBridge Scheduler schedule per broadcast and an hourly sweep for
  * deferred sends, and the unsubscribe endpoint (a Function URL) with its signing key.
  */
 export class CampaignDispatch extends Construct {
@@ -59,13 +58,6 @@ export class CampaignDispatch extends Construct {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
-    const emailCampaigns = props.campaigns.filter((c) => c.campaign.content !== undefined);
-    for (const { campaign, html } of emailCampaigns) {
-      if (campaign.content === undefined) continue;
-      new ses.CfnTemplate(this, `Template-${campaign.name}`, {
-        template: { templateName: templateName(campaign), subjectPart: campaign.content.subject, htmlPart: html, textPart: campaign.content.text },
-      });
-    }
 
     this.signingKey = new secretsmanager.Secret(this, 'UnsubscribeSigningKey', {
       description: 'HMAC key that signs the unsubscribe links of strata e-mails',
@@ -101,7 +93,6 @@ export class CampaignDispatch extends Construct {
       }),
     );
 
-    const campaignDir = path.relative(PROJECT_ROOT, props.campaignDir);
     this.handler = new StrataFunction(this, 'Dispatch', {
       entry: 'functions/campaign-dispatch/send/handler.ts',
       description: 'Sends each segment its campaigns through SES SendBulkEmail',
@@ -109,13 +100,11 @@ export class CampaignDispatch extends Construct {
         ...shared,
         SENDER_ADDRESS: props.senderAddress,
         CONFIGURATION_SET: this.configurationSet.configurationSetName,
-        CAMPAIGN_DIR: campaignDir,
         UNSUBSCRIBE_URL: this.unsubscribeUrl.url,
         DEFAULT_TIMEZONE: props.defaultTimeZone ?? 'UTC',
         FREQUENCY_CAP: props.frequencyCap ?? '3/7',
       },
       timeout: Duration.minutes(15),
-      copyFolders: [campaignDir],
     });
     const stack = Stack.of(this);
     const sesArn = (resource: string, resourceName: string) => Arn.format({ service: 'ses', resource, resourceName }, stack);
@@ -127,10 +116,15 @@ export class CampaignDispatch extends Construct {
           sesArn('identity', senderDomain),
           sesArn('identity', props.senderAddress),
           sesArn('configuration-set', this.configurationSet.configurationSetName),
-          ...emailCampaigns.map((c) => sesArn('template', templateName(c.campaign))),
+          sesArn('template', `${TEMPLATE_PREFIX}*`),
         ],
       }),
     );
+    // Templates follow the definitions in the bucket: made and updated at run time, strata's own names only.
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['ses:GetEmailTemplate', 'ses:CreateEmailTemplate', 'ses:UpdateEmailTemplate'], resources: [sesArn('template', `${TEMPLATE_PREFIX}*`)] }),
+    );
+    grantReadCampaignDefinitions(this.handler.role, props.bucket);
     this.handler.role.addToPolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
@@ -147,11 +141,19 @@ export class CampaignDispatch extends Construct {
       },
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ses:GetAccount (the account\'s MaxSendRate) has no resource-level permission.' },
       {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:template/${TEMPLATE_PREFIX}*]`,
+        reason: `Campaigns are added at run time, each with its SES template named ${TEMPLATE_PREFIX}<campaign>; the grant covers strata's templates only.`,
+      },
+      campaignDefinitionsAcknowledgement(logicalIdOf(props.bucket)),
+      {
         id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/exports/*]`,
         reason: 'Audience campaigns write their export files under exports/ and nowhere else.',
       },
     ]);
 
+    this.seedCampaigns(props, props.environment);
+
+    // Schedules exist for the bundled broadcasts; a broadcast added at run time is sent with `strata campaigns send`.
     for (const { campaign } of props.campaigns) {
       if (campaign.trigger.type !== 'broadcast') continue;
       new scheduler.Schedule(this, `Broadcast-${campaign.name}`, {
@@ -185,5 +187,38 @@ export class CampaignDispatch extends Construct {
       },
     ]);
     new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' });
+  }
+
+  /**
+   * The bundled campaigns, compiled at synth, travel in the seed function's bundle; the custom
+   * resource runs it on create and whenever the bundled set changes (its hash), and it writes only
+   * the campaigns the bucket lacks, so a deploy never undoes what operators changed at run time.
+   */
+  private seedCampaigns(props: CampaignDispatchProps, environment: Readonly<Record<string, string>>): void {
+    const seed = stageCampaignSeed(props.campaigns);
+    const seeder = new StrataFunction(this, 'Seed', {
+      entry: 'functions/campaign-dispatch/seed/handler.ts',
+      description: 'Seeds the bundled campaigns into config/campaigns/ where absent (custom resource)',
+      environment,
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      bundledFolders: [{ source: seed.dir, target: 'campaign-seed' }],
+    });
+    // Listing tells which campaigns exist (without it S3 answers a missing key with 403); writing only under config/campaigns/.
+    seeder.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${CAMPAIGNS_PREFIX}*`] } } }),
+    );
+    seeder.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${CAMPAIGNS_PREFIX}*`)] }));
+    acknowledge(seeder.role, [
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${CAMPAIGNS_PREFIX}*]`,
+        reason: 'The seed writes the bundled campaigns under config/campaigns/ and nowhere else.',
+      },
+    ]);
+    new CustomResource(this, 'CampaignSeed', {
+      serviceToken: seeder.function.functionArn,
+      resourceType: CAMPAIGN_SEED_TYPE,
+      properties: { SeedHash: seed.hash, Prefix: CAMPAIGNS_PREFIX },
+    });
   }
 }

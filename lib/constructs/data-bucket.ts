@@ -5,6 +5,7 @@ import { acknowledge } from '../nag.ts';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../functions/core/object-key.ts';
 import { SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
+import { CAMPAIGNS_PREFIX } from '../../functions/core/campaign.ts';
 import { LATEST_MODEL_KEY } from '../../functions/core/models/fitted-model.ts';
 
 export interface DataBucketProps {
@@ -86,5 +87,20 @@ export function segmentDefinitionsAcknowledgement(bucketLogicalId: string): { id
   return {
     id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${SEGMENTS_PREFIX}*]`,
     reason: 'Segment definitions are files chosen by their authors under config/segments/; reading is limited to that prefix.',
+  };
+}
+
+/** Read access to the campaign definitions under config/campaigns/ (definitions, MJML, HTML, paused markers), as for segments. */
+export function grantReadCampaignDefinitions(role: iam.IRole, bucket: s3.IBucket): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${CAMPAIGNS_PREFIX}*`] } } }),
+  );
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${CAMPAIGNS_PREFIX}*`)] }));
+}
+
+export function campaignDefinitionsAcknowledgement(bucketLogicalId: string): { id: string; reason: string } {
+  return {
+    id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${CAMPAIGNS_PREFIX}*]`,
+    reason: 'Campaign definitions are files named by their campaigns under config/campaigns/; reading is limited to that prefix.',
   };
 }

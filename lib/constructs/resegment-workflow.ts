@@ -12,7 +12,6 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { acknowledge, logicalIdOf } from '../nag.ts';
 import { Construct } from 'constructs';
-import type { Campaign } from '../../functions/core/campaign.ts';
 import { RESEGMENT_PREFIXES } from '../../functions/core/resegment/run.ts';
 import { WORKFLOW_METADATA_KEY } from '../metadata-keys.ts';
 import { StrataFunction } from './strata-function.ts';
@@ -23,7 +22,6 @@ export interface ResegmentWorkflowProps {
   readonly bucket: s3.IBucket;
   readonly environment: Readonly<Record<string, string>>;
   readonly dispatch: IFunction;
-  readonly campaigns: readonly Campaign[];
   /** When the daily run starts, as hour and minute in `timeZone`. Default 06:00. */
   readonly scheduleHour?: number;
   readonly scheduleMinute?: number;
@@ -213,21 +211,18 @@ export class ResegmentWorkflow extends Construct {
     // list (it could not fit in the state at scale), so dispatch takes the members whose membership
     // began since each campaign's previous run, and a series step whose delay fell due today. It
     // runs even when nobody entered in this run: series steps and deferrals fall due with time.
-    const triggered = props.campaigns.filter((c) => c.trigger.type !== 'broadcast').map((c) => c.name);
+    // No campaign names: campaigns are data in the bucket, and dispatch runs those in force then.
     const noCampaigns = new sfn.Pass(this, 'NoEntryCampaigns', { result: sfn.Result.fromArray([]), resultPath: '$.campaigns' });
-    const campaignsStep =
-      triggered.length === 0
-        ? noCampaigns
-        : new sfn.Choice(this, 'CampaignsRequested?')
-            .when(
-              sfn.Condition.booleanEquals('$.run.campaigns', true),
-              invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
-                payload: { trigger: 'transitions', campaigns: triggered, asOf: sfn.JsonPath.stringAt('$.run.now') },
-                resultPath: '$.campaigns',
-              }).addCatch(markFailed, onFailure),
-            )
-            .otherwise(noCampaigns)
-            .afterwards();
+    const campaignsStep = new sfn.Choice(this, 'CampaignsRequested?')
+      .when(
+        sfn.Condition.booleanEquals('$.run.campaigns', true),
+        invoke('StartEntryCampaigns', props.dispatch, workerTimeout, {
+          payload: { trigger: 'transitions', asOf: sfn.JsonPath.stringAt('$.run.now') },
+          resultPath: '$.campaigns',
+        }).addCatch(markFailed, onFailure),
+      )
+      .otherwise(noCampaigns)
+      .afterwards();
 
     let afterLock: sfn.IChainable = planScan;
     if (props.modelRefit !== undefined) {

@@ -23,6 +23,8 @@ export interface StrataFunctionProps {
   readonly runtime?: lambda.Runtime;
   /** Project folders whose files the function reads at run time, copied into the bundle at the same path. */
   readonly copyFolders?: readonly string[];
+  /** Folders made at synth (absolute source), copied into the bundle at `target`. */
+  readonly bundledFolders?: readonly { readonly source: string; readonly target: string }[];
 }
 
 const RUNTIMES: Readonly<Record<string, lambda.Runtime>> = {
@@ -109,14 +111,16 @@ export class StrataFunction extends Construct {
         ...STRATA_BUNDLING,
         mainFields: [...STRATA_BUNDLING.mainFields],
         externalModules: [...STRATA_BUNDLING.externalModules],
-        ...(props.copyFolders === undefined || props.copyFolders.length === 0
+        ...((props.copyFolders ?? []).length === 0 && (props.bundledFolders ?? []).length === 0
           ? {}
           : {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) =>
-                  (props.copyFolders ?? []).map((folder) => `mkdir -p "${outputDir}/${folder}" && cp -R "${inputDir}/${folder}/." "${outputDir}/${folder}/"`),
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  ...(props.copyFolders ?? []).map((folder) => `mkdir -p "${outputDir}/${folder}" && cp -R "${inputDir}/${folder}/." "${outputDir}/${folder}/"`),
+                  ...(props.bundledFolders ?? []).map(({ source, target }) => `mkdir -p "${outputDir}/${target}" && cp -R "${source}/." "${outputDir}/${target}/"`),
+                ],
               },
             }),
       },

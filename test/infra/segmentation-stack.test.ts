@@ -213,18 +213,42 @@ describe('least privilege everywhere', () => {
     expect(sending).toHaveLength(1);
     expect(sending[0]).toMatchObject({ roles: dispatchRole, actions: ['ses:SendBulkEmail'] });
     expect(JSON.stringify(sending[0]!.resources)).not.toContain('"*"');
+    // Campaigns are added at run time: the templates are strata's by name, not a list fixed at deploy.
     const templates = resourcesOf({ Effect: 'Allow', Action: [], Resource: sending[0]!.resources }).filter((r) => JSON.stringify(r).includes(':template/'));
-    expect(templates).toHaveLength(Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template').length);
+    expect(templates.map((r) => JSON.stringify(r))).toEqual([expect.stringContaining(':template/strata-*')]);
   });
 
-  it('grants the one SES action without resource-level permissions, GetAccount, alone', () => {
-    expect(sesStatements.filter((s) => !s.actions.includes('ses:SendBulkEmail'))).toEqual([{ roles: dispatchRole, actions: ['ses:GetAccount'], resources: '*' }]);
+  it('lets only the dispatch function manage templates, strata-* ones, and grants GetAccount alone on "*"', () => {
+    const others = sesStatements.filter((s) => !s.actions.includes('ses:SendBulkEmail')).map((s) => ({ ...s, resources: JSON.stringify(s.resources) }));
+    expect(others.sort((a, b) => (a.actions[0] ?? '').localeCompare(b.actions[0] ?? ''))).toEqual([
+      { roles: dispatchRole, actions: ['ses:GetAccount'], resources: '"*"' },
+      { roles: dispatchRole, actions: ['ses:GetEmailTemplate', 'ses:CreateEmailTemplate', 'ses:UpdateEmailTemplate'], resources: expect.stringContaining(':template/strata-*') },
+    ]);
   });
 
-  it('lets the dispatch function write audience files under exports/ only', () => {
+  it('creates no SES template at deploy: they follow the definitions in the bucket at run time', () => {
+    expect(Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template')).toEqual([]);
+  });
+
+  it('lets the dispatch function read campaign definitions under config/campaigns/ and write audience files under exports/, nothing else of the bucket', () => {
     const s3 = statementsOfRole(json, roleOfFunction(json, 'functions/campaign-dispatch/send/handler.ts')).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
-    expect(s3.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual([
-      { actions: ['s3:PutObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/exports/*']] }] },
+    const granted = s3.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s), condition: (s as { Condition?: unknown }).Condition }));
+    expect(granted.sort((a, b) => (a.actions[0] ?? '').localeCompare(b.actions[0] ?? ''))).toEqual([
+      { actions: ['s3:GetObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/campaigns/*']] }], condition: undefined },
+      { actions: ['s3:ListBucket'], resources: [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }], condition: { StringLike: { 's3:prefix': ['config/campaigns/*'] } } },
+      { actions: ['s3:PutObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/exports/*']] }], condition: undefined },
+    ]);
+  });
+
+  it('seeds the bundled campaigns with a custom resource whose function may only list and write config/campaigns/', () => {
+    const seed = Object.entries(json.Resources).filter(([, r]) => r.Type === 'Custom::StrataCampaignSeed');
+    expect(seed).toHaveLength(1);
+    const seedFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/campaign-dispatch/seed/handler.ts');
+    expect(seed[0]![1].Properties).toMatchObject({ ServiceToken: { 'Fn::GetAtt': [seedFunction, 'Arn'] }, SeedHash: expect.stringMatching(/^[0-9a-f]{16}$/), Prefix: 'config/campaigns/' });
+    const statements = statementsOfRole(json, roleOfFunction(json, 'functions/campaign-dispatch/seed/handler.ts')).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+    expect(statements.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s), condition: (s as { Condition?: unknown }).Condition }))).toEqual([
+      { actions: ['s3:ListBucket'], resources: [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }], condition: { StringLike: { 's3:prefix': ['config/campaigns/*'] } } },
+      { actions: ['s3:PutObject'], resources: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [dataBucket, 'Arn'] }, '/config/campaigns/*']] }], condition: undefined },
     ]);
   });
 
@@ -288,14 +312,14 @@ describe('sending', () => {
   const campaigns = loadCampaigns().map((c) => c.campaign);
   const dispatchFunction = logicalIdWhere(json, 'AWS::Lambda::Function', (_p, m) => m['strata:entry'] === 'functions/campaign-dispatch/send/handler.ts');
 
-  it('creates one SES template per bundled e-mail campaign, its HTML compiled from MJML with the Handlebars intact', () => {
-    const templates = Object.values(json.Resources).filter((r) => r.Type === 'AWS::SES::Template').map((r) => r.Properties!.Template as Record<string, string>);
-    expect(templates.map((t) => t.TemplateName).sort()).toEqual(campaigns.filter((c) => c.channel === 'email').map((c) => `strata-${c.name}`).sort());
-    for (const t of templates) {
-      expect(t.HtmlPart).toMatch(/^<!doctype html>/);
-      expect(t.HtmlPart).not.toContain('<mj-');
-      expect(t.HtmlPart).toContain('{{unsubscribeUrl}}');
-      expect(t.TextPart).toContain('{{unsubscribeUrl}}');
+  it('compiles each bundled e-mail campaign\'s MJML at synth for the seed, with the Handlebars intact', () => {
+    const compiled = loadCampaigns().filter((c) => c.campaign.channel === 'email');
+    expect(compiled.map((c) => c.campaign.name).sort()).toEqual(campaigns.filter((c) => c.channel === 'email').map((c) => c.name).sort());
+    for (const { html, campaign } of compiled) {
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).not.toContain('<mj-');
+      expect(html).toContain('{{unsubscribeUrl}}');
+      expect(campaign.content?.text).toContain('{{unsubscribeUrl}}');
     }
   });
 
@@ -320,6 +344,7 @@ describe('sending', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fn, 'Arn'] } });
     const env = (json.Resources[dispatchFunction]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.UNSUBSCRIBE_URL).toEqual({ 'Fn::GetAtt': [url, 'FunctionUrl'] });
-    expect(env.CAMPAIGN_DIR).toBe('examples/campaigns');
+    // The definitions are read from the bucket at each run, not from a folder in the bundle.
+    expect(env.CAMPAIGN_DIR).toBeUndefined();
   });
 });

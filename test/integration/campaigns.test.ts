@@ -10,6 +10,8 @@ import { dynamoDocumentClient, s3Client, sesClient } from '../../functions/adapt
 import { dynamoCampaignStore } from '../../functions/adapters/campaign-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { templateName } from '../../functions/core/campaign.ts';
+import { sesEmailTemplates } from '../../functions/adapters/email-templates.ts';
+import { syncTemplate, templateContent } from '../../functions/commons/campaign-catalog.ts';
 import { templateData, type RecipientProfile } from '../../functions/core/campaign-content.ts';
 import { inHoldout } from '../../functions/core/send-decision.ts';
 import { unsubscribeUrl, type UnsubscribeClaim } from '../../functions/core/unsubscribe-token.ts';
@@ -121,7 +123,12 @@ describe('campaigns on the embedded stack', () => {
 
   it.each(Object.keys(SHAPES))('renders every bundled template with TestRenderEmailTemplate for a %s', async (shape) => {
     const profile = SHAPES[shape]!;
+    const objects = s3ObjectStore(s3Client(), stack.bucketName);
     for (const campaign of campaigns.filter((c) => c.content !== undefined)) {
+      // The template as a run makes it from the seeded definition and HTML in the bucket.
+      const content = await templateContent(objects, campaign);
+      if (typeof content === 'string') throw new Error(content);
+      await syncTemplate(sesEmailTemplates(sesClient()), campaign, content);
       const data = templateData(campaign, profile, campaign.segments[0], 'https://unsubscribe.example.com/?t=x');
       const { RenderedTemplate } = await sesClient().send(new TestRenderEmailTemplateCommand({ TemplateName: templateName(campaign), TemplateData: JSON.stringify(data) }));
       const { text, html } = mimeParts(RenderedTemplate ?? '');

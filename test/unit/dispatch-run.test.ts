@@ -249,3 +249,57 @@ describe('dispatch honours the suppression entries of the customer, not only of 
     expect(calls.flatMap((c) => c.entries.map((e) => e.email))).toEqual(mailed ? ['c1@example.com'] : []);
   });
 });
+
+describe('campaigns held back at run time', () => {
+  it('skips a paused or refused campaign with its reason in the summary and still runs the others', async () => {
+    // Prepare
+    const { deps, calls } = setup(3, { campaigns: [campaign('second-purchase')] });
+    const held = new Map([['vip-early-access', 'paused'], ['broken', 'definition refused: invalid campaign broken.json: trigger: Invalid input']]);
+
+    // Act
+    const summaries = await runCampaigns({ ...deps, held }, transitions, now);
+
+    // Assess
+    expect(summaries.map((s) => [s.campaign, s.skipped])).toEqual([
+      ['broken', 'definition refused: invalid campaign broken.json: trigger: Invalid input'],
+      ['vip-early-access', 'paused'],
+      ['second-purchase', undefined],
+    ]);
+    expect(summaries.find((s) => s.campaign === 'second-purchase')?.sent).toBe(3);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('takes a held campaign named by its schedule as skipped, not as unknown; an unknown name still fails', async () => {
+    const { deps } = setup(2);
+    const [summary] = await runCampaigns({ ...deps, held: new Map([['weekly', 'paused']]) }, { trigger: 'schedule', campaigns: ['weekly'] }, now);
+    expect(summary).toMatchObject({ campaign: 'weekly', skipped: 'paused', sent: 0 });
+    await expect(runCampaigns(deps, { trigger: 'schedule', campaigns: ['nope'] }, now)).rejects.toThrow(/unknown campaign\(s\) nope/);
+  });
+
+  it('skips a campaign whose template cannot be prepared, and sends nothing for it', async () => {
+    const { deps, calls, store } = setup(2);
+    const [summary] = await runCampaigns({ ...deps, prepare: async () => 'no compiled HTML config/campaigns/second-purchase.html' }, transitions, now);
+    expect(summary).toMatchObject({ skipped: 'no compiled HTML config/campaigns/second-purchase.html', sent: 0, candidates: 0 });
+    expect(calls).toHaveLength(0);
+    expect(store.entries()).toEqual([]);
+  });
+});
+
+describe('decisions that leave no ledger entry', () => {
+  it('are recorded once per customer and campaign as skip records (suppressed, no address, outranked), never as ledger entries', async () => {
+    // Prepare: customer 1 suppressed, 2 without address, 3 taken by a campaign of higher priority.
+    const { deps, store } = setup(3, { campaigns: [campaign('second-purchase', { priority: 10 }), campaign('vip-early-access', { priority: 900, segments: ['vip'] })], members: { vip: ['3'], 'first-time-buyers': ['1', '2', '3'] } });
+    store.suppressHash(emailHash('c1@example.com'));
+    store.addRecipient({ customerId: '2', contact: {}, memberSince: { 'first-time-buyers': '2024-05-14T00:00:00.000Z' } });
+
+    // Act: twice, so a second run overwrites rather than adds.
+    await runCampaigns(deps, transitions, now);
+    await runCampaigns(deps, { trigger: 'transitions', since: '2024-01-01' }, now);
+
+    // Assess
+    const skips = store.skips().filter((s) => s.campaign === 'second-purchase').map((s) => [s.customerId, s.decision]).sort();
+    expect(skips).toEqual([['1', 'suppressed'], ['2', 'no-address'], ['3', 'outranked']]);
+    // A skip record blocks nothing: in the second run the VIP e-mail had gone, so customer 3 got this one.
+    expect(store.entries().map((e) => [e.customerId, e.campaign, e.status]).sort()).toEqual([['3', 'second-purchase', 'SENT'], ['3', 'vip-early-access', 'SENT']]);
+  });
+});

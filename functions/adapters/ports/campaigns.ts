@@ -24,6 +24,24 @@ export interface ClaimRequest {
 }
 
 /**
+ * A decision that left no send ledger entry: the customer was a candidate but got nothing. Kept
+ * apart from the ledger (item SKIP#<campaign>, one per customer and campaign, overwritten by the
+ * next such decision), so it never blocks a later send nor counts towards the frequency cap.
+ */
+export interface SkipRecord {
+  readonly customerId: string;
+  readonly campaign: string;
+  readonly decision: 'suppressed' | 'capped' | 'no-address' | 'outranked';
+  readonly at: string;
+  readonly segment?: string;
+}
+
+/** Every customer a campaign decided about: ledger entries and skip records, in pages. */
+export interface CampaignDecisionReader {
+  decisions(campaign: string): AsyncGenerator<{ readonly ledger: readonly LedgerEntry[]; readonly skips: readonly SkipRecord[] }>;
+}
+
+/**
  * The send ledger and the reads a campaign run needs. Every transition that could lead to a send
  * is conditional (claim: the item must not exist; reclaim: it must still be what was read), so two
  * runs never both own a send.
@@ -41,6 +59,8 @@ export interface CampaignStore {
   reclaim(entry: LedgerEntry, now: Date): Promise<boolean>;
   /** Overwrites entries this run owns (SENDING before the call, SENT / FAILED / UNCERTAIN after), in batches. */
   write(entries: readonly LedgerEntry[]): Promise<void>;
+  /** Records candidates this run decided not to mail (bounded: one item per customer and campaign). */
+  recordSkips(skips: readonly SkipRecord[]): Promise<void>;
   /** Customer ids whose entry of this campaign waits in a queue. */
   queued(queue: LedgerQueue, campaign: string): AsyncGenerator<string[]>;
   lastRun(campaign: string): Promise<string | undefined>;

@@ -39,3 +39,16 @@ export interface Mailer {
   /** The account's MaxSendRate (recipients per second), undefined when SES will not say. */
   maxSendRate(): Promise<number | undefined>;
 }
+
+/** One message sent with its content inline (a campaign's test send): no stored template, no ledger. */
+export interface SingleMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly content: { readonly subject: string; readonly html: string; readonly text: string };
+  readonly templateData: string;
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+}
+
+export interface SingleMailer {
+  sendOne(message: SingleMessage): Promise<{ readonly messageId: string | undefined }>;
+}

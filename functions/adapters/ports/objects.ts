@@ -21,6 +21,12 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
 }
 
+/** Removing an object (resuming a paused campaign removes its marker). */
+export interface ObjectRemover {
+  /** Removes the object; nothing happens when there is none. */
+  delete(key: string): Promise<void>;
+}
+
 /** What processing a file in byte-range chunks needs besides whole-object reads and writes. */
 export interface RangedObjectStore extends ObjectStore {
   /** The object's size in bytes. */

@@ -1,10 +1,11 @@
 import { loadConfig, evaluationTime } from '../../commons/config.ts';
 import { loadDispatchConfig } from '../../commons/dispatch-config.ts';
-import { readCampaignDir } from '../../commons/campaign-catalog.ts';
+import { loadCampaignCatalog, syncTemplate, templateContent } from '../../commons/campaign-catalog.ts';
 import { createLogger, withObservability } from '../../commons/observability.ts';
 import { dynamoDocumentClient, s3Client, sesClient } from '../../adapters/aws-clients.ts';
 import { dynamoCampaignStore } from '../../adapters/campaign-store.ts';
 import { dynamoCustomerStore } from '../../adapters/customer-store.ts';
+import { sesEmailTemplates } from '../../adapters/email-templates.ts';
 import { dynamoFeedbackStore } from '../../adapters/feedback-store.ts';
 import { sesMailer } from '../../adapters/mailer.ts';
 import { s3ObjectStore } from '../../adapters/object-store.ts';
@@ -16,7 +17,6 @@ import { dispatchEventSchema, runCampaigns, type CampaignRunSummary } from '../r
 
 const config = loadConfig(process.env);
 const dispatch = loadDispatchConfig(process.env);
-const catalog = readCampaignDir(dispatch.campaignDir);
 const logger = createLogger('dispatch');
 let signingKey: Promise<string> | undefined;
 
@@ -34,11 +34,28 @@ export const handler = withObservability(logger, async (raw: unknown): Promise<C
   const mailer = sesMailer(sesClient());
   const rate = (await mailer.maxSendRate()) ?? dispatch.fallbackSendRate;
   const objects = s3ObjectStore(s3Client(), config.bucketName);
+  // Read at every run, not at import: a campaign added, edited, paused or resumed applies to the next run.
+  const { entries, refused } = await loadCampaignCatalog(objects);
+  const held = new Map([
+    ...entries.filter((e) => e.paused).map((e) => [e.campaign.name, 'paused'] as const),
+    ...refused.map((r) => [r.name, `definition refused: ${r.reason}`] as const),
+  ]);
+  const templates = sesEmailTemplates(sesClient());
   const members = (segment: string) => customers.listSegmentMembers(segment);
   const now = evaluationTime(config, event.asOf);
   return runCampaigns(
     {
-      catalog, store, members, mailer, logger,
+      catalog: entries.filter((e) => !e.paused).map((e) => e.campaign),
+      held,
+      // The SES template follows the stored definition: created or updated when its content changed.
+      prepare: async (campaign) => {
+        const content = await templateContent(objects, campaign);
+        if (typeof content === 'string') return content;
+        const sync = await syncTemplate(templates, campaign, content);
+        if (sync !== 'unchanged') logger.info('campaign template synchronized', { campaign: campaign.name, sync });
+        return undefined;
+      },
+      store, members, mailer, logger,
       guard: dynamoFeedbackStore(client, config.tableName),
       limiter: createRateLimiter(rate),
       clock: realClock,
