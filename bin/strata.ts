@@ -178,7 +178,7 @@ campaigns
   .option('--json', 'print JSON on stdout')
   .action(async (options: { json?: boolean }) => {
     const { listCampaigns, formatListing } = await load.campaigns();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const list = await listCampaigns(stack);
       if (options.json) printJson(list);
       else process.stdout.write(`${formatListing(list)}\n`);
@@ -191,7 +191,7 @@ campaigns
   .option('--json', 'print JSON on stdout')
   .action(async (name: string, options: { json?: boolean }) => {
     const { showCampaign } = await load.campaigns();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const shown = await showCampaign(stack, name);
       if (options.json) printJson(shown);
       else process.stdout.write(`${JSON.stringify(shown.campaign, null, 2)}\n${shown.paused ? 'PAUSED\n' : ''}${shown.preview === undefined ? '' : `\nsubject: ${shown.preview.subject}\n\n${shown.preview.text}\n`}`);
@@ -205,7 +205,7 @@ campaigns
   .action(async (file: string, options: { json?: boolean }) => {
     const { readCampaignFile, addCampaign } = await load.campaigns();
     const submission = readCampaignFile(file);
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const added = await addCampaign(stack, submission);
       if (options.json) printJson(added);
       else process.stdout.write(`${added.replaced ? 'replaced' : 'stored'} ${added.name} as ${added.keys.definition}; it applies from the next run\n`);
@@ -219,7 +219,7 @@ for (const [verb, description] of [['pause', 'pause a campaign: runs skip it unt
     .option('--json', 'print JSON on stdout')
     .action(async (name: string, options: { json?: boolean }) => {
       const { pauseCampaign, resumeCampaign } = await load.campaigns();
-      await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+      await withTarget(undefined, async (stack) => {
         const result = verb === 'pause' ? await pauseCampaign(stack, name, new Date()) : await resumeCampaign(stack, name);
         if (options.json) printJson(result);
         else process.stdout.write(`${name} ${result.paused ? 'paused' : 'resumed'}\n`);
@@ -234,7 +234,7 @@ campaigns
   .option('--json', 'print JSON on stdout')
   .action(async (name: string, options: { to: string; json?: boolean }) => {
     const { testCampaign } = await load.campaigns();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const sent = await testCampaign(stack, name, options.to);
       if (options.json) printJson(sent);
       else process.stdout.write(`test of ${name} sent (message ${sent.messageId ?? '?'})\n`);
@@ -248,7 +248,7 @@ campaigns
   .option('--json', 'print JSON on stdout')
   .action(async (name: string, options: { asOf?: string; json?: boolean }) => {
     const { sendCampaign } = await load.campaigns();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const summaries = await sendCampaign(stack, name, options.asOf);
       if (options.json) printJson(summaries);
       else for (const s of summaries) process.stdout.write(`${s.campaign}: ${s.skipped === undefined ? `${s.sent} sent, ${s.holdout} held out, ${s.deferred} deferred, ${s.suppressed} suppressed, ${s.capped} capped` : `skipped (${s.skipped})`}\n`);
@@ -261,7 +261,7 @@ campaigns
   .option('--json', 'print JSON on stdout')
   .action(async (name: string, options: { json?: boolean }) => {
     const { campaignRecipients, formatRecipients } = await load.campaigns();
-    await withLocalStack({ stateDir: stateDir() }, async (stack) => {
+    await withTarget(undefined, async (stack) => {
       const rows = await campaignRecipients(stack, name);
       if (options.json) printJson(rows);
       else process.stdout.write(`${formatRecipients(rows)}\n`);

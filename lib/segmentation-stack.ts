@@ -104,6 +104,7 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'ConfigurationSet', { value: dispatch.configurationSet.configurationSetName });
     new CfnOutput(this, 'DispatchFunction', { value: dispatch.handler.function.functionName, description: 'Sends the campaigns: strata campaigns send invokes it' });
     // The CLI reaches a stack through its outputs and recognizes a strata stack by this one.
+    new CfnOutput(this, 'SenderAddress', { value: props.senderAddress, description: 'The From address of the campaigns (strata:senderAddress); strata campaigns test sends from it' });
     new CfnOutput(this, STRATA_VERSION_OUTPUT, { value: STRATA_OUTPUT_FORMAT, description: 'Version of the outputs strata commands read from this stack' });
   }
 }

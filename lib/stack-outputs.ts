@@ -11,6 +11,7 @@ export const STACK_OUTPUTS = {
   modelRefitFunction: 'ModelRefitFunction',
   configurationSet: 'ConfigurationSet',
   unsubscribeUrl: 'UnsubscribeUrl',
+  senderAddress: 'SenderAddress',
 } as const;
 
 export const STRATA_VERSION_OUTPUT = 'StrataOutputs';

@@ -7,26 +7,39 @@ import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { parseCampaign } from '../../functions/core/campaign.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import type { CampaignRunSummary } from '../../functions/campaign-dispatch/run-campaigns.ts';
-import type { LocalStack } from '../../functions/local/local-stack.ts';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../../functions/adapters/aws-clients.ts';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs.ts';
+import type { StackTarget } from './target.ts';
 import * as ops from '../../functions/operations/campaigns.ts';
 import { requireFile } from './input-file.ts';
 
 /**
- * `strata campaigns ...` on a stack: the ports the operations in functions/operations/campaigns.ts
- * take, built from the stack's names. Only this wiring knows it is the local stack.
+ * `strata campaigns ...` on a stack, deployed or embedded: the ports the operations in
+ * functions/operations/campaigns.ts take, built from the stack's outputs.
  */
-const DISPATCH_ENTRY = 'functions/campaign-dispatch/send/handler.ts';
 
-function ports(stack: LocalStack) {
+
+function ports(stack: StackTarget) {
   const objects = s3ObjectStore(s3Client(), stack.bucketName);
-  const dispatch = stack.functions.find((f) => f.entry === DISPATCH_ENTRY);
   return {
     objects,
     decisions: dynamoCampaignStore(dynamoDocumentClient(), stack.tableName),
     mailer: sesSingleMailer(sesClient()),
-    from: dispatch?.environment.SENDER_ADDRESS ?? '',
-    invokeDispatch: (event: ops.BroadcastNow) => stack.invoke<CampaignRunSummary[]>(DISPATCH_ENTRY, event),
+    from: stack.outputs[STACK_OUTPUTS.senderAddress] ?? '',
+    invokeDispatch: (event: ops.BroadcastNow) => invokeFunction<CampaignRunSummary[]>(stack.dispatchFunction, event),
   };
+}
+
+/** Runs a function of the stack through Lambda's Invoke and returns its result; a handler error becomes this process's error. */
+async function invokeFunction<T>(functionName: string, event: unknown): Promise<T> {
+  const answer = await lambdaClient().send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
+  const text = answer.Payload === undefined ? 'null' : Buffer.from(answer.Payload).toString('utf-8');
+  if (answer.FunctionError !== undefined) {
+    const failure = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+    throw new Error(`${functionName} failed: ${failure.errorType ?? 'Error'}: ${failure.errorMessage ?? text}`);
+  }
+  return JSON.parse(text) as T;
 }
 
 /** MJML compiled as the synth compiles the bundled set (strict validation); loaded only when a campaign is written. */
@@ -53,14 +66,14 @@ export function readCampaignFile(file: string): ops.CampaignSubmission {
   return { json, mjml: mjmlFile === undefined ? undefined : fs.readFileSync(mjmlFile, 'utf-8'), source: path.basename(file) };
 }
 
-export const listCampaigns = (stack: LocalStack) => ops.listCampaigns(ports(stack).objects);
-export const showCampaign = (stack: LocalStack, name: string) => ops.showCampaign(ports(stack).objects, name);
-export const addCampaign = (stack: LocalStack, submission: ops.CampaignSubmission) => ops.addCampaign({ objects: ports(stack).objects, compile: compileMjml }, submission);
-export const pauseCampaign = (stack: LocalStack, name: string, now: Date) => ops.pauseCampaign(ports(stack).objects, name, now);
-export const resumeCampaign = (stack: LocalStack, name: string) => ops.resumeCampaign(ports(stack).objects, name);
-export const testCampaign = (stack: LocalStack, name: string, to: string) => ops.testCampaign(ports(stack), name, to);
-export const sendCampaign = (stack: LocalStack, name: string, asOf?: string) => ops.sendCampaign(ports(stack), name, asOf);
-export const campaignRecipients = (stack: LocalStack, name: string) => ops.campaignRecipients(ports(stack), name);
+export const listCampaigns = (stack: StackTarget) => ops.listCampaigns(ports(stack).objects);
+export const showCampaign = (stack: StackTarget, name: string) => ops.showCampaign(ports(stack).objects, name);
+export const addCampaign = (stack: StackTarget, submission: ops.CampaignSubmission) => ops.addCampaign({ objects: ports(stack).objects, compile: compileMjml }, submission);
+export const pauseCampaign = (stack: StackTarget, name: string, now: Date) => ops.pauseCampaign(ports(stack).objects, name, now);
+export const resumeCampaign = (stack: StackTarget, name: string) => ops.resumeCampaign(ports(stack).objects, name);
+export const testCampaign = (stack: StackTarget, name: string, to: string) => ops.testCampaign(ports(stack), name, to);
+export const sendCampaign = (stack: StackTarget, name: string, asOf?: string) => ops.sendCampaign(ports(stack), name, asOf);
+export const campaignRecipients = (stack: StackTarget, name: string) => ops.campaignRecipients(ports(stack), name);
 
 export function formatListing(list: readonly ops.CampaignListing[]): string {
   return list

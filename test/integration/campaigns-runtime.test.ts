@@ -9,6 +9,7 @@ import { readCampaignDir } from '../../functions/commons/campaign-catalog.ts';
 import { startLocalStack, type LocalStack } from '../../functions/local/local-stack.ts';
 import { addCampaign, campaignRecipients, listCampaigns, pauseCampaign, readCampaignFile, resumeCampaign, showCampaign, testCampaign } from '../../bin/commands/campaigns.ts';
 import { DEFAULT_CAMPAIGN_DIR } from '../../lib/campaigns.ts';
+import { describeTarget, type StackTarget } from '../../bin/commands/target.ts';
 
 interface StoredEmail {
   destination: { to: string[] };
@@ -50,6 +51,8 @@ describe('campaigns as runtime data on the embedded stack', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-campaigns-runtime-'));
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-campaign-files-'));
   let stack: LocalStack;
+  // The campaign commands reach the stack through its outputs, as they reach a deployed one.
+  let target: StackTarget;
 
   const mailbox = async () => ((await (await fetch(`${stack.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] }).emails;
   const broadcast = async () => (await stack.invoke<CampaignRunSummary[]>(DISPATCH, { trigger: 'schedule', campaigns: ['summer-sale'], asOf: SEND_AT }))[0];
@@ -61,6 +64,7 @@ describe('campaigns as runtime data on the embedded stack', () => {
     await stack.settled();
     await stack.upload('incoming/orders/o.csv', ORDERS);
     await stack.settled();
+    target = await describeTarget(stack.stackName, { embedded: true });
   }, 240_000);
 
   afterAll(async () => {
@@ -71,21 +75,21 @@ describe('campaigns as runtime data on the embedded stack', () => {
 
   it('starts with the bundled set seeded into config/campaigns/ by the seed function, all active', async () => {
     const bundled = readCampaignDir(DEFAULT_CAMPAIGN_DIR).map((c) => c.name).sort();
-    const listed = await listCampaigns(stack);
+    const listed = await listCampaigns(target);
     expect(listed.map((c) => c.name)).toEqual(bundled);
     expect(listed.every((c) => c.status === 'active')).toBe(true);
   });
 
   it('adds a campaign, compiled from its MJML, that the next run sends without a deploy', async () => {
-    const added = await addCampaign(stack, readCampaignFile(writeCampaign(files, 'Summer sale, first edition')));
+    const added = await addCampaign(target, readCampaignFile(writeCampaign(files, 'Summer sale, first edition')));
     expect(added).toMatchObject({ name: 'summer-sale', replaced: false });
-    expect((await showCampaign(stack, 'summer-sale')).template?.html).toMatch(/^<!doctype html>/i);
-    expect((await listCampaigns(stack)).find((c) => c.name === 'summer-sale')).toMatchObject({ status: 'active', trigger: { type: 'broadcast' } });
+    expect((await showCampaign(target, 'summer-sale')).template?.html).toMatch(/^<!doctype html>/i);
+    expect((await listCampaigns(target)).find((c) => c.name === 'summer-sale')).toMatchObject({ status: 'active', trigger: { type: 'broadcast' } });
   });
 
   it('skips a paused campaign at the next run, and sends it once resumed', async () => {
     // Act: paused
-    await pauseCampaign(stack, 'summer-sale', new Date());
+    await pauseCampaign(target, 'summer-sale', new Date());
     const paused = await broadcast();
 
     // Assess
@@ -93,7 +97,7 @@ describe('campaigns as runtime data on the embedded stack', () => {
     expect((await mailbox()).filter((m) => m.subject.startsWith('Summer sale'))).toEqual([]);
 
     // Act: resumed
-    await resumeCampaign(stack, 'summer-sale');
+    await resumeCampaign(target, 'summer-sale');
     const resumed = await broadcast();
 
     // Assess: 3 refused consent, the three others get it.
@@ -105,16 +109,17 @@ describe('campaigns as runtime data on the embedded stack', () => {
   }, 120_000);
 
   it('updates the SES template from an edited definition at the next run, without a rebuild', async () => {
-    await addCampaign(stack, readCampaignFile(writeCampaign(files, 'Summer sale, second edition')));
+    await addCampaign(target, readCampaignFile(writeCampaign(files, 'Summer sale, second edition')));
     expect(await storedSubject()).toBe('Summer sale, first edition');
     await broadcast();
     expect(await storedSubject()).toBe('Summer sale, second edition');
   }, 120_000);
 
   it('refuses a bad definition with its reason, and the one in force stays in force', async () => {
-    await expect(addCampaign(stack, readCampaignFile(writeCampaign(files, 'Broken', { segments: [] })))).rejects.toThrow(/invalid campaign summer-sale\.json: segments/);
-    await expect(addCampaign(stack, readCampaignFile(writeCampaign(files, 'Nobody', { segments: ['no-such-segment'] })))).rejects.toThrow(/unknown segment\(s\) no-such-segment/);
-    expect((await showCampaign(stack, 'summer-sale')).campaign.content?.subject).toBe('Summer sale, second edition');
+    // The schema refuses it as the file is read, before anything reaches the stack.
+    expect(() => readCampaignFile(writeCampaign(files, 'Broken', { segments: [] }))).toThrow(/invalid campaign summer-sale\.json: segments/);
+    await expect(addCampaign(target, readCampaignFile(writeCampaign(files, 'Nobody', { segments: ['no-such-segment'] })))).rejects.toThrow(/unknown segment\(s\) no-such-segment/);
+    expect((await showCampaign(target, 'summer-sale')).campaign.content?.subject).toBe('Summer sale, second edition');
   });
 
   it('skips a hand-uploaded bad definition at run time with its reason, and still runs the others', async () => {
@@ -122,21 +127,21 @@ describe('campaigns as runtime data on the embedded stack', () => {
     const summaries = await stack.invoke<CampaignRunSummary[]>(DISPATCH, { trigger: 'schedule', asOf: SEND_AT });
     expect(summaries.find((s) => s.campaign === 'broken')?.skipped).toMatch(/^definition refused: not valid JSON/);
     expect(summaries.filter((s) => s.skipped === undefined).map((s) => s.campaign)).toContain('summer-sale');
-    expect((await listCampaigns(stack)).find((c) => c.name === 'broken')).toMatchObject({ status: 'refused' });
+    expect((await listCampaigns(target)).find((c) => c.name === 'broken')).toMatchObject({ status: 'refused' });
   }, 120_000);
 
   it('sends a test to one address, marked as a test, outside the ledger', async () => {
-    const before = await campaignRecipients(stack, 'summer-sale');
-    const sent = await testCampaign(stack, 'summer-sale', 'me@example.com');
+    const before = await campaignRecipients(target, 'summer-sale');
+    const sent = await testCampaign(target, 'summer-sale', 'me@example.com');
     expect(sent.messageId).toBeDefined();
     const [test] = (await mailbox()).filter((m) => m.destination.to.includes('me@example.com'));
     expect(test?.subject).toBe('[TEST] Summer sale, second edition');
     expect(test?.headers?.find((h) => h.name.toLowerCase() === 'x-strata-test')?.value).toBe('true');
-    expect(await campaignRecipients(stack, 'summer-sale')).toEqual(before);
+    expect(await campaignRecipients(target, 'summer-sale')).toEqual(before);
   });
 
   it('lists every customer the campaign decided about, with the decision and why', async () => {
-    const rows = await campaignRecipients(stack, 'summer-sale');
+    const rows = await campaignRecipients(target, 'summer-sale');
     expect(rows.map((r) => [r.customerId, r.decision])).toEqual([['1', 'sent'], ['2', 'sent'], ['3', 'suppressed'], ['4', 'sent']]);
     expect(rows.find((r) => r.customerId === '3')?.why).toMatch(/no consent/);
     expect(rows.find((r) => r.customerId === '1')?.messageId).toBeDefined();
