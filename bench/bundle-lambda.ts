@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
 
@@ -50,9 +50,14 @@ export interface BundleSize {
   readonly gzipBytes: number;
 }
 
-/** Bundles one entry with strata's Lambda options into outDir (index.mjs and its source map) and sizes the code. */
+/** The file NodejsFunction writes the bundle to: index.mjs for ES module output, else index.js. */
+export function bundleFileName(bundling: BundlingOptions): string {
+  return bundling.format === OutputFormat.ESM ? 'index.mjs' : 'index.js';
+}
+
+/** Bundles one entry with strata's Lambda options into outDir (index.js or index.mjs, and its source map) and sizes the code. */
 export async function bundleLambda(entry: string, outDir: string, root: string = PROJECT_ROOT): Promise<BundleSize> {
-  const file = path.join(outDir, 'index.mjs');
+  const file = path.join(outDir, bundleFileName(STRATA_BUNDLING));
   await build({ ...esbuildOptions(STRATA_BUNDLING), entryPoints: [path.join(root, entry)], outfile: file, absWorkingDir: root });
   const code = fs.readFileSync(file);
   return { file, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
