@@ -7,7 +7,18 @@ import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
 
 /** Bundling options this translation knows; any other would make the measured bundle differ from the deployed one. */
-const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner']);
+const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner', 'esbuildArgs']);
+
+/** esbuild CLI arguments, as NodejsFunction passes esbuildArgs, that this translation knows: --alias:<package>=<path>. */
+function aliases(args: Readonly<Record<string, string | boolean | readonly string[]>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(args).map(([arg, value]) => {
+      const name = /^--alias:(.+)$/.exec(arg)?.[1];
+      if (name === undefined || typeof value !== 'string') throw new Error(`bench/bundle-lambda.ts cannot translate the esbuild argument ${arg}; add it here`);
+      return [name, value];
+    }),
+  );
+}
 
 /**
  * The esbuild build options equivalent to the CLI arguments NodejsFunction passes for these
@@ -27,6 +38,8 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
     ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
     ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    // A relative alias resolves from the working directory, the project root for NodejsFunction.
+    ...(bundling.esbuildArgs === undefined ? {} : { alias: aliases(bundling.esbuildArgs) }),
     logLevel: 'warning',
   };
 }

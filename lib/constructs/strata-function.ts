@@ -62,6 +62,10 @@ export const STRATA_BUNDLING = {
   // The SDK's and zod's ES module builds, which esbuild tree-shakes; their CommonJS builds it cannot.
   mainFields: ['module', 'main'],
   externalModules: [],
+  // The SDK's default credential chain, of which only its first link (the environment) answers on
+  // Lambda, replaced by that link alone: the rest, nested STS, SSO and sign-in clients among it,
+  // was over a quarter of each bundle (functions/adapters/lambda-credentials.ts).
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts' },
 } as const satisfies BundlingOptions;
 
 /** Environment every strata Lambda starts with; the cold-start benchmark imports bundles under it. */
@@ -113,6 +117,7 @@ export class StrataFunction extends Construct {
         ...STRATA_BUNDLING,
         mainFields: [...STRATA_BUNDLING.mainFields],
         externalModules: [...STRATA_BUNDLING.externalModules],
+        esbuildArgs: { ...STRATA_BUNDLING.esbuildArgs },
         ...(props.copyFolders === undefined || props.copyFolders.length === 0
           ? {}
           : {

@@ -29,6 +29,10 @@ describe('the bundle-size measurement', () => {
     expect(loaded).toContain('node:http');
     expect(loaded.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
     expect(code).toContain('DynamoDB');
+    // The SDK's credential chain is the environment alone (functions/adapters/lambda-credentials.ts):
+    // none of the STS client the other links bring.
+    expect(code).toContain('Unable to find environment variable credentials (AWS_ACCESS_KEY_ID');
+    expect(code).not.toContain('AssumeRoleWithWebIdentity');
     // Minified: long lines (template literals keep a few line breaks).
     expect(size.bytes / code.split('\n').length).toBeGreaterThan(2000);
     // The map gives files and lines, not the sources' text, which would make it three times the size.
