@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as z from 'zod';
-import { isTimeZone } from '../core/campaign.ts';
+import { isTimeZone } from '../core/time-zone.ts';
 import type { SendPolicy } from '../core/send-decision.ts';
 
 /** Settings of the dispatch and unsubscribe functions, parsed once at cold start. */
