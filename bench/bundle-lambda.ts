@@ -7,7 +7,7 @@ import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
 
 /** Bundling options this translation knows; any other would make the measured bundle differ from the deployed one. */
-const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner', 'esbuildArgs']);
+const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner', 'inject', 'esbuildArgs']);
 
 /** esbuild CLI arguments, as NodejsFunction passes esbuildArgs, that this translation knows: --alias:<package>=<path>. */
 function aliases(args: Readonly<Record<string, string | boolean | readonly string[]>>): Record<string, string> {
@@ -38,6 +38,7 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
     ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
     ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    ...(bundling.inject === undefined ? {} : { inject: [...bundling.inject] }),
     // A relative alias resolves from the working directory, the project root for NodejsFunction.
     ...(bundling.esbuildArgs === undefined ? {} : { alias: aliases(bundling.esbuildArgs) }),
     logLevel: 'warning',

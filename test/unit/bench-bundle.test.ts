@@ -1,9 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleLambda, esbuildOptions, lambdaEntries } from '../../bench/bundle-lambda.ts';
 import { STRATA_BUNDLING } from '../../lib/constructs/strata-function.ts';
+import { PROJECT_ROOT } from '../../lib/project-root.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/stacks');
 
 describe('the bundle-size measurement', () => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bundle-'));
@@ -39,6 +44,24 @@ describe('the bundle-size measurement', () => {
     const map = JSON.parse(fs.readFileSync(`${size.file}.map`, 'utf-8')) as { sources: string[]; sourcesContent?: unknown };
     expect(map.sources.some((source) => source.endsWith('functions/campaign-dispatch/unsubscribe/handler.ts'))).toBe(true);
     expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it("maps a bundle's stack traces to the TypeScript files and lines as Node's --enable-source-maps does, without it", async () => {
+    const file = path.join(outDir, 'failing', 'index.js');
+    await build({ ...esbuildOptions(STRATA_BUNDLING), entryPoints: [path.join(FIXTURES, 'failing-handler.ts')], outfile: file, absWorkingDir: PROJECT_ROOT, logLevel: 'silent' });
+    const probe = "require(process.argv[1]).handler({ amount: 'twelve' }).catch((e) => process.stdout.write(e.stack))";
+    const stackOf = (...flags: string[]) => {
+      const run = spawnSync(process.execPath, [...flags, '-e', probe, file], { encoding: 'utf-8', env: { PATH: process.env.PATH ?? '' } });
+      expect(run.stderr).toBe('');
+      return run.stdout.split('\n');
+    };
+    const lazily = stackOf();
+    const byNode = stackOf('--enable-source-maps');
+    const source = path.join(FIXTURES, 'failing-handler.ts');
+    expect(lazily[0]).toBe('ParseFailure: not an amount: twelve');
+    expect(lazily[1]).toBe(`    at parseAmount (${source}:8:35)`);
+    expect(lazily[2]).toContain(` (${source}:14:10)`);
+    expect(lazily.slice(0, 3)).toEqual(byNode.slice(0, 3));
   });
 
   it('refuses a bundling option it does not translate, so the measured bundle cannot drift from the deployed one', () => {
