@@ -8,7 +8,7 @@ describe("the Lambda bundles' credential provider", () => {
   const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
   afterEach(() => {
     for (const name of VARIABLES) {
-      if (saved[name] === undefined) delete process.env[name];
+      if (saved[name] === undefined) Reflect.deleteProperty(process.env, name);
       else process.env[name] = saved[name];
     }
   });
@@ -36,7 +36,7 @@ describe("the Lambda bundles' credential provider", () => {
   });
 
   it('refuses without keys, as the SDK does when no link of its chain answers', async () => {
-    for (const name of VARIABLES) delete process.env[name];
+    for (const name of VARIABLES) Reflect.deleteProperty(process.env, name);
     await expect(defaultProvider()()).rejects.toMatchObject({ name: 'CredentialsProviderError', tryNextLink: false, message: expect.stringMatching(/AWS_ACCESS_KEY_ID/) as unknown });
   });
 });
