@@ -2,12 +2,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { STRATA_BUNDLING } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
 
 /** Bundling options this translation knows; any other would make the measured bundle differ from the deployed one. */
-const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner']);
+const TRANSLATED = new Set(['format', 'minify', 'sourceMap', 'sourcesContent', 'target', 'mainFields', 'externalModules', 'banner', 'inject', 'esbuildArgs']);
+
+/** esbuild CLI arguments, as NodejsFunction passes esbuildArgs, that this translation knows: --alias:<package>=<path>. */
+function aliases(args: Readonly<Record<string, string | boolean | readonly string[]>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(args).map(([arg, value]) => {
+      const name = /^--alias:(.+)$/.exec(arg)?.[1];
+      if (name === undefined || typeof value !== 'string') throw new Error(`bench/bundle-lambda.ts cannot translate the esbuild argument ${arg}; add it here`);
+      return [name, value];
+    }),
+  );
+}
 
 /**
  * The esbuild build options equivalent to the CLI arguments NodejsFunction passes for these
@@ -27,6 +38,9 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
     ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
     ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    ...(bundling.inject === undefined ? {} : { inject: [...bundling.inject] }),
+    // A relative alias resolves from the working directory, the project root for NodejsFunction.
+    ...(bundling.esbuildArgs === undefined ? {} : { alias: aliases(bundling.esbuildArgs) }),
     logLevel: 'warning',
   };
 }
@@ -50,9 +64,14 @@ export interface BundleSize {
   readonly gzipBytes: number;
 }
 
-/** Bundles one entry with strata's Lambda options into outDir (index.mjs and its source map) and sizes the code. */
+/** The file NodejsFunction writes the bundle to: index.mjs for ES module output, else index.js. */
+export function bundleFileName(bundling: BundlingOptions): string {
+  return bundling.format === OutputFormat.ESM ? 'index.mjs' : 'index.js';
+}
+
+/** Bundles one entry with strata's Lambda options into outDir (index.js or index.mjs, and its source map) and sizes the code. */
 export async function bundleLambda(entry: string, outDir: string, root: string = PROJECT_ROOT): Promise<BundleSize> {
-  const file = path.join(outDir, 'index.mjs');
+  const file = path.join(outDir, bundleFileName(STRATA_BUNDLING));
   await build({ ...esbuildOptions(STRATA_BUNDLING), entryPoints: [path.join(root, entry)], outfile: file, absWorkingDir: root });
   const code = fs.readFileSync(file);
   return { file, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };

@@ -3,28 +3,31 @@
  *
  * Lambda bundle sizes and cold-start import times, against a baseline measured in the same run:
  *   size      each functions/<name>/handler.ts bundled by esbuild with the options the CDK
- *             constructs use (STRATA_BUNDLING): minified bytes and gzip bytes of index.mjs
- *   cold      a fresh `node` process (with the functions' NODE_OPTIONS) that imports the bundle
- *             and exits: wall time from spawn to exit, median of --runs; also the time of the
- *             import alone inside the process and the process's peak RSS
- *   baseline  the same fresh process importing an empty module, run in turn with each bundle's
- *             runs so that both see the same machine load (a busy shared machine moves a fresh
+ *             constructs use (STRATA_BUNDLING): minified bytes and gzip bytes of the bundle
+ *             (index.js; index.mjs for ES module output)
+ *   cold      a fresh `node` process (with the functions' NODE_OPTIONS) that loads the bundle as
+ *             the Lambda runtime does (require() for index.js, import() for index.mjs) and exits:
+ *             wall time from spawn to exit, median of --runs; also the time of the load alone
+ *             inside the process and the process's peak RSS
+ *   baseline  the same fresh process loading an empty module of the same kind, run in turn with
+ *             each bundle's runs so that both see the same machine load (a busy shared machine moves a fresh
  *             process's start by tens of milliseconds within a minute); each ratio compares the
  *             two medians taken side by side
  * The bundles hold everything they import, the AWS SDK included, as deployed; one that left a
  * module external would resolve it from node_modules, which is why they are written under
- * node_modules/.cache.
+ * node_modules/.cache (where, as in a Lambda's task root, no package.json of "type": "module"
+ * makes index.js an ES module).
  * Results: bench/results-bundles.json.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { STRATA_FUNCTION_ENVIRONMENT } from '../lib/constructs/strata-function.ts';
+import { STRATA_BUNDLING, STRATA_FUNCTION_ENVIRONMENT } from '../lib/constructs/strata-function.ts';
 import { PROJECT_ROOT } from '../lib/project-root.ts';
-import { bundleLambda, lambdaEntries } from './bundle-lambda.ts';
+import { bundleFileName, bundleLambda, lambdaEntries } from './bundle-lambda.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
@@ -45,8 +48,12 @@ const lambdaEnv = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 
-// Runs inside the fresh process: import, then report the import's own time and the peak RSS.
-const probe = `const t = performance.now(); await import(process.argv[1]);
+// Runs inside the fresh process: load the module as the Lambda runtime loads a handler (a .js file
+// outside any "type": "module" package by require(), a .mjs file by import()), then report the
+// load's own time and the peak RSS.
+const probe = `import { createRequire } from 'node:module'; import { pathToFileURL } from 'node:url';
+const file = process.argv[1]; const t = performance.now();
+if (file.endsWith('.mjs')) await import(pathToFileURL(file).href); else createRequire(file)(file);
 process.stdout.write(JSON.stringify({ importMs: performance.now() - t, rssMb: process.resourceUsage().maxRSS / 1024 }));`;
 
 interface ColdStart {
@@ -57,7 +64,7 @@ interface ColdStart {
 
 function coldOnce(file: string): ColdStart {
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(file).href], {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe, file], {
     cwd: PROJECT_ROOT,
     env: lambdaEnv,
     encoding: 'utf-8',
@@ -91,8 +98,11 @@ function coldBesideEmpty(file: string): { cold: ColdStart; empty: ColdStart[] } 
 
 fs.rmSync(outRoot, { recursive: true, force: true });
 fs.mkdirSync(outRoot, { recursive: true });
-const empty = path.join(outRoot, 'empty.mjs');
-fs.writeFileSync(empty, 'export {};\n');
+// The empty module has the bundles' file name, so that it loads the same way.
+const emptyFile = bundleFileName(STRATA_BUNDLING);
+const empty = path.join(outRoot, 'empty', emptyFile);
+fs.mkdirSync(path.dirname(empty));
+fs.writeFileSync(empty, emptyFile.endsWith('.mjs') ? 'export {};\n' : 'module.exports = {};\n');
 coldOnce(empty);
 
 const handlers = [];
@@ -114,7 +124,7 @@ const results = {
   node: process.version,
   cpus: os.cpus().length,
   runs,
-  baseline: { module: 'export {}', cold: baseline },
+  baseline: { module: fs.readFileSync(empty, 'utf-8').trim(), cold: baseline },
   handlers,
 };
 fs.writeFileSync(path.join(here, 'results-bundles.json'), `${JSON.stringify(results, null, 2)}\n`);

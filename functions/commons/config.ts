@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_CHUNK_BYTES } from '../core/chunks.ts';
+import { DEFAULT_CHUNK_BYTES } from '../core/chunk-size.ts';
 import { resolveEvaluationTime } from '../core/evaluation-time.ts';
 
 /** Share of bad rows above which a file is rejected whole, unless MAX_REJECTED_SHARE says otherwise. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isTimeZone } from '../core/campaign.ts';
+import { isTimeZone } from '../core/time-zone.ts';
 import type { SendPolicy } from '../core/send-decision.ts';
 
 /** Settings of the dispatch and unsubscribe functions, parsed once at cold start. */

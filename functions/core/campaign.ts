@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { parseOrThrow } from './validation.ts';
+import { isTimeZone } from './time-zone.ts';
 
 /** SES accepts at most 50 destinations in one SendBulkEmail call. */
 export const MAX_BULK_DESTINATIONS = 50;
@@ -7,16 +8,7 @@ export const MAX_BULK_DESTINATIONS = 50;
 const segmentName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a segment name: lower-case letters, digits and dashes');
 const hour = z.number().int().min(0).max(23);
 
-/** An IANA zone Intl knows, e.g. Europe/Berlin; checked here so a typo fails at synth, not at send time. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+// Checked here so a typo fails at synth, not at send time.
 const timeZone = z.string().refine(isTimeZone, { message: 'an IANA time zone such as Europe/Berlin' });
 
 /**

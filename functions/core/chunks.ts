@@ -12,8 +12,6 @@ export interface ChunkRange {
   readonly end: number;
 }
 
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
-
 /** Splits an object of `size` bytes into ranges of about `chunkBytes`. */
 export function planChunks(size: number, chunkBytes: number): ChunkRange[] {
   if (!Number.isInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer, got ${size}`);

@@ -2,6 +2,7 @@
 // Plain JavaScript, because it runs on the runtime's Node (22) beside nothing but the bundle the
 // cloud assembly holds for the function (argv: its folder and the template's Handler).
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -13,12 +14,35 @@ const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local';
 
 let loaded;
 
-/** Imports the handler once, at the first invocation, as Lambda's init phase does. */
+/** Whether a package.json between the module's folder and the task root says "type": "module" (above the task root, Lambda has none). */
+function typeModule(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) return JSON.parse(fs.readFileSync(manifest, 'utf-8')).type === 'module';
+    if (path.relative(taskRoot, dir) === '' || path.dirname(dir) === dir) return false;
+  }
+}
+
+/**
+ * Loads the handler's module in the runtime's order: the file without an extension and a .js file
+ * outside a "type": "module" package by require(), else a .js one or a .mjs file by import(), else
+ * a .cjs file by require().
+ */
+async function loadModule() {
+  const base = path.resolve(taskRoot, moduleName);
+  const require = createRequire(base);
+  const exists = (ext) => fs.existsSync(`${base}${ext}`) && fs.statSync(`${base}${ext}`).isFile();
+  if (exists('')) return require(base);
+  if (exists('.js')) return typeModule(`${base}.js`) ? import(pathToFileURL(`${base}.js`).href) : require(`${base}.js`);
+  if (exists('.mjs')) return import(pathToFileURL(`${base}.mjs`).href);
+  if (exists('.cjs')) return require(`${base}.cjs`);
+  throw Object.assign(new Error(`Cannot find module '${moduleName}'`), { name: 'Runtime.ImportModuleError' });
+}
+
+/** Loads the handler once, at the first invocation, as Lambda's init phase does. */
 function handler() {
   loaded ??= (async () => {
-    const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(taskRoot, `${moduleName}${ext}`)).find((f) => fs.existsSync(f));
-    if (file === undefined) throw Object.assign(new Error(`Cannot find module '${moduleName}'`), { name: 'Runtime.ImportModuleError' });
-    const module = await import(pathToFileURL(file).href);
+    const module = await loadModule();
     const fn = module[exportName];
     if (typeof fn !== 'function') throw Object.assign(new Error(`${handlerSetting} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
     return fn;

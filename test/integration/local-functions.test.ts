@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATA_BUNDLING } from '../../lib/constructs/strata-function.ts';
+import { bundleFileName, esbuildOptions } from '../../bench/bundle-lambda.ts';
 import { FunctionWorkers, type FunctionRuntime } from '../../functions/local/function-workers.ts';
 
 // What only a deploy showed before the local stack ran each function from its bundle, in its own
@@ -15,16 +16,10 @@ const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/local-functions'
 async function bundle(root: string, entry: string): Promise<string> {
   const outdir = path.join(root, path.basename(entry, '.ts'));
   await build({
+    ...esbuildOptions(STRATA_BUNDLING),
     entryPoints: [path.join(FIXTURES, entry)],
-    outfile: path.join(outdir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: STRATA_BUNDLING.format,
-    target: STRATA_BUNDLING.target,
-    minify: STRATA_BUNDLING.minify,
-    mainFields: [...STRATA_BUNDLING.mainFields],
-    external: [...STRATA_BUNDLING.externalModules],
-    banner: { js: STRATA_BUNDLING.banner },
+    outfile: path.join(outdir, bundleFileName(STRATA_BUNDLING)),
+    // The sibling-file fixture's import.meta, empty in a CommonJS bundle, is its point.
     logLevel: 'silent',
   });
   return outdir;
@@ -102,10 +97,11 @@ describe('functions on the local stack run from their bundles, each in its own p
     }
   });
 
-  it('fails a function that reads a file relative to its source, which resolves from the sources but is not in the bundle', async () => {
+  it('fails a function that reads a file relative to its source, which resolves from the sources but not from the bundle', async () => {
     const fromSource = (await import(pathToFileURL(path.join(FIXTURES, 'sibling-file-handler.ts')).href)) as { handler: () => Promise<{ greeting: string }> };
     await expect(fromSource.handler()).resolves.toEqual({ greeting: 'hello from the source tree' });
-    await expect(workers(runtime(sibling)).invoke({}, 'RequestResponse')).rejects.toThrow(/ENOENT.*greeting\.txt/);
+    // The bundle is CommonJS, where import.meta is empty: the file's URL has no base.
+    await expect(workers(runtime(sibling)).invoke({}, 'RequestResponse')).rejects.toThrow(/Invalid URL/);
   });
 
   it('ends a run past its timeout with its execution environment, as Lambda does, and starts the next one cold', async () => {
