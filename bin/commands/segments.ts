@@ -7,7 +7,7 @@ import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { loadSegmentDefinitions } from '../../functions/segmentation/segment-definitions.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import { aggregateEvents, aggregateOrders } from '../../functions/core/profile.ts';
-import { assembleDefinitions, BUILTIN_CONFIG_KEY, evaluateAll, orderDefinitions, SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
+import { BUILTIN_CONFIG_KEY, evaluateAll, orderDefinitions, references, SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
 import { builtinSegments, DEFAULT_BUILTIN_CONFIG } from '../../functions/core/segments/builtin.ts';
 import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
 import type { Reason } from '../../functions/core/segments/evaluate.ts';
@@ -128,13 +128,11 @@ export async function removeSegment(stack: Pick<StackTarget, 'tableName' | 'buck
     if (leftover === 0) throw new InputError(`no segment ${name} in stack ${stack.stackName} (strata segments list shows those in force)`);
     return { name, key: undefined, retired: await retireMemberships(stack.tableName, name, now), builtinRestored: false };
   }
-  // What stays in force must still hold together: no definition may refer to the one removed.
-  const rest = own.filter((o) => !mine.includes(o));
-  const builtinConfig = all.includes(BUILTIN_CONFIG_KEY) ? parseJson(BUILTIN_CONFIG_KEY, await objects.readText(BUILTIN_CONFIG_KEY)) : undefined;
-  try {
-    assembleDefinitions(builtinConfig, rest);
-  } catch (error) {
-    throw new InputError(`cannot remove segment ${name}: ${(error as Error).message}; remove or change that definition first`);
+  // No definition left may refer to the one removed, unless a built-in of its name comes back
+  // (built-ins refer only to built-ins).
+  if (!builtin) {
+    const dependents = own.filter((o) => !mine.includes(o)).map(({ source, json }) => parseSegmentDefinition(json, source)).filter((d) => references(d.condition).includes(name)).map((d) => d.name);
+    if (dependents.length > 0) throw new InputError(`cannot remove segment ${name}: ${dependents.join(', ')} ${dependents.length === 1 ? 'refers' : 'refer'} to it; remove or change ${dependents.length === 1 ? 'that definition' : 'those definitions'} first`);
   }
   for (const { source } of mine) await s3Client().send(new DeleteObjectCommand({ Bucket: stack.bucketName, Key: source }));
   const key = mine.map((m) => m.source).join(', ');

@@ -198,6 +198,15 @@ describe('the CLI against a `strata local up` in another process, as against a d
     expect(builtin.code).toBe(1);
     expect(builtin.stderr).toMatch(/^strata: active is a built-in segment and cannot be removed: tune its thresholds in config\/segments\/builtin\.json[^\n]*\n$/);
 
+    // A definition that refers to it holds it in force until that one goes.
+    const dependent = path.join(work, 'big-and-new.json');
+    fs.writeFileSync(dependent, JSON.stringify({ name: 'big-and-new', title: 'Big and new', kind: 'custom', description: 'big spenders among the new', condition: { type: 'all', conditions: [{ type: 'segment', name: 'big-spenders' }, { type: 'segment', name: 'new' }] } }));
+    expect((await remote('segments', 'add', dependent)).code).toBe(0);
+    const held = await remote('segments', 'remove', 'big-spenders');
+    expect(held.code).toBe(1);
+    expect(held.stderr).toBe('strata: cannot remove segment big-spenders: big-and-new refers to it; remove or change that definition first\n');
+    expect(JSON.parse((await remote('segments', 'remove', 'big-and-new', '--json')).stdout)).toEqual({ name: 'big-and-new', key: 'config/segments/big-and-new.json', retired: 0, builtinRestored: false });
+
     const removed = await remote('segments', 'remove', 'big-spenders', '--json');
     expect(removed.code, removed.stderr).toBe(0);
     expect(JSON.parse(removed.stdout)).toEqual({ name: 'big-spenders', key: 'config/segments/big-spenders.json', retired: 1, builtinRestored: false });
