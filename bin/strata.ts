@@ -117,7 +117,7 @@ program
     }
   });
 
-const segments = program.command('segments').description('segment definitions in force, their sizes, previews of new ones');
+const segments = program.command('segments').description('segment definitions in force, their sizes and members, previews, adding and removing definitions');
 segments
   .command('list', { isDefault: true })
   .description('every segment in force with its size and definition (the default)')
@@ -130,13 +130,13 @@ segments
       else {
         for (const s of result.segments) process.stdout.write(`${s.name.padEnd(26)} ${s.kind.padEnd(13)} ${s.size.toLocaleString('en-US').padStart(9)}  ${s.title}\n`);
         const last = result.snapshots.at(-1);
-        process.stdout.write(last === undefined ? 'no size snapshot yet (run npm start or strata resegment)\n' : `${result.snapshots.length} daily size snapshot(s), the last of ${last.date}\n`);
+        process.stdout.write(last === undefined ? `no size snapshot yet in stack ${stack.stackName} (${stack.embedded ? 'run npm start or ' : ''}strata resegment makes one)\n` : `${result.snapshots.length} daily size snapshot(s), the last of ${last.date}\n`);
       }
     });
   });
 segments
   .command('preview')
-  .description('size and a sample of a segment definition (JSON file) on the local stack, without saving it')
+  .description('size and a sample of a segment definition (JSON file) on the stack, without saving it')
   .argument('<file>')
   .option('--as-of <date>', 'evaluation date (default: the stack\'s as-of date or today)', isoDate)
   .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
@@ -156,7 +156,7 @@ segments
   });
 segments
   .command('add')
-  .description('validate a segment definition (JSON file) and store it under config/segments/ in the local bucket')
+  .description('validate a segment definition (JSON file) and store it under config/segments/ in the stack\'s bucket')
   .argument('<file>')
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { json?: boolean }) => {
@@ -164,7 +164,43 @@ segments
     const definition = readDefinitionFile(file);
     await withTarget(undefined, async (stack) => {
       const added = await addSegment(stack, definition);
-      process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key}; it applies from the next evaluation\n`);
+      process.stdout.write(options.json ? `${JSON.stringify(added)}\n` : `stored ${added.name} as ${added.key} in stack ${stack.stackName}; it applies from the next evaluation\n`);
+    });
+  });
+
+segments
+  .command('members')
+  .description('the customer ids in a segment, one a line, read page by page through the segment index')
+  .argument('<name>')
+  .option('--limit <n>', 'at most this many ids', (v) => positiveInteger(v))
+  .option('--json', 'print {"segment", "members": [ids…], "count"} on stdout')
+  .action(async (name: string, options: { limit?: number; json?: boolean }) => {
+    const { segmentMembers } = await load.segments();
+    await withTarget(undefined, async (stack) => {
+      // Written as each page arrives, the JSON array included: a big segment is never held whole.
+      let count = 0;
+      for await (const page of segmentMembers(stack, name, options.limit)) {
+        if (options.json) process.stdout.write(`${count === 0 ? `{"segment":${JSON.stringify(name)},"members":[` : ','}${page.map((id) => JSON.stringify(id)).join(',')}`);
+        else process.stdout.write(`${page.join('\n')}\n`);
+        count += page.length;
+      }
+      if (options.json) process.stdout.write(`${count === 0 ? `{"segment":${JSON.stringify(name)},"members":[` : ''}],"count":${count}}\n`);
+      else process.stderr.write(`${count.toLocaleString('en-US')} member(s) of ${name}${options.limit !== undefined && count === options.limit ? ` (--limit ${options.limit})` : ''} in stack ${stack.stackName}\n`);
+    });
+  });
+segments
+  .command('remove')
+  .description('delete a user segment definition from config/segments/ and retire its memberships (built-ins cannot be removed)')
+  .argument('<name>')
+  .option('--json', 'print JSON on stdout')
+  .action(async (name: string, options: { json?: boolean }) => {
+    const { removeSegment } = await load.segments();
+    await withTarget(undefined, async (stack) => {
+      const now = resolveEvaluationTime({ configured: process.env.STRATA_AS_OF }, new Date());
+      const removed = await removeSegment(stack, name, now);
+      if (options.json) process.stdout.write(`${JSON.stringify(removed)}\n`);
+      else if (removed.builtinRestored) process.stdout.write(`removed ${removed.key ?? name} from stack ${stack.stackName}; the built-in ${name} it replaced is in force again from the next evaluation\n`);
+      else process.stdout.write(`removed ${removed.key === undefined ? `what was left of ${name}` : removed.key} from stack ${stack.stackName}; ${removed.retired.toLocaleString('en-US')} membership(s) retired\n`);
     });
   });
 

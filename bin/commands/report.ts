@@ -47,7 +47,7 @@ export interface ReportResult {
   readonly data: ReportData;
 }
 
-/** Builds the report from the local table, writes it to `out` and to reports/<date>.html in the bucket. */
+/** Builds the report from the stack's table, writes it to `out` and to reports/<date>.html in the bucket. */
 export async function writeReport(stack: StackNames, options: ReportOptions): Promise<ReportResult> {
   const data = await reportData(stack, options);
   const html = renderReport(data, { chartLibrary: chartLibrary() });
@@ -68,7 +68,7 @@ function chartLibrary(): string {
 const FORECAST_PERIODS = 6;
 const FORECAST_PERIOD_DAYS = 30;
 
-/** Everything the report shows, from one scan of the local table (fine locally; never in a Lambda). */
+/** Everything the report shows, from one scan of the stack's table (a CLI read, paged; never in a Lambda). */
 async function reportData(stack: StackNames, options: ReportOptions): Promise<ReportData> {
   const asOf = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, options.now);
   const { entries } = await loadCampaignCatalog(s3ObjectStore(s3Client(), stack.bucketName));

@@ -1,18 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
 import { dynamoCustomerStore } from '../../functions/adapters/customer-store.ts';
 import { s3ObjectStore } from '../../functions/adapters/object-store.ts';
 import { loadSegmentDefinitions } from '../../functions/segmentation/segment-definitions.ts';
 import { InputError } from '../../functions/core/errors.ts';
 import { aggregateEvents, aggregateOrders } from '../../functions/core/profile.ts';
-import { evaluateAll, orderDefinitions, SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
+import { BUILTIN_CONFIG_KEY, evaluateAll, orderDefinitions, references, SEGMENTS_PREFIX } from '../../functions/core/segments/catalog.ts';
+import { builtinSegments, DEFAULT_BUILTIN_CONFIG } from '../../functions/core/segments/builtin.ts';
 import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/core/segments/definition.ts';
 import type { Reason } from '../../functions/core/segments/evaluate.ts';
 import { buildFacts } from '../../functions/core/segments/facts.ts';
 import { EMPTY_POPULATION } from '../../functions/core/segments/population.ts';
 import { requireFile } from './input-file.ts';
-import type { StackNames } from './target.ts';
+import type { StackNames, StackTarget } from './target.ts';
 
 export interface SegmentListing {
   readonly name: string;
@@ -76,6 +78,92 @@ export async function addSegment(stack: StackNames, definition: SegmentDefinitio
   const key = `${SEGMENTS_PREFIX}${definition.name}.json`;
   await objects.put(key, `${JSON.stringify(definition, null, 2)}\n`, 'application/json');
   return { name: definition.name, key };
+}
+
+/**
+ * `strata segments members NAME`: the ids of a segment's members, a page at a time, read through the
+ * segment index (a Query of its partition, no table scan), so a segment of millions never sits in
+ * memory. Stops after `limit` ids. A name not in force is refused (`segments list` shows them).
+ */
+export async function* segmentMembers(stack: Pick<StackTarget, 'tableName' | 'bucketName' | 'stackName'>, name: string, limit = Number.POSITIVE_INFINITY): AsyncGenerator<readonly string[]> {
+  const inForce = await loadSegmentDefinitions(s3ObjectStore(s3Client(), stack.bucketName));
+  if (!inForce.some((d) => d.name === name)) throw new InputError(`no segment ${name} in stack ${stack.stackName} (strata segments list shows those in force)`);
+  let left = limit;
+  for await (const page of dynamoCustomerStore(dynamoDocumentClient(), stack.tableName).listSegmentMembers(name)) {
+    if (left <= 0) return;
+    const ids = page.length > left ? page.slice(0, left) : page;
+    left -= ids.length;
+    if (ids.length > 0) yield ids;
+  }
+}
+
+export interface Removal {
+  readonly name: string;
+  /** The definition file deleted; undefined when only memberships left by an earlier removal were retired. */
+  readonly key: string | undefined;
+  /** Members whose membership was retired (an exit transition each); 0 when a built-in of the name is back in force. */
+  readonly retired: number;
+  /** The user definition replaced a built-in of the same name, which is in force again. */
+  readonly builtinRestored: boolean;
+}
+
+/**
+ * `strata segments remove NAME`: deletes a user definition from config/segments/ and retires its
+ * memberships (re-segmentation leaves memberships of segments no longer defined alone, so removing
+ * one is this explicit operation). A built-in is refused: its thresholds are tuned in builtin.json.
+ * A definition another one refers to is refused, naming it. Run again after an interruption, it
+ * retires what the first run left.
+ */
+export async function removeSegment(stack: Pick<StackTarget, 'tableName' | 'bucketName' | 'stackName'>, name: string, now: Date): Promise<Removal> {
+  const objects = s3ObjectStore(s3Client(), stack.bucketName);
+  const all = await objects.list(SEGMENTS_PREFIX);
+  const keys = all.filter((k) => k.endsWith('.json') && k !== BUILTIN_CONFIG_KEY);
+  const own = await Promise.all(keys.map(async (key) => ({ source: key, json: parseJson(key, await objects.readText(key)) })));
+  const mine = own.filter(({ source, json }) => parseSegmentDefinition(json, source).name === name);
+  const builtin = builtinSegments(DEFAULT_BUILTIN_CONFIG).some((d) => d.name === name);
+  const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
+  if (mine.length === 0) {
+    if (builtin) throw new InputError(`${name} is a built-in segment and cannot be removed: tune its thresholds in ${BUILTIN_CONFIG_KEY}, or replace it with a definition of the same name`);
+    const leftover = await store.countSegmentMembers(name);
+    if (leftover === 0) throw new InputError(`no segment ${name} in stack ${stack.stackName} (strata segments list shows those in force)`);
+    return { name, key: undefined, retired: await retireMemberships(stack.tableName, name, now), builtinRestored: false };
+  }
+  // No definition left may refer to the one removed, unless a built-in of its name comes back
+  // (built-ins refer only to built-ins).
+  if (!builtin) {
+    const dependents = own.filter((o) => !mine.includes(o)).map(({ source, json }) => parseSegmentDefinition(json, source)).filter((d) => references(d.condition).includes(name)).map((d) => d.name);
+    if (dependents.length > 0) throw new InputError(`cannot remove segment ${name}: ${dependents.join(', ')} ${dependents.length === 1 ? 'refers' : 'refer'} to it; remove or change ${dependents.length === 1 ? 'that definition' : 'those definitions'} first`);
+  }
+  for (const { source } of mine) await s3Client().send(new DeleteObjectCommand({ Bucket: stack.bucketName, Key: source }));
+  const key = mine.map((m) => m.source).join(', ');
+  if (builtin) return { name, key, retired: 0, builtinRestored: true };
+  return { name, key, retired: await retireMemberships(stack.tableName, name, now), builtinRestored: false };
+}
+
+/** Ends every membership of a segment, page by page through the segment index: an exit transition each, then the SEG# item deleted. */
+async function retireMemberships(tableName: string, name: string, now: Date): Promise<number> {
+  const store = dynamoCustomerStore(dynamoDocumentClient(), tableName);
+  const at = now.toISOString();
+  let retired = 0;
+  for await (const page of store.listSegmentMembers(name)) {
+    await store.applyRefresh(
+      page.map((customerId) => ({
+        customerId,
+        changes: { enter: [], exit: [{ segment: name, since: at, why: [] }], transitions: [{ customerId, segment: name, change: 'exit', at, why: [] }] },
+      })),
+      now,
+    );
+    retired += page.length;
+  }
+  return retired;
+}
+
+function parseJson(key: string, text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  } catch (error) {
+    throw new InputError(`${key} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 /** A segment definition file, read and validated; the CLI calls it before starting the stack so a bad file fails fast. */

@@ -103,6 +103,8 @@ function pruneUnused(cacheDir: string): void {
 function synthesizeChild(context: Record<string, unknown>, outdir: string): Buffer {
   try {
     return execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(context), outdir], {
+      // From the project root, where tsx resolves, whatever folder the CLI was started in.
+      cwd: PROJECT_ROOT,
       maxBuffer: 64 * 1024 * 1024,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,6 +15,7 @@ import { stageCampaignSeed, type CompiledCampaign } from '../campaigns.ts';
 import { StrataFunction } from './strata-function.ts';
 import { CAMPAIGN_SEED_TYPE } from '../metadata-keys.ts';
 import { campaignDefinitionsAcknowledgement, grantReadCampaignDefinitions } from './data-bucket.ts';
+import { STACK_OUTPUTS } from '../stack-outputs.ts';
 
 export interface CampaignDispatchProps {
   readonly table: dynamodb.ITable;
@@ -186,7 +187,8 @@ export class CampaignDispatch extends Construct {
         reason: "lambda:InvokeFunction on the dispatch function's own versions and aliases (ARN:*), as CDK grants for a scheduler target.",
       },
     ]);
-    new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' });
+    // Keyed exactly as the CLI reads it, not under this construct's path with a hash.
+    new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' }).overrideLogicalId(STACK_OUTPUTS.unsubscribeUrl);
   }
 
   /**
