@@ -43,7 +43,7 @@ export interface ProgressBar {
 export function createBar(prefix: string, options: { readonly enabled?: boolean; readonly stream?: NodeJS.WriteStream } = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const enabled = (options.enabled ?? true) && stream.isTTY === true;
-  let drawnAt = 0;
+  let drawnAt = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
     update(done, total, note) {
