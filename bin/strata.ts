@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { LocalStack, LocalStackOptions } from '../functions/local/local-stack.ts';
 import { TargetError } from './commands/target-error.ts';
 import type { StackTarget } from './commands/target.ts';
 import { DEFAULT_REPORT_FILE, DEFAULT_STATE_DIR, DEMO_AS_OF } from './commands/defaults.ts';
@@ -30,6 +29,7 @@ const load = {
   validation: () => import('../functions/core/models/validation.ts'),
   segmentModels: () => import('./commands/segment-models.ts'),
   resegment: () => import('./commands/resegment.ts'),
+  files: () => import('./commands/files.ts'),
 };
 
 const program = new Command()
@@ -72,31 +72,54 @@ program
 
 program
   .command('ingest')
-  .description('load files into the local stack as uploads to incoming/, wait, and report counts')
+  .description('upload files to incoming/ of the stack\'s bucket, follow each to its ingest report, and report counts')
   .argument('<files...>')
   .option('--mapping <file>', 'mapping file (DESIGN.md "Mapping files") for these files')
   .option('--kind <kind>', `customers, orders or events (default: from --mapping, the folder name or the header)`)
-  .option('--as-of <date>', 'evaluation date for the segments of the customers touched', isoDate)
-  .option('--timeout <seconds>', 'attached to a running `strata local up`: how long to wait for each file\'s report (default 900)', seconds)
+  .option('--as-of <date>', 'embedded stack only: evaluation date for the segments of the customers touched', isoDate)
+  .option('--timeout <seconds>', 'how long to wait for each file\'s report (default 900)', seconds)
+  .option('--no-wait', 'return once the files are uploaded (follow them with strata files)')
   .option('--json', 'print the result as JSON on stdout')
-  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; timeout?: number; json?: boolean }) => {
+  .action(async (files: string[], options: { mapping?: string; kind?: string; asOf?: string; timeout?: number; wait: boolean; json?: boolean }) => {
     const [{ planIngest, ingestFiles }, { countProfiles }, { createProgress }] = await Promise.all([load.ingestFiles(), load.countProfiles(), load.progress()]);
     const kind = options.kind === undefined ? undefined : RECORD_KINDS.find((k) => k === options.kind);
     if (options.kind !== undefined && kind === undefined) throw new InvalidArgumentError(`--kind must be one of ${RECORD_KINDS.join(', ')}`);
     const plan = planIngest(files, { ...(options.mapping === undefined ? {} : { mappingFile: options.mapping }), ...(kind === undefined ? {} : { kind }) });
     const progress = createProgress();
-    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
-    const results = await ingestFiles(stack, plan, { progress, ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }) });
-    const customers = await countProfiles(stack);
-    if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
-    else {
-      for (const r of results) {
-        const columns = Object.entries(r.mapping?.columns ?? {}).map(([field, column]) => `${field}←${column}`).join(', ');
-        process.stdout.write(`${r.file}: ${r.status}, ${r.accepted} accepted, ${r.rejected} rejected${r.quarantine ? ` (bad rows in ${r.quarantine})` : ''}\n  mapping: ${columns || '-'}\n`);
+    await withTarget(options.asOf, async (target) => {
+      if (options.asOf !== undefined && !target.embedded) throw new InputError(`--as-of applies to the embedded stack only; stack ${target.stackName} evaluates at its own clock`);
+      const common = { progress, bar: options.json !== true, ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }) };
+      if (!options.wait) {
+        const uploaded = await ingestFiles(target, plan, { ...common, wait: false });
+        if (options.json) process.stdout.write(`${JSON.stringify({ files: uploaded }, null, 2)}\n`);
+        else for (const u of uploaded) process.stdout.write(`${u.file}: uploaded to ${u.key} (ETag ${u.etag}); follow it with strata files\n`);
+        return;
       }
-      process.stdout.write(`${customers.toLocaleString('en-US')} customers in the local stack\n`);
-    }
-    if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
+      const results = await ingestFiles(target, plan, common);
+      const customers = await countProfiles(target);
+      if (options.json) process.stdout.write(`${JSON.stringify({ files: results, customers }, null, 2)}\n`);
+      else {
+        for (const r of results) {
+          const columns = Object.entries(r.mapping?.columns ?? {}).map(([field, column]) => `${field}←${column}`).join(', ');
+          process.stdout.write(`${r.file}: ${r.status}, ${r.accepted} accepted, ${r.rejected} rejected${r.quarantine ? ` (bad rows in ${r.quarantine})` : ''}\n  mapping: ${columns || '-'}\n`);
+        }
+        process.stdout.write(`${customers.toLocaleString('en-US')} customers in ${target.embedded ? 'the local stack' : `stack ${target.stackName}`}\n`);
+      }
+      if (results.some((r) => r.status !== 'applied')) process.exitCode = 2;
+    });
+  });
+
+program
+  .command('files')
+  .description('recent uploads under incoming/, newest first, with their status (pending, applied, rejected, failed), counts and why rows were rejected')
+  .option('--limit <n>', 'how many uploads to show (default 20, at most 1000)', positiveCount(1000), 20)
+  .option('--json', 'print JSON on stdout')
+  .action(async (options: { limit: number; json?: boolean }) => {
+    const { listFiles, formatFiles, MAX_LISTED } = await load.files();
+    await withTarget(undefined, async (target) => {
+      const json = await listFiles(target, { limit: options.limit });
+      process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatFiles(json)}\n`);
+      if (!json.complete) process.stderr.write(`looked at the first ${MAX_LISTED.toLocaleString('en-US')} objects under incoming/ (by name) only: newer uploads past them are not shown\n`);
     });
   });
 
@@ -382,17 +405,24 @@ program
 
 program
   .command('resegment')
-  .description('run the re-segmentation workflow (the synthesized Step Functions definition) on the local stack now')
+  .description('start the stack\'s re-segmentation state machine now, follow the execution and print its report')
   .option('--as-of <date>', 'evaluation time of the run (default: now)', isoDate)
   .option('--force', "clear the run lock first, whoever holds it (for a run that died without releasing it)")
   .option('--json', 'print JSON on stdout')
   .action(async (options: { asOf?: string; force?: boolean; json?: boolean }) => {
-    const { runResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, formatTookOver, clearRunLock } = await load.resegment();
-    await withLocalStack({ stateDir: stateDir(), ...(options.asOf === undefined ? {} : { asOf: options.asOf }) }, async (stack) => {
+    const { startResegment, toResegmentJson, formatResegment, formatSkipped, formatCleared, formatTookOver, clearRunLock } = await load.resegment();
+    await withTarget(options.asOf, async (target) => {
       if (options.force) {
-        process.stderr.write(`${formatCleared(await clearRunLock(stack, new Date()))}\n`);
+        process.stderr.write(`${formatCleared(await clearRunLock(target, new Date()))}\n`);
       }
-      const outcome = await runResegment(stack, options.asOf === undefined ? {} : { asOf: options.asOf });
+      // A progress line on a terminal only, and never with --json.
+      const live = options.json !== true && process.stderr.isTTY;
+      const outcome = await startResegment(target, options.asOf === undefined ? {} : { asOf: options.asOf }, {
+        onPoll: (ms) => {
+          if (live) process.stderr.write(`\r\x1b[K  • re-segmentation running on ${target.embedded ? 'the local stack' : `stack ${target.stackName}`} … ${(ms / 1000).toFixed(0)} s`);
+        },
+      });
+      if (live) process.stderr.write('\r\x1b[K');
       if (outcome.status !== 'SUCCEEDED') {
         process.stderr.write(`${outcome.status === 'FAILED' ? `re-segmentation failed: ${outcome.error}` : formatSkipped(outcome)}\n`);
         process.exitCode = 1;
@@ -583,6 +613,15 @@ function requireStorableId(customerId: string): void {
   }
 }
 
+/** A count option between 1 and `max`. */
+function positiveCount(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
 /** A --timeout value; a function declaration, as options are declared before the constants below. */
 function seconds(value: string): number {
   const n = Number(value);
@@ -601,18 +640,6 @@ async function withTarget(asOf: string | undefined, command: (target: StackTarge
   } finally {
     await target.close();
   }
-}
-
-/** Runs a command that only the embedded stack serves yet against it, refusing a deployed one. */
-async function withLocalStack(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
-  const named = stackName();
-  if (named !== undefined) throw new TargetError(`this command works on the embedded stack only, not on --stack ${named}`);
-  await withLocalStackOf(options, command);
-}
-
-/** Runs a command against the local stack and always stops it (or detaches) afterwards. */
-async function withLocalStackOf(options: LocalStackOptions, command: (stack: LocalStack) => Promise<void>): Promise<void> {
-  await (await load.stack()).withLocalStack(options, command);
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -3,11 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/project-root.ts';
 import { dynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
 import { resegmentStore } from '../../functions/adapters/resegment-store.ts';
 import { startLocalStack } from '../../functions/local/local-stack.ts';
+import { serveWorkflows } from '../../functions/local/run-workflow.ts';
 import { runResegment, type ResegmentJson } from '../../bin/commands/resegment.ts';
 import { generatedCustomers, writeCustomers } from './resegment-data.ts';
 
@@ -16,9 +19,23 @@ const cli = path.join(PROJECT_ROOT, 'bin', 'strata.js');
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-resegment-cli-'));
 const strata = (...args: string[]) => run(process.execPath, [cli, '--state-dir', stateDir, ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
 
+let tableName = '';
+
+/** The run-lock store of the stack the process `pid` owns, through the endpoints it published, once it has. */
+function storeOfOwner(pid: number | undefined): ReturnType<typeof resegmentStore> | undefined {
+  const file = path.join(stateDir, 'owner.json');
+  if (!fs.existsSync(file)) return undefined;
+  const owner = JSON.parse(fs.readFileSync(file, 'utf-8')) as { pid?: number; sdkEnvironment?: Record<string, string> };
+  const env = owner.sdkEnvironment;
+  if (owner.pid !== pid || env?.AWS_ENDPOINT_URL_DYNAMODB === undefined) return undefined;
+  const client = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' }, maxAttempts: 1 });
+  return resegmentStore(DynamoDBDocumentClient.from(client), tableName);
+}
+
 describe('strata resegment', () => {
   beforeAll(async () => {
     const stack = await startLocalStack({ stateDir });
+    tableName = stack.tableName;
     try {
       await writeCustomers(dynamoDocumentClient(), stack.tableName, generatedCustomers(40), new Date('1998-07-01'));
     } finally {
@@ -44,18 +61,24 @@ describe('strata resegment', () => {
   }, 300_000);
 
   it('takes over from a CLI run killed after it took the lock, and shows the killed run failed', async () => {
+    // With no stack running, the CLI starts the embedded stack in its own process, which runs the
+    // execution it starts: killing that process kills the run. Its table is reached through the
+    // endpoints it publishes in the state folder, as long as it lives.
+    const child = spawn(process.execPath, [cli, '--state-dir', stateDir, 'resegment', '--as-of', '1998-07-01'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let childStore: ReturnType<typeof resegmentStore> | undefined;
+    let lock: Awaited<ReturnType<ReturnType<typeof resegmentStore>['lock']>>;
+    while (lock === undefined && child.exitCode === null) {
+      childStore ??= storeOfOwner(child.pid);
+      lock = await childStore?.lock().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
     const stack = await startLocalStack({ stateDir });
+    serveWorkflows(stack);
     const store = resegmentStore(dynamoDocumentClient(), stack.tableName);
     try {
-      const child = spawn(process.execPath, [cli, '--state-dir', stateDir, 'resegment', '--as-of', '1998-07-01'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      let lock = await store.lock();
-      while (lock === undefined && child.exitCode === null) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        lock = await store.lock();
-      }
-      child.kill('SIGKILL');
-      await exited;
       expect(lock).toBeDefined();
       const killedRun = lock?.runId ?? '';
       expect(await store.runRecord(killedRun)).toMatchObject({ status: 'running' });
@@ -71,6 +94,8 @@ describe('strata resegment', () => {
 
   it('refuses while another run holds the lock, saying who and how to clear it; --force clears it, saying whose it was, and runs', async () => {
     const stack = await startLocalStack({ stateDir });
+    // What `strata local up` does: StartExecution from other processes runs here.
+    serveWorkflows(stack);
     const store = resegmentStore(dynamoDocumentClient(), stack.tableName);
     const stopping: { stop?: () => void } = {};
     const stopped = new Promise<void>((resolve) => {
