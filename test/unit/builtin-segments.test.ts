@@ -31,7 +31,7 @@ const order = (daysAgo: number, amount: number, extra: Partial<OrderLine> = {}):
   amount,
   ...extra,
 });
-const model = (m: Partial<ModelFacts>): ModelFacts => ({ pAlive: 0.8, expectedPurchases30d: 0.5, expectedPurchases90d: 1.5, expectedSpend: 30, clv12m: 100, ...m });
+const model = (m: Partial<ModelFacts>): ModelFacts => ({ pAlive: 0.8, expectedPurchases30d: 0.5, expectedPurchases90d: 1.5, expectedSpend: 30, clv12m: 100, pastPurchases30d: 0.6, ...m });
 
 const customers: Customer[] = [
   { id: 'vip', lines: [order(300, 900), order(200, 1100), order(120, 1000), order(60, 1000), order(20, 1000)] },
