@@ -25,6 +25,12 @@ const builtinConfigSchema = z
      * share of the customer's own past rate (their repeat purchases per 30 days so far).
      */
     likelyToLapseRateRatio: z.number().positive().max(1).default(0.5),
+    /**
+     * ... and P(alive) below this: the model must see a chance they have stopped. Without it the
+     * heaviest buyers qualify on regression to the mean alone (on Superstore, where the fit finds no
+     * dropout, they were the ones who bought most in the year after).
+     */
+    likelyToLapsePAlive: z.number().min(0).max(1).default(0.8),
     /** VIP: bought on at least this many days and revenue in the top (100 − percentile)%. */
     vipMinPurchaseDays: z.number().int().positive().default(3),
     vipRevenuePercentile: z.number().int().min(0).max(100).default(90),
@@ -249,12 +255,15 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
     {
       name: 'likely-to-lapse',
       title: 'Likely to lapse in the next 30 days',
-      description: `Active now, with the purchases expected in the next 30 days below ${pct(c.likelyToLapseRateRatio)} of their own past rate (repeat purchases per 30 days so far; needs a fitted model).`,
+      description:
+        `Active now, with the purchases expected in the next 30 days below ${pct(c.likelyToLapseRateRatio)} of their own past rate (repeat purchases per 30 days so far) ` +
+        `and P(alive) below ${c.likelyToLapsePAlive} (needs a fitted model).`,
       kind: 'predictive',
       condition: allOf(
         segment('active'),
         cmp('model.pastPurchases30d', 'gt', 0),
         cmp('model.expectedPurchases30d', 'lt', { field: 'model.pastPurchases30d', multiply: c.likelyToLapseRateRatio }),
+        cmp('model.pAlive', 'lt', c.likelyToLapsePAlive),
       ),
     },
   ];
