@@ -75,6 +75,16 @@ describe('segment health', () => {
     expect(most.trend.map((t) => t.date)).toEqual(['2026-01-05', '2026-01-06']);
   });
 
+  it('a tiny overlap reads "< 0.01", not "0.00"', () => {
+    const big = segmentHealth({
+      segments: ['one', 'many'],
+      members: new Map([['one', ['c0']], ['many', [...revenue.keys(), ...Array.from({ length: 500 }, (_, i) => `x${i}`)]]]),
+      revenue,
+      snapshots: [],
+    });
+    expect(describeHealth(big.segments[0]!)).toContain('overlap many < 0.01');
+  });
+
   it('reads as one line', () => {
     expect(describeHealth(of('bottom'))).toBe('20.0% of customers; revenue per member 0.27× the average; overlap most 0.29; no runs yet');
   });

@@ -3,7 +3,7 @@ import type { Interval } from './stats.ts';
 import type { GuardDecision } from '../feedback/sending-guard.ts';
 import type { Flow, RfmGrid, SegmentValue, SizeSeries } from './segment-performance.ts';
 import type { TransitionForecast } from '../models/transitions.ts';
-import type { HealthReport } from '../segments/health.ts';
+import { jaccardText, type HealthReport } from '../segments/health.ts';
 
 /** Everything the report shows, computed beforehand from the ledgers. */
 export interface ReportData {
@@ -340,7 +340,7 @@ function healthSection(data: ReportData): Section {
         r.size,
         `${(r.share * 100).toFixed(1)}%`,
         r.revenueIndex === null ? '–' : r.revenueIndex.toFixed(2),
-        r.overlaps[0] === undefined ? '–' : `${r.overlaps[0].segment} ${r.overlaps[0].jaccard.toFixed(2)}`,
+        r.overlaps[0] === undefined ? '–' : `${r.overlaps[0].segment} ${jaccardText(r.overlaps[0].jaccard)}`,
         r.trend.map((t) => t.size).join(' → ') || '–',
         r.warnings.join('; ') || '–',
       ]),

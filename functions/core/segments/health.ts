@@ -128,10 +128,15 @@ export function describeHealth(h: SegmentHealth): string {
   const parts = [
     `${(h.share * 100).toFixed(1)}% of customers`,
     h.revenueIndex === null ? 'revenue per member n/a' : `revenue per member ${h.revenueIndex.toFixed(2)}× the average`,
-    h.overlaps.length === 0 ? 'overlaps no other segment' : `overlap ${h.overlaps.map((o) => `${o.segment} ${o.jaccard.toFixed(2)}`).join(', ')}`,
+    h.overlaps.length === 0 ? 'overlaps no other segment' : `overlap ${h.overlaps.map((o) => `${o.segment} ${jaccardText(o.jaccard)}`).join(', ')}`,
     h.trend.length === 0 ? 'no runs yet' : `last ${h.trend.length} run(s) ${h.trend.map((t) => t.size).join(' → ')}`,
   ];
   return parts.join('; ');
+}
+
+/** A Jaccard index in two decimals; one member in common out of hundreds is "< 0.01", not "0.00". */
+export function jaccardText(jaccard: number): string {
+  return jaccard > 0 && jaccard < 0.005 ? '< 0.01' : jaccard.toFixed(2);
 }
 
 function round(value: number, places: number): number {
