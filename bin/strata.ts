@@ -147,14 +147,9 @@ segments
   .option('--json', 'print JSON on stdout')
   .action(async (options: { json?: boolean }) => {
     await withTarget(undefined, async (stack) => {
-      const { listSegments } = await load.segments();
+      const { listSegments, formatSegmentList } = await load.segments();
       const result = await listSegments(stack);
-      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        for (const s of result.segments) process.stdout.write(`${s.name.padEnd(26)} ${s.kind.padEnd(13)} ${s.size.toLocaleString('en-US').padStart(9)}  ${s.title}\n`);
-        const last = result.snapshots.at(-1);
-        process.stdout.write(last === undefined ? `no size snapshot yet in stack ${stack.stackName} (${stack.embedded ? 'run npm start or ' : ''}strata resegment makes one)\n` : `${result.snapshots.length} daily size snapshot(s), the last of ${last.date}\n`);
-      }
+      process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatSegmentList(result));
     });
   });
 segments
@@ -165,16 +160,12 @@ segments
   .option('--sample <n>', 'how many members to show', (v) => Number.parseInt(v, 10), 10)
   .option('--json', 'print JSON on stdout')
   .action(async (file: string, options: { asOf?: string; sample: number; json?: boolean }) => {
-    const { readDefinitionFile, previewSegment, describeReason } = await load.segments();
+    const { readDefinitionFile, previewSegment, formatPreview } = await load.segments();
     const definition = readDefinitionFile(file);
     await withTarget(undefined, async (stack) => {
       const now = resolveEvaluationTime({ requested: options.asOf, configured: process.env.STRATA_AS_OF }, new Date());
       const preview = await previewSegment(stack, definition, now, options.sample);
-      if (options.json) process.stdout.write(`${JSON.stringify(preview, null, 2)}\n`);
-      else {
-        process.stdout.write(`${preview.name}: ${preview.size.toLocaleString('en-US')} of ${preview.customers.toLocaleString('en-US')} customers (${(preview.share * 100).toFixed(1)}%)\n`);
-        for (const m of preview.sample) process.stdout.write(`  ${m.customerId}: ${m.why.map(describeReason).join('; ')}\n`);
-      }
+      process.stdout.write(options.json ? `${JSON.stringify(preview, null, 2)}\n` : formatPreview(preview));
     });
   });
 segments

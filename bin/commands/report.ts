@@ -20,6 +20,7 @@ import {
   type Transition,
 } from '../../functions/core/report/segment-performance.ts';
 import { renderReport, type ReportData } from '../../functions/core/report/render-report.ts';
+import { segmentHealth } from '../../functions/core/segments/health.ts';
 import { scoreRfm } from '../../functions/core/segments/rfm.ts';
 import type { OrderAggregates } from '../../functions/core/profile.ts';
 import { resolveEvaluationTime } from '../../functions/core/evaluation-time.ts';
@@ -133,9 +134,22 @@ async function reportData(stack: StackNames, options: ReportOptions): Promise<Re
     flows: segmentFlows(transitions),
     forecast: { ...forecastTransitions(transitions, periodBoundaries(asOf, FORECAST_PERIODS, FORECAST_PERIOD_DAYS)), periodDays: FORECAST_PERIOD_DAYS },
     segmentValue: segmentValue(members, values),
+    health: segmentHealth({
+      segments: [...new Set([...members.keys(), ...snapshots.map((s) => s.segment)])].sort(),
+      members,
+      revenue: new Map([...values].map(([id, v]) => [id, v.revenue])),
+      snapshots: snapshotsByDate(snapshots),
+    }),
     // Scored as `strata rfm` and the rfm-* segments score them, as of the report's date.
     rfm: rfmGrid(scoreRfm(profiles, asOf).map((row) => ({ r: row.r, f: row.f, revenue: row.monetary }))),
   };
+}
+
+/** The snapshot items, one per segment and day, as the day's sizes. */
+function snapshotsByDate(snapshots: readonly SizeSnapshot[]): { date: string; sizes: Record<string, number> }[] {
+  const byDate = new Map<string, Record<string, number>>();
+  for (const s of snapshots) (byDate.get(s.date) ?? byDate.set(s.date, {}).get(s.date) ?? {})[s.segment] = s.size;
+  return [...byDate].map(([date, sizes]) => ({ date, sizes }));
 }
 
 async function* scanTable(table: string): AsyncGenerator<Record<string, unknown>> {

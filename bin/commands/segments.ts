@@ -13,6 +13,8 @@ import { parseSegmentDefinition, type SegmentDefinition } from '../../functions/
 import type { Reason } from '../../functions/core/segments/evaluate.ts';
 import { buildFacts } from '../../functions/core/segments/facts.ts';
 import { EMPTY_POPULATION } from '../../functions/core/segments/population.ts';
+import { describeHealth, type SegmentHealth } from '../../functions/core/segments/health.ts';
+import { collectSegmentHealth } from '../../functions/segmentation/segment-health.ts';
 import { requireFile } from './input-file.ts';
 import type { StackNames, StackTarget } from './target.ts';
 
@@ -23,16 +25,40 @@ export interface SegmentListing {
   readonly description: string;
   readonly size: number;
   readonly condition: SegmentDefinition['condition'];
+  /** Share, overlap with the other segments, revenue per member against the average, trend, warnings. */
+  readonly health: SegmentHealth;
 }
 
-/** `strata segments`: every definition in force with its current size (counted through the segment index). */
-export async function listSegments(stack: StackNames): Promise<{ segments: SegmentListing[]; snapshots: { date: string; sizes: Record<string, number> }[] }> {
+export interface SegmentList {
+  readonly customers: number;
+  readonly averageRevenue: number;
+  readonly segments: SegmentListing[];
+  readonly snapshots: { date: string; sizes: Record<string, number> }[];
+}
+
+/** `strata segments`: every definition in force with its current size and health (members read through the segment index). */
+export async function listSegments(stack: StackNames): Promise<SegmentList> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
   const definitions = await loadSegmentDefinitions(s3ObjectStore(s3Client(), stack.bucketName));
-  const segments = await Promise.all(
-    definitions.map(async (d) => ({ name: d.name, title: d.title, kind: d.kind, description: d.description, size: await store.countSegmentMembers(d.name), condition: d.condition })),
-  );
-  return { segments, snapshots: await store.listSegmentSnapshots() };
+  const health = await collectSegmentHealth(store, definitions.map((d) => d.name));
+  const segments = definitions.map((d, i) => {
+    const h = health.segments[i] as SegmentHealth;
+    return { name: d.name, title: d.title, kind: d.kind, description: d.description, size: h.size, condition: d.condition, health: h };
+  });
+  return { customers: health.customers, averageRevenue: health.averageRevenue, segments, snapshots: await store.listSegmentSnapshots() };
+}
+
+/** The listing as `strata segments` prints it: a line per segment, its health below, warnings flagged. */
+export function formatSegmentList(list: SegmentList): string {
+  const lines = [`${list.customers.toLocaleString('en-US')} customers, average revenue ${list.averageRevenue.toFixed(2)}`];
+  for (const s of list.segments) {
+    lines.push(`${s.name.padEnd(26)} ${s.kind.padEnd(13)} ${s.size.toLocaleString('en-US').padStart(9)}  ${s.title}`);
+    lines.push(`${''.padEnd(28)}${describeHealth(s.health)}`);
+    for (const w of s.health.warnings) lines.push(`${''.padEnd(28)}! ${w}`);
+  }
+  const last = list.snapshots.at(-1);
+  lines.push(last === undefined ? 'no size snapshot yet (run npm start or strata resegment)' : `${list.snapshots.length} daily size snapshot(s), the last of ${last.date}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export interface Preview {
@@ -40,12 +66,15 @@ export interface Preview {
   readonly size: number;
   readonly customers: number;
   readonly share: number;
+  /** The health figures `strata segments` shows, for the definition as if saved now (no runs yet). */
+  readonly health: SegmentHealth;
   readonly sample: readonly { customerId: string; why: readonly Reason[] }[];
 }
 
 /**
- * `strata segments preview FILE`: how many customers a definition would hold now, and a sample with
- * the reasons, without saving anything. It may refer to the segments in force.
+ * `strata segments preview FILE`: how many customers a definition would hold now, its health against
+ * the segments in force, and a sample with the reasons, without saving anything. It may refer to
+ * the segments in force.
  */
 export async function previewSegment(stack: StackNames, definition: SegmentDefinition, now: Date, sampleSize = 10): Promise<Preview> {
   const store = dynamoCustomerStore(dynamoDocumentClient(), stack.tableName);
@@ -53,7 +82,7 @@ export async function previewSegment(stack: StackNames, definition: SegmentDefin
   const ordered = orderDefinitions([...inForce, definition]);
   const population = (await store.getPopulation()) ?? EMPTY_POPULATION;
   let customers = 0;
-  let size = 0;
+  const members: string[] = [];
   const sample: { customerId: string; why: readonly Reason[] }[] = [];
   for await (const page of store.scanProfiles()) {
     for (const { customerId } of page) {
@@ -62,12 +91,32 @@ export async function previewSegment(stack: StackNames, definition: SegmentDefin
       const facts = buildFacts({ customerId, contact: profile?.contact, orders: aggregateOrders(orders), events: aggregateEvents(events) }, now, population);
       const result = evaluateAll(ordered, facts, { now, population, ledgers: { events, orderLines: orders } }).get(definition.name);
       if (result?.matched) {
-        size++;
+        members.push(customerId);
         if (sample.length < sampleSize) sample.push({ customerId, why: result.why });
       }
     }
   }
-  return { name: definition.name, size, customers, share: customers === 0 ? 0 : Math.round((size / customers) * 10_000) / 10_000, sample };
+  // The snapshots know nothing of a definition not yet saved: its trend is empty, even under an existing name.
+  const names = [definition.name, ...inForce.map((d) => d.name)];
+  const report = await collectSegmentHealth(
+    { ...store, listSegmentSnapshots: async () => [] },
+    names,
+    { extra: new Map([[definition.name, members]]) },
+  );
+  const health = report.segments[0] as SegmentHealth;
+  const size = members.length;
+  return { name: definition.name, size, customers, share: customers === 0 ? 0 : Math.round((size / customers) * 10_000) / 10_000, health, sample };
+}
+
+/** The preview as `strata segments preview` prints it: size, the health figures and warnings, then the sample with reasons. */
+export function formatPreview(preview: Preview): string {
+  const lines = [
+    `${preview.name}: ${preview.size.toLocaleString('en-US')} of ${preview.customers.toLocaleString('en-US')} customers (${(preview.share * 100).toFixed(1)}%)`,
+    `  ${describeHealth(preview.health)}`,
+    ...preview.health.warnings.map((w) => `  ! ${w}`),
+    ...preview.sample.map((m) => `  ${m.customerId}: ${m.why.map(describeReason).join('; ')}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** `strata segments add FILE`: validates a definition against the ones in force and stores it under config/segments/. */

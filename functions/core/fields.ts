@@ -5,7 +5,7 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 export const FIELDS = {
   orders: [
     'customerId', 'orderId', 'orderedAt', 'amount', 'unitPrice', 'currency', 'quantity', 'discount',
-    'category', 'productId', 'channel', 'status',
+    'profit', 'category', 'productId', 'channel', 'status',
   ],
   customers: [
     'customerId', 'email', 'firstName', 'lastName', 'phone', 'birthDate', 'ageBand', 'gender',

@@ -57,6 +57,7 @@ const HEADER_ALIASES: Record<string, readonly string[]> = {
   currency: ['currency', 'currencycode'],
   quantity: ['quantity', 'qty', 'numberofcds', 'units'],
   discount: ['discount', 'discountamount', 'retaildisc', 'coupondisc'],
+  profit: ['profit', 'margin', 'grossprofit', 'grossmargin'],
   category: ['category', 'productcategory', 'department'],
   productId: ['productid', 'sku', 'stockcode', 'productcode'],
   channel: ['channel', 'saleschannel', 'source'],

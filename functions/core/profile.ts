@@ -18,6 +18,8 @@ export interface OrderAggregates {
   /** Share of orders with a discount on any line, and of revenue from such orders. */
   readonly discountShareOfOrders: number;
   readonly discountShareOfRevenue: number;
+  /** Profit as a share of revenue (the file's profit or margin column); absent when no line has one. */
+  readonly marginShare?: number;
   /** Share of purchased value per category, largest first. */
   readonly categoryMix?: Readonly<Record<string, number>>;
   readonly channels?: readonly string[];
@@ -45,6 +47,7 @@ export function aggregateOrders(ledger: readonly OrderLine[]): OrderAggregates |
   const categories = new Map<string, number>();
   const channels = new Set<string>();
   let cancelledValue = 0;
+  let profit: number | undefined;
   for (const line of lines) {
     if (line.cancelled) {
       cancelledValue += line.amount;
@@ -57,6 +60,7 @@ export function aggregateOrders(ledger: readonly OrderLine[]): OrderAggregates |
     byOrder.set(line.orderId, order);
     if (line.category !== undefined && line.amount > 0) categories.set(line.category, (categories.get(line.category) ?? 0) + line.amount);
     if (line.channel !== undefined) channels.add(line.channel);
+    if (line.profit !== undefined) profit = (profit ?? 0) + line.profit;
   }
   // A zero-value order (a free promotion; CDNOW has 80) is still an order.
   const orders = [...byOrder.values()].filter((o) => o.amount >= 0);
@@ -88,6 +92,7 @@ export function aggregateOrders(ledger: readonly OrderLine[]): OrderAggregates |
     ...(categoryTotal > 0
       ? { categoryMix: Object.fromEntries([...categories].sort((a, b) => b[1] - a[1]).map(([c, v]) => [c, round4(v / categoryTotal)])) }
       : {}),
+    ...(profit !== undefined && gross > 0 ? { marginShare: round4(profit / gross) } : {}),
     ...(channels.size > 0 ? { channels: [...channels].sort() } : {}),
   };
 }

@@ -16,6 +16,8 @@ export interface OrderLine {
   readonly quantity?: number;
   readonly currency?: string;
   readonly discount?: number;
+  /** The line's profit (margin in money) where the file has it, e.g. Superstore's Profit. */
+  readonly profit?: number;
   readonly category?: string;
   readonly productId?: string;
   readonly channel?: string;
@@ -111,6 +113,7 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
   if (amount < 0 && !cancelled) return { ok: false, reason: 'negative amount without a cancellation status' };
   if (cancelled) amount = -Math.abs(amount);
   const discount = cleanMoney(column(row, mapping, 'discount'), mapping.decimalSeparator);
+  const profit = cleanMoney(column(row, mapping, 'profit'), mapping.decimalSeparator);
   const content = Object.values(mapping.columns).map((header) => cell(row, header) ?? '');
   const orderId = explicitOrderId ?? contentId([customerId, ...content, String(occurrence)]);
   return {
@@ -124,6 +127,7 @@ export function toOrderLine(row: Row, mapping: Mapping, occurrence: number, now?
       ...(quantity === undefined ? {} : { quantity }),
       ...optional('currency', column(row, mapping, 'currency')?.toUpperCase()),
       ...(discount === undefined ? {} : { discount }),
+      ...(profit === undefined ? {} : { profit }),
       ...optional('category', column(row, mapping, 'category')),
       ...optional('productId', column(row, mapping, 'productId')),
       ...optional('channel', column(row, mapping, 'channel')),

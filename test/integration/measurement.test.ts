@@ -191,7 +191,7 @@ describe('feedback and measurement on the embedded stack', () => {
       const html = fs.readFileSync(file, 'utf-8');
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/);
       const charts = html.match(/data-chart role="img"/g)?.length ?? 0;
-      expect(charts).toBe(8);
+      expect(charts).toBe(9);
       expect(html.match(/<caption>/g)?.length).toBe(charts);
       expect(html).not.toMatch(/<th>/); // every header cell has a scope
       expect(html).toContain('Sending is <strong>paused</strong>');
@@ -213,7 +213,7 @@ describe('feedback and measurement on the embedded stack', () => {
         const charts = await page.$$eval('[data-chart]', (elements) =>
           elements.map((e) => ({ id: e.id, shapes: e.querySelectorAll('svg path, svg rect, svg text').length, width: e.getBoundingClientRect().width })),
         );
-        expect(charts).toHaveLength(8);
+        expect(charts).toHaveLength(9);
         for (const chart of charts) {
           expect(chart.shapes, chart.id).toBeGreaterThan(5);
           expect(chart.width, chart.id).toBeGreaterThan(100);

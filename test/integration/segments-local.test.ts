@@ -65,6 +65,26 @@ describe('segments on the embedded stack', () => {
     expect(snapshots).toEqual([{ date: AS_OF, sizes: first.sizes }]);
   });
 
+  it('gives every segment its health: share of the 2,357, overlaps, revenue against the average, the run as its trend, warnings', async () => {
+    const list = await listSegments(stack);
+    expect(list.customers).toBe(2357);
+    // The average revenue of the CDNOW sample, summed straight from the file (every order is before the as-of date).
+    const total = fs.readFileSync(orders, 'utf-8').trim().split('\n').slice(1).reduce((sum, line) => sum + Number(line.split(',')[4]), 0);
+    expect(list.averageRevenue).toBeCloseTo(total / 2357, 1);
+    const health = new Map(list.segments.map((s) => [s.name, s.health]));
+    for (const s of list.segments) {
+      expect(s.health.share, s.name).toBeCloseTo(s.size / 2357, 4);
+      expect(s.health.trend, s.name).toEqual([{ date: AS_OF, size: first.sizes[s.name] }]);
+      expect(s.health.warnings.some((w) => w.startsWith('holds more than half')), s.name).toBe(s.size > 2357 / 2);
+      expect(s.health.warnings.includes('holds no one'), s.name).toBe(s.size === 0);
+    }
+    // Lifecycle stages never share a member; VIPs are among the high-value and spend well above the average.
+    expect(health.get('active')?.overlaps.map((o) => o.segment)).not.toContain('churned');
+    expect(health.get('vip')?.overlaps.find((o) => o.segment === 'high-value')?.jaccard).toBeGreaterThan(0);
+    expect(health.get('vip')?.revenueIndex).toBeGreaterThan(2);
+    expect(health.get('first-time-buyers')?.revenueIndex).toBeLessThan(1);
+  });
+
   it('explains each membership with the values that matched and records how the customer got there', async () => {
     const gone = (await rfmOfFile(orders, { asOf: new Date(`${AS_OF}T00:00:00Z`) })).find((r) => r.recencyDays >= 365);
     const explanation = await explainCustomer(stack, gone?.customerId ?? '');
@@ -78,6 +98,8 @@ describe('segments on the embedded stack', () => {
     const preview = await previewSegment(stack, file, new Date(`${AS_OF}T00:00:00Z`), 3);
     expect(preview.size).toBeGreaterThan(0);
     expect(preview.sample).toHaveLength(3);
+    expect(preview.health).toMatchObject({ name: 'happy-reviewers', size: preview.size, share: preview.share, trend: [] });
+    expect(preview.health.revenueIndex).not.toBeNull();
     expect((await listSegments(stack)).segments.map((s) => s.name)).not.toContain('happy-reviewers');
 
     await addSegment(stack, file);

@@ -31,7 +31,7 @@ const order = (daysAgo: number, amount: number, extra: Partial<OrderLine> = {}):
   amount,
   ...extra,
 });
-const model = (m: Partial<ModelFacts>): ModelFacts => ({ pAlive: 0.8, expectedPurchases30d: 0.5, expectedPurchases90d: 1.5, expectedSpend: 30, clv12m: 100, ...m });
+const model = (m: Partial<ModelFacts>): ModelFacts => ({ pAlive: 0.8, expectedPurchases30d: 0.5, expectedPurchases90d: 1.5, expectedSpend: 30, clv12m: 100, pastPurchases30d: 0.6, ...m });
 
 const customers: Customer[] = [
   { id: 'vip', lines: [order(300, 900), order(200, 1100), order(120, 1000), order(60, 1000), order(20, 1000)] },
@@ -44,7 +44,9 @@ const customers: Customer[] = [
   { id: 'fading', lines: [order(100, 30), order(90, 30), order(80, 30)] },
   { id: 'fading-modelled', lines: [order(100, 30), order(90, 30), order(80, 30)], model: model({ pAlive: 0.3 }) },
   { id: 'dead-modelled', lines: [order(100, 30), order(90, 30), order(80, 30)], model: model({ pAlive: 0.05 }) },
-  { id: 'slowing', lines: [order(60, 30), order(40, 30), order(20, 30)], model: model({ expectedPurchases30d: 0.05 }) },
+  { id: 'slowing', lines: [order(60, 30), order(40, 30), order(20, 30)], model: model({ expectedPurchases30d: 0.05, pAlive: 0.6 }) },
+  // Expected far below their past rate only because the model shrinks a heavy buyer towards the mean.
+  { id: 'heavy-steady', lines: [order(50, 30), order(40, 30), order(30, 30), order(20, 30), order(10, 30)], model: model({ expectedPurchases30d: 0.5, pastPurchases30d: 3, pAlive: 0.99 }) },
   { id: 'bookworm', lines: [order(60, 80, { category: 'Books' }), order(30, 10, { category: 'Music' }), order(20, 10, { category: 'Books' })] },
   { id: 'reader', lines: [order(5, 10)], events: [{ type: 'email_open', occurredAt: ago(5) }] },
   {
@@ -84,6 +86,7 @@ describe('built-in segments on hand-made profiles', () => {
     ['fading-modelled', ['churn-risk'], ['churned']],
     ['dead-modelled', ['churned'], ['churn-risk', 'lapsed']],
     ['slowing', ['active', 'likely-to-lapse'], ['churn-risk']],
+    ['heavy-steady', ['active'], ['likely-to-lapse', 'churn-risk']],
     ['bookworm', ['category-loyalists'], ['discount-abusers']],
     ['reader', ['engaged', 'new'], ['unengaged']],
     ['ignorer', ['unengaged'], ['engaged']],
@@ -132,6 +135,49 @@ describe('built-in segments on hand-made profiles', () => {
     const members7 = evaluateCustomers(parseBuiltinConfig({ newWithinDays: 7 }, 'test'));
     expect(members7.get('new-one-timer')).toContain('active');
     expect(members7.get('new-one-timer')).not.toContain('new');
+  });
+});
+
+describe('behavioural thresholds relative to the shop', () => {
+  /** Ten customers of five 100-dollar orders, the first `discounted[i]` of them at a discount; profit 10 an order unless given. */
+  function shop(discounted: readonly number[], profitOf: (i: number) => number | undefined = () => 10) {
+    const definitions = orderDefinitions(builtinSegments());
+    const inputs = discounted.map((k, i) => ({
+      customerId: `c${i}`,
+      orders: aggregateOrders(
+        Array.from({ length: 5 }, (_, j): OrderLine => {
+          const profit = profitOf(i);
+          return { customerId: `c${i}`, orderId: `c${i}-${j}`, lineId: '1', orderedAt: ago(100 - j * 10), amount: 100, ...(j < k ? { discount: 0.2 } : {}), ...(profit === undefined ? {} : { profit }) };
+        }),
+      ),
+    }));
+    const population = populationOf(inputs.map((input) => buildFacts(input, NOW, { fields: {} })), definitions);
+    const members = (segment: string) =>
+      inputs
+        .filter((input) => evaluateAll(definitions, buildFacts(input, NOW, population), { now: NOW, population, ledgers: { events: [], orderLines: [] } }).get(segment)?.matched)
+        .map((input) => input.customerId);
+    return { members };
+  }
+  const routine = [3, 3, 3, 3, 3, 3, 3, 4, 5, 5];
+
+  it('where discounts are routine (every customer has ≥ 60% of revenue discounted) only the top of the shop are discount abusers', () => {
+    // p80 of the discounted share of revenue is 0.8: c7 (0.8), c8 and c9 (1.0); the other seven are the shop's normal.
+    expect(shop(routine).members('discount-abusers')).toEqual(['c7', 'c8', 'c9']);
+  });
+
+  it('with a profit column, a heavy discount user who still leaves a high margin is not an abuser', () => {
+    expect(shop(routine, (i) => (i === 9 ? 50 : 10)).members('discount-abusers')).toEqual(['c7', 'c8']);
+  });
+
+  it('where nobody is discounted the percentile is 0, and the floor keeps the segment empty', () => {
+    expect(shop(Array(10).fill(0)).members('discount-abusers')).toEqual([]);
+    expect(shop(Array(10).fill(0)).members('cherry-pickers')).toEqual([]);
+  });
+
+  it('cherry pickers: every order discounted is not enough where most customers buy so; the top share and a bottom margin are', () => {
+    const mostly = [5, 5, 5, 5, 5, 5, 5, 5, 5, 4];
+    // Nine of ten buy only on discount: p90 is 1.0; of them only the lowest margins (≤ p25 = 0.05) are cherry pickers.
+    expect(shop(mostly, (i) => (i < 3 ? 5 : 10)).members('cherry-pickers')).toEqual(['c0', 'c1', 'c2']);
   });
 });
 

@@ -3,7 +3,7 @@ import { parseMapping, recognizeMapping, type Mapping } from '../../functions/co
 import { InputError } from '../../functions/core/errors.ts';
 import type { RecordKind } from '../../functions/core/fields.ts';
 
-const ORDER_FIELDS = 'customerId, orderId, orderedAt, amount, unitPrice, currency, quantity, discount, category, productId, channel, status';
+const ORDER_FIELDS = 'customerId, orderId, orderedAt, amount, unitPrice, currency, quantity, discount, profit, category, productId, channel, status';
 
 describe('parseMapping accepts a valid mapping file', () => {
   it.each<{ readonly label: string; readonly json: unknown; readonly expected: Mapping }>([

@@ -250,10 +250,12 @@ describe('the stored model and profile facts', () => {
 
   it('scores a profile into the contract model.* facts', () => {
     const facts = scoreProfile(model, { x: 2, tx: 30.43, T: 38.86, zbar: 22.35 });
-    expect(Object.keys(facts).sort()).toEqual(['clv12m', 'expectedPurchases30d', 'expectedPurchases90d', 'expectedSpend', 'pAlive']);
+    expect(Object.keys(facts).sort()).toEqual(['clv12m', 'expectedPurchases30d', 'expectedPurchases90d', 'expectedSpend', 'pAlive', 'pastPurchases30d']);
     expect(facts.pAlive).toBeGreaterThan(0);
     expect(facts.pAlive).toBeLessThan(1);
     expect(facts.expectedPurchases30d).toBeLessThan(facts.expectedPurchases90d);
+    // Two repeat purchase days in 38.86 weeks: 2 / 38.86 × 30 / 7 per 30 days.
+    expect(facts.pastPurchases30d).toBeCloseTo((2 / 38.86) * (30 / 7), 12);
     expect(facts.clv12m).toBeCloseTo(clv(model, { x: 2, tx: 30.43, T: 38.86, zbar: 22.35 }), 10);
   });
 

@@ -66,7 +66,7 @@ function scoredDirectly(model: Models, c: CustomerSummary): ModelFacts {
     discounted += (cumulative[m + 1]! - previous) / 1.01 ** m;
     previous = cumulative[m + 1]!;
   }
-  return { pAlive: pAlive(model.bgnbd, c), expectedPurchases30d: cumulative[0]!, expectedPurchases90d: cumulative[1]!, expectedSpend: spend, clv12m: discounted * spend };
+  return { pAlive: pAlive(model.bgnbd, c), expectedPurchases30d: cumulative[0]!, expectedPurchases90d: cumulative[1]!, expectedSpend: spend, clv12m: discounted * spend, pastPurchases30d: c.T > 0 ? (c.x / c.T) * (30 / 7) : 0 };
 }
 
 const worstRelativeDifference = (u: ModelFacts, v: ModelFacts): number =>

@@ -87,6 +87,11 @@ export interface ModelFacts {
   readonly expectedPurchases90d: number;
   readonly expectedSpend: number;
   readonly clv12m: number;
+  /**
+   * The customer's own repeat-purchase rate so far, per 30 days: x / T (repeat purchase days per
+   * week since the first purchase) × 30 / 7. What likely-to-lapse compares expectedPurchases30d with.
+   */
+  readonly pastPurchases30d: number;
 }
 
 /**
@@ -159,6 +164,7 @@ export function profileScorer(model: Models, options: Pick<ClvOptions, 'monthlyD
       expectedPurchases90d: (sums[1] as number) * alive,
       expectedSpend: spend,
       clv12m: (sums[2] as number) * alive * spend,
+      pastPurchases30d: summary.T > 0 ? (summary.x / summary.T) * (30 / DAYS_PER_WEEK) : 0,
     };
   };
 }

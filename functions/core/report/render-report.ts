@@ -3,6 +3,7 @@ import type { Interval } from './stats.ts';
 import type { GuardDecision } from '../feedback/sending-guard.ts';
 import type { Flow, RfmGrid, SegmentValue, SizeSeries } from './segment-performance.ts';
 import type { TransitionForecast } from '../models/transitions.ts';
+import { jaccardText, type HealthReport } from '../segments/health.ts';
 
 /** Everything the report shows, computed beforehand from the ledgers. */
 export interface ReportData {
@@ -17,6 +18,8 @@ export interface ReportData {
   readonly rfm: RfmGrid;
   /** Lifecycle transition matrix estimated from the recorded history, with next period's sizes. */
   readonly forecast: TransitionForecast & { readonly periodDays: number };
+  /** Share, overlap, revenue index, trend and warnings of every segment (segments/health.ts). */
+  readonly health: HealthReport;
 }
 
 export interface RenderOptions {
@@ -55,6 +58,7 @@ export function renderReport(data: ReportData, options: RenderOptions): string {
     flowsSection(data),
     forecastSection(data),
     valueSection(data),
+    healthSection(data),
     rfmSection(data),
   ];
   return `<!doctype html>
@@ -297,6 +301,49 @@ function forecastSection(data: ReportData): Section {
         const row = probabilities[states.indexOf(from)] ?? [];
         return [from, ...states.map((_, j) => `${pct(row[j] ?? 0)}%`), current[from] ?? 0, Math.round(forecast[from] ?? 0)];
       }),
+    },
+  };
+}
+
+function healthSection(data: ReportData): Section {
+  const rows = data.health.segments;
+  const warned = rows.filter((r) => r.warnings.length > 0).length;
+  return {
+    id: 'health',
+    title: 'Segment health',
+    intro:
+      `Does each segment single out a group? Share of all ${data.health.customers.toLocaleString('en-US')} customers, revenue per member against the average customer's ` +
+      `(${data.health.averageRevenue.toFixed(2)}), the largest overlap with another segment (Jaccard), and the size over the last runs. ` +
+      `${warned} segment(s) are flagged: more than half of all customers, no one, or almost the same members as another.`,
+    chart: {
+      id: 'chart-health',
+      label: 'Bar chart of the share of all customers each segment holds, with the 50% line',
+      option: {
+        ...BASE,
+        xAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { rotate: 45 } },
+        yAxis: { type: 'value', name: '% of customers', max: 100 },
+        series: [
+          {
+            type: 'bar',
+            name: 'share of customers (%)',
+            data: rows.map((r) => Math.round(r.share * 1000) / 10),
+            markLine: { silent: true, symbol: 'none', data: [{ yAxis: 50, name: 'half of all customers' }] },
+          },
+        ],
+      },
+    },
+    table: {
+      caption: 'Health of every segment',
+      columns: ['segment', 'members', 'share', 'revenue index', 'largest overlap', 'last runs', 'warnings'],
+      rows: rows.map((r) => [
+        r.name,
+        r.size,
+        `${(r.share * 100).toFixed(1)}%`,
+        r.revenueIndex === null ? '–' : r.revenueIndex.toFixed(2),
+        r.overlaps[0] === undefined ? '–' : `${r.overlaps[0].segment} ${jaccardText(r.overlaps[0].jaccard)}`,
+        r.trend.map((t) => t.size).join(' → ') || '–',
+        r.warnings.join('; ') || '–',
+      ]),
     },
   };
 }

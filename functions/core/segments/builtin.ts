@@ -20,18 +20,43 @@ const builtinConfigSchema = z
     churnRiskPAlive: z.number().min(0).max(1).default(0.5),
     churnRiskGapMultiple: z.number().positive().default(2),
     churnRiskMinDays: z.number().int().positive().default(60),
-    /** Likely to lapse: Active, but fewer than this many purchases expected in the next 30 days. */
-    likelyToLapseExpected30d: z.number().positive().default(0.15),
+    /**
+     * Likely to lapse: Active, with the purchases a fitted model expects in the next 30 days below this
+     * share of the customer's own past rate (their repeat purchases per 30 days so far).
+     */
+    likelyToLapseRateRatio: z.number().positive().max(1).default(0.5),
+    /**
+     * ... and P(alive) below this: the model must see a chance they have stopped. Without it the
+     * heaviest buyers qualify on regression to the mean alone (on Superstore, where the fit finds no
+     * dropout, they were the ones who bought most in the year after).
+     */
+    likelyToLapsePAlive: z.number().min(0).max(1).default(0.8),
     /** VIP: bought on at least this many days and revenue in the top (100 − percentile)%. */
     vipMinPurchaseDays: z.number().int().positive().default(3),
     vipRevenuePercentile: z.number().int().min(0).max(100).default(90),
     /** High value: CLV in the top share once a model exists, revenue in the top share until then. */
     highValueClvPercentile: z.number().int().min(0).max(100).default(90),
     highValueRevenuePercentile: z.number().int().min(0).max(100).default(80),
-    /** Discount abusers: with at least minOrders, most orders or most revenue discounted, or many returns. */
+    /**
+     * Discount abusers: with at least discountMinOrders, a share of revenue bought at a discount in
+     * the population's top (100 − discountRevenuePercentile)% and at least discountShare, and, where
+     * the data has a profit column, a margin at or below the population's discountMarginPercentile;
+     * or a share of orders returned in the top (100 − returnPercentile)% and at least returnShare.
+     */
     discountMinOrders: z.number().int().positive().default(3),
+    discountRevenuePercentile: z.number().int().min(0).max(100).default(80),
     discountShare: z.number().min(0).max(1).default(0.5),
+    discountMarginPercentile: z.number().int().min(0).max(100).default(50),
+    returnPercentile: z.number().int().min(0).max(100).default(90),
     returnShare: z.number().min(0).max(1).default(0.3),
+    /**
+     * Cherry pickers: at least two orders, a share of orders at a discount in the top
+     * (100 − cherryPickerPercentile)% and at least cherryPickerShare, and, where the data has a
+     * profit column, a margin at or below the population's cherryPickerMarginPercentile.
+     */
+    cherryPickerPercentile: z.number().int().min(0).max(100).default(90),
+    cherryPickerShare: z.number().min(0).max(1).default(0.75),
+    cherryPickerMarginPercentile: z.number().int().min(0).max(100).default(25),
     /** Charmed: an order within charmedFollowUpDays of a positive experience in the last charmedLookbackDays. */
     charmedFollowUpDays: z.number().positive().default(30),
     charmedLookbackDays: z.number().positive().default(180),
@@ -45,7 +70,11 @@ const builtinConfigSchema = z
     homeCountry: z.string().length(2).default('US'),
     /** Psychographic: one segment per declared interest. */
     interests: z.array(z.string().regex(/^[a-z0-9-]+$/)).default(['music', 'books', 'sports', 'outdoors', 'fashion', 'technology']),
-    /** Category loyalists: at least this share of spend in one category. */
+    /**
+     * Category loyalists: over two or more orders, a share of spend in one category in the top
+     * (100 − categoryAffinityPercentile)% and at least categoryAffinityShare.
+     */
+    categoryAffinityPercentile: z.number().int().min(0).max(100).default(75),
     categoryAffinityShare: z.number().min(0).max(1).default(0.6),
   })
   .strict();
@@ -65,6 +94,17 @@ const anyOf = (...conditions: Condition[]): Condition => ({ type: 'any', conditi
 const not = (condition: Condition): Condition => ({ type: 'not', condition });
 const segment = (name: string): Condition => ({ type: 'segment', name });
 const hasOrders = cmp('orders.orders', 'gte', 1);
+const pct = (share: number): string => `${Math.round(share * 1000) / 10}%`;
+
+/**
+ * "In the population's top share, and at least a floor": a percentile alone would always pick a
+ * share of customers, even where nobody behaves so (CDNOW has no discounts, so p80 is 0); the
+ * floor alone is a fixed number that fits one shop (half of Superstore's lines are discounted).
+ */
+const atLeastRelative = (field: string, percentile: number, floor: number): Condition[] => [
+  cmp(field, 'gte', { percentile }),
+  cmp(field, 'gte', floor),
+];
 
 /** The standard RFM map on the R and F scores: every one of the 25 cells belongs to exactly one name. */
 export const RFM_MAP: readonly { readonly name: string; readonly title: string; readonly cells: readonly (readonly [number, readonly number[]])[] }[] = [
@@ -144,19 +184,33 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
     {
       name: 'discount-abusers',
       title: 'Discount abusers',
-      description: `At least ${c.discountMinOrders} orders, and ${c.discountShare * 100}% or more of orders or of revenue at a discount, or ${c.returnShare * 100}% or more returned.`,
+      description:
+        `At least ${c.discountMinOrders} orders, and a share of revenue bought at a discount ≥ p${c.discountRevenuePercentile} of all customers and ≥ ${pct(c.discountShare)} ` +
+        `with, where profit is known, a margin ≤ p${c.discountMarginPercentile}; or a share of orders returned ≥ p${c.returnPercentile} and ≥ ${pct(c.returnShare)}.`,
       kind: 'behavioural',
       condition: allOf(
         cmp('orders.orders', 'gte', c.discountMinOrders),
-        anyOf(cmp('orders.discountShareOfOrders', 'gte', c.discountShare), cmp('orders.discountShareOfRevenue', 'gte', c.discountShare), cmp('orders.returnShare', 'gte', c.returnShare)),
+        anyOf(
+          allOf(
+            ...atLeastRelative('orders.discountShareOfRevenue', c.discountRevenuePercentile, c.discountShare),
+            anyOf(cmp('orders.marginShare', 'missing'), cmp('orders.marginShare', 'lte', { percentile: c.discountMarginPercentile })),
+          ),
+          allOf(...atLeastRelative('orders.returnShare', c.returnPercentile, c.returnShare)),
+        ),
       ),
     },
     {
       name: 'cherry-pickers',
       title: 'Cherry pickers',
-      description: 'More than one order, and every one of them at a discount (coupon-only buying).',
+      description:
+        `At least 2 orders, a share of orders at a discount ≥ p${c.cherryPickerPercentile} of all customers and ≥ ${pct(c.cherryPickerShare)}, ` +
+        `and, where profit is known, a margin ≤ p${c.cherryPickerMarginPercentile} (buying mostly what is on offer).`,
       kind: 'behavioural',
-      condition: allOf(cmp('orders.orders', 'gte', 2), cmp('orders.discountShareOfOrders', 'eq', 1)),
+      condition: allOf(
+        cmp('orders.orders', 'gte', 2),
+        ...atLeastRelative('orders.discountShareOfOrders', c.cherryPickerPercentile, c.cherryPickerShare),
+        anyOf(cmp('orders.marginShare', 'missing'), cmp('orders.marginShare', 'lte', { percentile: c.cherryPickerMarginPercentile })),
+      ),
     },
     {
       name: 'charmed',
@@ -201,9 +255,16 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
     {
       name: 'likely-to-lapse',
       title: 'Likely to lapse in the next 30 days',
-      description: `Active now, with fewer than ${c.likelyToLapseExpected30d} purchases expected in the next 30 days (needs a fitted model).`,
+      description:
+        `Active now, with the purchases expected in the next 30 days below ${pct(c.likelyToLapseRateRatio)} of their own past rate (repeat purchases per 30 days so far) ` +
+        `and P(alive) below ${c.likelyToLapsePAlive} (needs a fitted model).`,
       kind: 'predictive',
-      condition: allOf(segment('active'), cmp('model.expectedPurchases30d', 'lt', c.likelyToLapseExpected30d)),
+      condition: allOf(
+        segment('active'),
+        cmp('model.pastPurchases30d', 'gt', 0),
+        cmp('model.expectedPurchases30d', 'lt', { field: 'model.pastPurchases30d', multiply: c.likelyToLapseRateRatio }),
+        cmp('model.pAlive', 'lt', c.likelyToLapsePAlive),
+      ),
     },
   ];
 
@@ -272,9 +333,9 @@ export function builtinSegments(config: BuiltinConfig = DEFAULT_BUILTIN_CONFIG):
     {
       name: 'category-loyalists',
       title: 'Category loyalists',
-      description: `At least ${c.categoryAffinityShare * 100}% of their spend in one category, over two or more orders.`,
+      description: `Over two or more orders, a share of spend in one category ≥ p${c.categoryAffinityPercentile} of all customers and ≥ ${pct(c.categoryAffinityShare)}.`,
       kind: 'psychographic',
-      condition: allOf(cmp('orders.orders', 'gte', 2), cmp('orders.topCategoryShare', 'gte', c.categoryAffinityShare)),
+      condition: allOf(cmp('orders.orders', 'gte', 2), ...atLeastRelative('orders.topCategoryShare', c.categoryAffinityPercentile, c.categoryAffinityShare)),
     },
   ];
 
