@@ -222,6 +222,48 @@ describe('the CLI against a `strata local up` in another process, as against a d
     expect(explained.transitions.filter((t) => t.segment === 'big-spenders').map((t) => t.change)).toEqual(['enter', 'exit']);
   }, 150_000);
 
+  it('adds, pauses, resumes, tests and sends a campaign, then lists who it decided about', async () => {
+    // A broadcast to the active segment (C1, C3), written as an operator would write one.
+    const dir = path.join(work, 'campaigns');
+    fs.mkdirSync(dir, { recursive: true });
+    const base = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'campaigns', 'vip-early-access.json'), 'utf-8')) as Record<string, unknown> & { content: Record<string, unknown> };
+    fs.copyFileSync(path.join(PROJECT_ROOT, 'examples', 'campaigns', 'vip-early-access.mjml'), path.join(dir, 'flash-sale.mjml'));
+    const file = path.join(dir, 'flash-sale.json');
+    fs.writeFileSync(file, JSON.stringify({ ...base, name: 'flash-sale', segments: ['active'], holdout: 0, content: { ...base.content, subject: 'Flash sale', mjml: 'flash-sale.mjml' } }));
+
+    const added = await remote('campaigns', 'add', file, '--json');
+    expect(added.code, added.stderr).toBe(0);
+    const listed = await remote('campaigns', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { name: string; status: string }[]).find((c) => c.name === 'flash-sale')).toMatchObject({ status: 'active' });
+
+    // Paused, a broadcast is refused; resumed, it goes out through the stack's dispatch function.
+    expect((await remote('campaigns', 'pause', 'flash-sale')).code).toBe(0);
+    const refused = await remote('campaigns', 'send', 'flash-sale');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/paused/);
+    expect((await remote('campaigns', 'resume', 'flash-sale')).code).toBe(0);
+
+    const tested = await remote('campaigns', 'test', 'flash-sale', '--to', 'operator@example.com', '--json');
+    expect(tested.code, tested.stderr).toBe(0);
+    const mailbox = (await (await fetch(`${stackEnv.AWS_ENDPOINT_URL_SESV2}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+    expect(mailbox.emails.find((m) => m.destination.to.includes('operator@example.com'))?.subject).toBe('[TEST] Flash sale');
+
+    const sent = await remote('campaigns', 'send', 'flash-sale', '--json');
+    expect(sent.code, sent.stderr).toBe(0);
+    const recipients = await remote('campaigns', 'recipients', 'flash-sale', '--json');
+    expect(recipients.code, recipients.stderr).toBe(0);
+    const decided = JSON.parse(recipients.stdout) as { customerId: string; decision: string; why: string }[];
+    expect(decided.map((r) => r.customerId).sort()).toEqual(['C1', 'C3']);
+    for (const r of decided) expect(['sent', 'deferred', 'suppressed', 'capped', 'no address']).toContain(r.decision);
+    // The test message is not a decision about anyone.
+    expect(decided.map((r) => r.customerId)).not.toContain('operator@example.com');
+
+    const bad = await remote('campaigns', 'show', 'no-such-campaign');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  }, 180_000);
+
   it('writes the report into the stack\'s bucket and says how sending stands', async () => {
     const out = path.join(work, 'report.html');
     const report = await remote('report', '--out', out, '--json');
