@@ -14,16 +14,21 @@ describe("the embedded runner's execution records, as DescribeExecution reads th
 
   it('reads a running execution of a live process as RUNNING, and its end as recorded', () => {
     records.write({ executionArn: arn('live'), pid: process.pid, status: 'RUNNING', startDate: '2026-01-01T00:00:00.000Z' });
-    expect(records.describe(arn('live'))).toEqual({ status: 'RUNNING' });
+    expect(records.describe(arn('live'))).toEqual({ status: 'RUNNING', startedAt: '2026-01-01T00:00:00.000Z' });
     records.write({ executionArn: arn('live'), pid: process.pid, status: 'FAILED', startDate: '2026-01-01T00:00:00.000Z', stopDate: '2026-01-01T00:01:00.000Z', error: 'States.TaskFailed' });
-    expect(records.describe(arn('live'))).toEqual({ status: 'FAILED', stoppedAt: '2026-01-01T00:01:00.000Z', cause: 'States.TaskFailed' });
+    expect(records.describe(arn('live'))).toEqual({ status: 'FAILED', startedAt: '2026-01-01T00:00:00.000Z', stoppedAt: '2026-01-01T00:01:00.000Z', cause: 'States.TaskFailed' });
+  });
+
+  it('gives a succeeded execution its input and output, as DescribeExecution returns them', () => {
+    records.write({ executionArn: arn('done'), pid: process.pid, status: 'SUCCEEDED', startDate: '2026-01-01T00:00:00.000Z', stopDate: '2026-01-01T00:02:00.000Z', input: '{"trigger":"manual"}', output: '{"acquired":true}' });
+    expect(records.describe(arn('done'))).toEqual({ status: 'SUCCEEDED', startedAt: '2026-01-01T00:00:00.000Z', stoppedAt: '2026-01-01T00:02:00.000Z', input: '{"trigger":"manual"}', output: '{"acquired":true}' });
   });
 
   it('reads a running execution whose process is gone as ABORTED', () => {
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf-8' });
     const pid = Number(gone.stdout);
     records.write({ executionArn: arn('killed'), pid, status: 'RUNNING', startDate: '2026-01-01T00:00:00.000Z' });
-    expect(records.describe(arn('killed'))).toEqual({ status: 'ABORTED', cause: `the local process ${pid} that ran it is gone` });
+    expect(records.describe(arn('killed'))).toEqual({ status: 'ABORTED', startedAt: '2026-01-01T00:00:00.000Z', cause: `the local process ${pid} that ran it is gone` });
   });
 
   it('knows nothing of an execution it never ran, or of what is not an execution ARN', () => {
