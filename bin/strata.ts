@@ -34,7 +34,7 @@ const load = {
 
 const program = new Command()
   .name('strata')
-  .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/).')
+  .description('Customer segmentation and lifecycle e-mail on AWS. Commands run on the embedded local stack (state in .strata/), or on a deployed stack with --stack NAME.')
   .option('--state-dir <dir>', 'where the local stack keeps its state', DEFAULT_STATE_DIR)
   .option('--stack <name>', 'a deployed strata stack (CloudFormation stack name; default $STRATA_STACK, else the embedded local stack); region and credentials from the usual AWS chain')
   // A short hint, not the whole help: after a typo the error line should be what stands out.
