@@ -12,7 +12,7 @@ import { lambdaClient } from '../../functions/adapters/aws-clients.ts';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.ts';
 import type { StackTarget } from './target.ts';
 import * as ops from '../../functions/operations/campaigns.ts';
-import { requireFile } from './input-file.ts';
+import { readJsonFile } from './input-file.ts';
 
 /**
  * `strata campaigns ...` on a stack, deployed or embedded: the ports the operations in
@@ -51,13 +51,7 @@ export const compileMjml: ops.MjmlCompiler = async (mjml) => {
 
 /** A campaign definition file and the MJML its content.mjml names beside it; read before the stack starts, so a bad file fails fast. */
 export function readCampaignFile(file: string): ops.CampaignSubmission {
-  requireFile(file);
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf-8'));
-  } catch (error) {
-    throw new InputError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const json = readJsonFile(file);
   // The schema needs no stack: a bad file is refused before one starts (add checks again, with the segments in force).
   parseCampaign(json, path.basename(file));
   const named = (json as { content?: { mjml?: unknown } } | null)?.content?.mjml;

@@ -15,6 +15,16 @@ export function requireFile(file: string): void {
   if (!stats.isFile()) throw new InputError(`${file} is not a regular file`);
 }
 
+/** A JSON file's value; a missing file or text that is not JSON fails with a sentence a user can act on. */
+export function readJsonFile(file: string): unknown {
+  requireFile(file);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf-8')) as unknown;
+  } catch (error) {
+    throw new InputError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
 /** As requireFile, and the name says a format ingest reads (CSV or JSONL, gzip or not). */
 export function requireDataFile(file: string): void {
   requireFile(file);

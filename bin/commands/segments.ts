@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { dynamoDocumentClient, s3Client } from '../../functions/adapters/aws-clients.ts';
@@ -15,7 +14,7 @@ import { buildFacts } from '../../functions/core/segments/facts.ts';
 import { EMPTY_POPULATION } from '../../functions/core/segments/population.ts';
 import { describeHealth, type SegmentHealth } from '../../functions/core/segments/health.ts';
 import { collectSegmentHealth } from '../../functions/segmentation/segment-health.ts';
-import { requireFile } from './input-file.ts';
+import { readJsonFile } from './input-file.ts';
 import type { StackNames, StackTarget } from './target.ts';
 
 export interface SegmentListing {
@@ -217,14 +216,7 @@ function parseJson(key: string, text: string | undefined): unknown {
 
 /** A segment definition file, read and validated; the CLI calls it before starting the stack so a bad file fails fast. */
 export function readDefinitionFile(file: string): SegmentDefinition {
-  requireFile(file);
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf-8'));
-  } catch (error) {
-    throw new InputError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseSegmentDefinition(json, path.basename(file));
+  return parseSegmentDefinition(readJsonFile(file), path.basename(file));
 }
 
 /** A reason as a reader would say it: "orders.revenue ≥ 431.2 (p90) — is 512.4". */

@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { resetClients } from '../../functions/adapters/aws-clients.ts';
+import { runningOwner, type Owner } from '../../functions/local/state-dir.ts';
 import { TargetError } from './target-error.ts';
 import { STACK_OUTPUTS, STRATA_OUTPUT_FORMAT, STRATA_VERSION_OUTPUT } from '../../lib/stack-outputs.ts';
 
@@ -88,13 +87,6 @@ function targetError(error: unknown, stackName: string, region: string): TargetE
   return new TargetError(`cannot read stack ${stackName} in ${region}: ${e.name ?? 'Error'}: ${message}`);
 }
 
-/** What `strata local up` records in its state folder for other processes to reach it. */
-interface PublishedOwner {
-  readonly pid: number;
-  readonly stackName?: string;
-  readonly sdkEnvironment?: Readonly<Record<string, string>>;
-}
-
 /** Points this process's SDK at the embedded stack's loopback endpoints, with its region and local credentials. */
 export function useEmbeddedEndpoints(environment: Readonly<Record<string, string>>): void {
   Object.assign(process.env, environment);
@@ -103,18 +95,10 @@ export function useEmbeddedEndpoints(environment: Readonly<Record<string, string
   resetClients();
 }
 
-/** The live `strata local up` of a state folder, as it published itself, if one runs and serves its APIs. */
-export function publishedOwner(stateDir: string): PublishedOwner | undefined {
-  const file = path.join(stateDir, 'owner.json');
-  if (!fs.existsSync(file)) return undefined;
-  const owner = JSON.parse(fs.readFileSync(file, 'utf-8')) as PublishedOwner;
-  if (owner.pid === process.pid || owner.sdkEnvironment === undefined || owner.stackName === undefined) return undefined;
-  try {
-    process.kill(owner.pid, 0);
-    return owner;
-  } catch {
-    return undefined;
-  }
+/** The live `strata local up` of a state folder, if one runs and serves its APIs (it publishes its stack name and endpoints). */
+export function publishedOwner(stateDir: string): (Owner & { readonly stackName: string; readonly sdkEnvironment: Readonly<Record<string, string>> }) | undefined {
+  const owner = runningOwner(stateDir);
+  return owner?.stackName === undefined || owner.sdkEnvironment === undefined ? undefined : { ...owner, stackName: owner.stackName, sdkEnvironment: owner.sdkEnvironment };
 }
 
 /**
@@ -127,7 +111,7 @@ export async function openTarget(options: { stack?: string | undefined; stateDir
   const named = options.stack ?? process.env.STRATA_STACK;
   if (named !== undefined && named !== '') return describeTarget(named);
   const owner = publishedOwner(options.stateDir);
-  if (owner?.sdkEnvironment !== undefined && owner.stackName !== undefined) {
+  if (owner !== undefined) {
     useEmbeddedEndpoints(owner.sdkEnvironment);
     if (options.asOf !== undefined) process.env.STRATA_AS_OF = options.asOf;
     return describeTarget(owner.stackName, { embedded: true });

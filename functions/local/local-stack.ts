@@ -21,7 +21,7 @@ import { startStepFunctionsServer, type StartExecution } from './step-functions-
 import { startCloudFormationServer } from './cloudformation-server.ts';
 import { executionRecords } from './execution-records.ts';
 import { serveFunctionUrl } from './function-url.ts';
-import { DEFAULT_STATE_DIR } from './state-dir.ts';
+import { DEFAULT_STATE_DIR, OWNER_FILE, runningOwner, type Owner } from './state-dir.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localArn } from './iam-policies.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -116,7 +116,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export { DEFAULT_STATE_DIR };
+export { DEFAULT_STATE_DIR, runningOwner };
 
 /** What S3 says of a stored upload: its ETag (without quotes, as S3 events carry it) and version, if versioned. */
 export interface UploadedObject {
@@ -174,7 +174,6 @@ function keepHeapNearLiveSize(): void {
   v8.setFlagsFromString('--heap-growing-percent=50');
 }
 
-const OWNER_FILE = 'owner.json';
 const CLOCK_FILE = 'as-of.json';
 
 /**
@@ -193,27 +192,6 @@ function clockOf(stateDir: string, asOf: string | undefined): { asOf?: string } 
   return typeof saved === 'string' ? { asOf: saved } : {};
 }
 
-interface Owner {
-  readonly pid: number;
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly ses: string; readonly unsubscribe?: string | undefined };
-  /** Set once the owner serves its APIs: the stack's name and the SDK variables that reach it. */
-  readonly stackName?: string;
-  readonly sdkEnvironment?: LocalEndpointVariables;
-}
-
-/** The live process that owns the emulators of this state folder, if another one does. */
-export function runningOwner(stateDir: string): Owner | undefined {
-  const file = path.join(stateDir, OWNER_FILE);
-  if (!fs.existsSync(file)) return undefined;
-  const owner = JSON.parse(fs.readFileSync(file, 'utf-8')) as Owner;
-  if (owner.pid === process.pid) return undefined;
-  try {
-    process.kill(owner.pid, 0);
-    return owner;
-  } catch {
-    return undefined; // a stale file left by a process that died
-  }
-}
 
 /** Emulators this process started (with s3rver's in-process events), or endpoints of another process's. */
 type LocalEmulators = Omit<Emulators, 's3rver'> & { readonly s3rver: Emulators['s3rver'] | undefined; readonly unsubscribe?: string | undefined };
